@@ -1,0 +1,111 @@
+"""Assemble the outputs of all notes into one dataset: a named graph per note plus the vault
+graph, sorted, de-duplicated and free of blank nodes."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from .config import Config
+from .context import Context
+from .model import Attachment, Diagnostic, Graph, Note, Statement, Unresolved
+from .vocab import RDF_TYPE, RDFS_LABEL
+
+
+@dataclass(slots=True)
+class Dataset:
+    """The built graph: ``graphs`` maps a graph IRI to its sorted triples."""
+
+    graphs: dict[str, list[Triple]]
+    vault_graph: str
+    prefixes: dict[str, str]
+    notes: int
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    unresolved: dict[str, dict] = field(default_factory=dict)
+    attachments: list[dict] = field(default_factory=list)
+    lines: dict[str, list[tuple[Triple, int]]] = field(default_factory=dict)
+
+    def triples(self) -> list[Triple]:
+        """The union of all graphs, sorted, each triple once."""
+        seen: set[Triple] = set()
+        for triples in self.graphs.values():
+            seen.update(triples)
+        return sort_triples(seen)
+
+    @property
+    def triple_count(self) -> int:
+        return len(self.triples())
+
+
+def _object_key(term: NamedNode | Literal) -> str:
+    return str(term)
+
+
+def sort_triples(triples: Sequence[Triple] | set[Triple]) -> list[Triple]:
+    """Subjects in IRI order, ``rdf:type`` first, then predicates and objects in order."""
+    return sorted(
+        triples,
+        key=lambda t: (t.subject.value, t.predicate != RDF_TYPE, t.predicate.value, _object_key(t.object)),
+    )
+
+
+def assemble(
+    notes: Sequence[Note],
+    config: Config,
+    on_note: Callable[[Note], None] | None = None,
+) -> Dataset:
+    """Run the converters over every note and gather the dataset (pure: no I/O)."""
+    from . import convert
+
+    notes = sorted(notes, key=lambda n: n.path)
+    ctx = Context(notes, config)
+    diagnostics: list[Diagnostic] = list(ctx.resolver.diagnostics)
+    graphs: dict[str, list[Triple]] = {}
+    lines: dict[str, list[tuple[Triple, int]]] = {}
+    vault: dict[Triple, int] = {}
+    missing: dict[NamedNode, Counter[str]] = defaultdict(Counter)
+    missing_from: dict[NamedNode, list[dict]] = defaultdict(list)
+    attachments: list[dict] = []
+    for note in notes:
+        own: dict[Triple, int] = {}
+        for out in convert(note, ctx):
+            if isinstance(out, Statement):
+                triple = Triple(out.subject, out.predicate, out.object)
+                target = vault if out.graph is Graph.VAULT else own
+                target.setdefault(triple, out.line)
+            elif isinstance(out, Diagnostic):
+                diagnostics.append(out)
+            elif isinstance(out, Unresolved):
+                missing[out.entity][out.text] += 1
+                missing_from[out.entity].append({"path": note.path, "line": out.line})
+            elif isinstance(out, Attachment):
+                attachments.append({"path": note.path, "line": out.line, "target": out.target})
+        graph = ctx.document(note).value
+        ordered = sort_triples(own)
+        graphs[graph] = ordered
+        lines[graph] = [(t, own[t]) for t in ordered]
+        if on_note is not None:
+            on_note(note)
+    unresolved: dict[str, dict] = {}
+    for entity, spellings in missing.items():
+        text = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        vault.setdefault(Triple(entity, RDFS_LABEL, Literal(text)), 0)
+        unresolved[entity.value] = {"label": text, "links": missing_from[entity]}
+    vault_graph = ctx.iris.vault_graph().value
+    ordered_vault = sort_triples(vault)
+    graphs[vault_graph] = ordered_vault
+    lines[vault_graph] = [(t, vault[t]) for t in ordered_vault]
+    diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
+    return Dataset(
+        graphs=dict(sorted(graphs.items())),
+        vault_graph=vault_graph,
+        prefixes=ctx.prefixes,
+        notes=len(notes),
+        diagnostics=diagnostics,
+        unresolved=dict(sorted(unresolved.items())),
+        attachments=sorted(attachments, key=lambda a: (a["path"], a["line"], a["target"])),
+        lines=lines,
+    )

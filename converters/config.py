@@ -1,0 +1,160 @@
+"""The mapping configuration: how front matter, folders and types map onto the ontology.
+
+The defaults live in ``ontology/mapping.yaml``; a user's ``vaultkg.yaml`` is merged over them.
+This module only turns an already-parsed mapping into a typed, validated :class:`Config`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .vocab import VKG, expand
+
+KINDS = ("literal", "entity", "date", "alias", "tag", "wikidata", "type", "label", "slug")
+SUBJECTS = ("thing", "document")
+
+
+class ConfigError(ValueError):
+    """The mapping configuration is not usable; the message says which setting and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRule:
+    """How one front-matter key becomes triples."""
+
+    kind: str = "literal"
+    property: str | None = None  # full IRI; None → {base}property/{key}
+    subject: str = "thing"  # "thing" ({slug}#id) or "document" ({slug})
+    classes: tuple[str, ...] = ()  # apply only to notes of these classes
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the converters need to know besides the notes themselves."""
+
+    base: str = "https://example.org/vault/"
+    types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    default_class: str = VKG + "Entity"
+    unknown_class: str = VKG + "Entity"
+    folders: Mapping[str, str] = field(default_factory=dict)
+    keys: Mapping[str, KeyRule] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+    body_text: bool = True
+
+    def rule(self, key: str) -> KeyRule | None:
+        """The rule for a front-matter key (keys match case-insensitively)."""
+        return self.keys.get(key.lower())
+
+    def classes_for(self, type_value: str) -> tuple[str, ...] | None:
+        """Classes for a ``type:`` value, or ``None`` when the value is not mapped."""
+        return self.types.get(type_value.strip().lower())
+
+    def folder_type(self, path: str) -> str | None:
+        """The default ``type`` for a note path from the longest matching folder prefix."""
+        best: tuple[int, str] | None = None
+        lowered = path.lower()
+        for folder, type_value in self.folders.items():
+            prefix = folder.strip("/").lower() + "/"
+            if lowered.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), type_value)
+        return best[1] if best else None
+
+    def excluded(self, path: str) -> bool:
+        """Whether a vault-relative path matches one of the ``exclude`` globs."""
+        return any(
+            fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
+            for pattern in self.exclude
+        )
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], base: Config | None = None) -> Config:
+        """Build a config from parsed YAML, merged over ``base`` (the defaults)."""
+        if not isinstance(data, Mapping):
+            raise ConfigError("the configuration must be a mapping of settings")
+        known = {"base", "types", "default_type", "unknown_type", "folders", "keys",
+                 "exclude", "prefixes", "body_text"}
+        unknown = sorted(set(map(str, data)) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        prefixes = {**(base.prefixes if base else {}), **_str_map(data.get("prefixes"), "prefixes")}
+        declared: dict[str, tuple[str, ...]] = {}
+        for cls_name, values in _map(data.get("types"), "types").items():
+            iri = _iri(str(cls_name), prefixes, "types")
+            for value in _strings(values, f"types.{cls_name}"):
+                key = value.strip().lower()
+                declared[key] = (*declared.get(key, ()), iri)
+        types = {**(base.types if base else {}), **declared}  # a value declared here wins
+        keys = dict(base.keys) if base else {}
+        for key, spec in _map(data.get("keys"), "keys").items():
+            keys[str(key).lower()] = _rule(str(key), spec, prefixes)
+        base_iri = str(data.get("base", base.base if base else cls.base))
+        if not base_iri.startswith(("http://", "https://")) or not base_iri.endswith(("/", "#")):
+            raise ConfigError(f"base {base_iri!r} must be an http(s) IRI ending in '/' or '#'")
+        defaults = base or cls()
+        return cls(
+            base=base_iri,
+            types=types,
+            default_class=_iri(str(data["default_type"]), prefixes, "default_type")
+            if "default_type" in data else defaults.default_class,
+            unknown_class=_iri(str(data["unknown_type"]), prefixes, "unknown_type")
+            if "unknown_type" in data else defaults.unknown_class,
+            folders={**defaults.folders, **_str_map(data.get("folders"), "folders")},
+            keys=keys,
+            exclude=(*defaults.exclude, *_strings(data.get("exclude", []), "exclude")),
+            prefixes=prefixes,
+            body_text=bool(data.get("body_text", defaults.body_text)),
+        )
+
+
+def _map(value: Any, where: str) -> Mapping[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a mapping")
+    return value
+
+
+def _str_map(value: Any, where: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _map(value, where).items()}
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return [str(v) for v in value]
+    raise ConfigError(f"{where} must be a string or a list of strings")
+
+
+def _iri(name: str, prefixes: Mapping[str, str], where: str) -> str:
+    iri = expand(name, dict(prefixes))
+    if not iri.startswith(("http://", "https://", "urn:")):
+        raise ConfigError(f"{where}: {name!r} is neither a known prefixed name nor an IRI")
+    return iri
+
+
+def _rule(key: str, spec: Any, prefixes: Mapping[str, str]) -> KeyRule:
+    where = f"keys.{key}"
+    if isinstance(spec, str):
+        spec = {"property": spec}
+    spec = _map(spec, where)
+    unknown = sorted(set(map(str, spec)) - {"kind", "property", "subject", "classes"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown field {unknown[0]!r}")
+    kind = str(spec.get("kind", "literal"))
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    subject = str(spec.get("subject", "thing"))
+    if subject not in SUBJECTS:
+        raise ConfigError(f"{where}: subject {subject!r} is not one of {', '.join(SUBJECTS)}")
+    prop = spec.get("property")
+    return KeyRule(
+        kind=kind,
+        property=_iri(str(prop), prefixes, where) if prop else None,
+        subject=subject,
+        classes=tuple(_iri(c, prefixes, where) for c in _strings(spec.get("classes", []), where)),
+    )

@@ -1,0 +1,41 @@
+"""What every converter may consult besides the note: config, IRIs and the vault's names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+
+from pyoxigraph import NamedNode
+
+from .config import Config
+from .iris import Iris
+from .model import Note
+from .resolve import Resolver
+
+
+class Context:
+    """Read-only, vault-wide knowledge shared by the converters of one build."""
+
+    def __init__(self, notes: Sequence[Note], config: Config) -> None:
+        self.config = config
+        self.iris = Iris(config.base)
+        self.resolver = Resolver(notes, config)
+
+    def document(self, note: Note) -> NamedNode:
+        return self.iris.document(self.resolver.slug(note))
+
+    def thing(self, note: Note) -> NamedNode:
+        return self.iris.thing(self.resolver.slug(note))
+
+    @cached_property
+    def prefixes(self) -> dict[str, str]:
+        """Prefixes for the outputs: the standard ones, the config's and the vault's own."""
+        from .vocab import PREFIXES
+
+        return {
+            **PREFIXES,
+            **self.config.prefixes,
+            "prop": self.iris.property_ns,
+            "tag": self.iris.tag_ns,
+            "vault": self.config.base,
+        }

@@ -1,0 +1,187 @@
+"""Front matter → triples, key by key, through the mapping's rules. Nothing is dropped: a key
+without a rule becomes ``{id} {base}property/{key} value``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode
+
+from .context import Context
+from .dates import date_literal
+from .model import Diagnostic, Note, Output, Severity, Statement, Unresolved
+from .note import note_classes
+from .tags import split_tags, tag_statements
+from .vocab import (
+    OWL_SAME_AS,
+    SKOS_ALT_LABEL,
+    WD,
+    XSD_BOOLEAN,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+)
+
+_LINK = re.compile(r"^\s*!?\[\[([^\[\]\n]+?)\]\]\s*$")
+_QID = re.compile(
+    r"^(?:wd:|(?:https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/))?(Q[1-9][0-9]*)$"
+)
+_HANDLED_ELSEWHERE = {"type", "label", "slug"}
+#: Nesting depth of front-matter values that is still converted (recursive YAML stops here).
+MAX_DEPTH = 16
+
+
+def wikidata_qid(value: object) -> str | None:
+    """The QID in ``Q801``, ``wd:Q801`` or a Wikidata entity/wiki URL; ``None`` otherwise.
+
+    >>> wikidata_qid("https://www.wikidata.org/wiki/Q801"), wikidata_qid("Q0")
+    ('Q801', None)
+    """
+    if not isinstance(value, str):
+        return None
+    m = _QID.match(value.strip())
+    return m.group(1) if m else None
+
+
+def literal(value: Any) -> Literal | None:
+    """The RDF literal for a YAML scalar; ``None`` for null.
+
+    >>> literal(3).value, literal(True).value, literal(float("inf")).value
+    ('3', 'true', 'INF')
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return Literal("true" if value else "false", datatype=XSD_BOOLEAN)
+    if isinstance(value, int):
+        return Literal(str(value), datatype=XSD_INTEGER)
+    if isinstance(value, float):
+        if math.isnan(value):
+            text = "NaN"
+        elif math.isinf(value):
+            text = "INF" if value > 0 else "-INF"
+        else:
+            text = repr(value)
+        return Literal(text, datatype=XSD_DOUBLE)
+    if isinstance(value, dt.date):
+        return date_literal(value)
+    return Literal(str(value))
+
+
+class _Emitter:
+    """Turns the values of one note's front matter into outputs."""
+
+    def __init__(self, note: Note, ctx: Context) -> None:
+        self.note, self.ctx = note, ctx
+        self.doc, self.thing = ctx.document(note), ctx.thing(note)
+        self.slug = ctx.resolver.slug(note)
+        self.classes = set(note_classes(note, ctx.config)[0])
+
+    def entity(self, name: str, line: int) -> Iterator[Output | NamedNode]:
+        """Resolve a name or ``[[link]]``; yields diagnostics/unresolved records, then the IRI."""
+        m = _LINK.match(name)
+        target = m.group(1).split("|")[0].split("#")[0].strip() if m else name.strip()
+        res = self.ctx.resolver.link(target, self.note) if m else self.ctx.resolver.name(target, self.note)
+        if res.candidates:
+            yield Diagnostic(self.note.path, line, Severity.WARNING, "ambiguous-name",
+                             f"'{target}' matches {len(res.candidates)} notes "
+                             f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'")
+        iri = self.ctx.iris.thing(res.slug)
+        if res.note is None:
+            yield Unresolved(iri, target.rsplit("/", 1)[-1], line)
+        yield iri
+
+    def value(self, subject: NamedNode, prop: NamedNode, value: Any, path: tuple[str | int, ...],
+              kind: str) -> Iterator[Output]:
+        line = self.note.front_matter.line(*path)
+        if len(path) > MAX_DEPTH:
+            yield Diagnostic(self.note.path, line, Severity.WARNING, "too-deep",
+                             f"{path[0]}: values nested deeper than {MAX_DEPTH} levels are left out")
+            return
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from self.value(subject, prop, item, (*path, i), kind)
+            return
+        if isinstance(value, Mapping):
+            node = self.ctx.iris.fragment(self.slug, "fm/" + "/".join(map(str, path)))
+            yield Statement(subject, prop, node, line)
+            for key, item in value.items():
+                yield from self.value(node, self.ctx.iris.property(str(key)), item, (*path, str(key)), "literal")
+            return
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return
+        if isinstance(value, str) and (kind == "entity" or _LINK.match(value)):
+            obj: NamedNode | Literal | None = None
+            for out in self.entity(value, line):
+                if isinstance(out, NamedNode):
+                    obj = out
+                else:
+                    yield out
+            assert obj is not None
+            yield Statement(subject, prop, obj, line)
+            return
+        if kind == "date":
+            term = date_literal(value)
+            if term is None:
+                yield Diagnostic(self.note.path, line, Severity.WARNING, "bad-date",
+                                 f"{path[0]}: '{value}' is not a valid date; kept as text")
+                term = Literal(str(value))
+            yield Statement(subject, prop, term, line)
+            return
+        term = literal(value)
+        if term is not None:
+            yield Statement(subject, prop, term, line)
+
+    def key(self, key: str, value: Any) -> Iterator[Output]:
+        rule = self.ctx.config.rule(key)
+        if rule is not None and rule.classes and not self.classes.intersection(rule.classes):
+            rule = None
+        kind = rule.kind if rule else "literal"
+        if kind in _HANDLED_ELSEWHERE:
+            return
+        prop = NamedNode(rule.property) if rule and rule.property else self.ctx.iris.property(key)
+        subject = self.doc if rule and rule.subject == "document" else self.thing
+        line = self.note.front_matter.line(key)
+        if kind == "tag":
+            items = value if isinstance(value, list) else [value]
+            pairs = [(tag, self.note.front_matter.line(key, i) if isinstance(value, list) else line)
+                     for i, item in enumerate(items) for tag in split_tags(item)]
+            yield from tag_statements(self.ctx, subject, pairs, prop)
+            return
+        if kind == "alias":
+            values = value if isinstance(value, list) else [value]
+            for i, item in enumerate(values):
+                if isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip():
+                    item_line = self.note.front_matter.line(key, i) if isinstance(value, list) else line
+                    yield Statement(subject, prop if rule and rule.property else SKOS_ALT_LABEL,
+                                    Literal(str(item).strip()), item_line)
+            return
+        if kind == "wikidata":
+            values = value if isinstance(value, list) else [value]
+            for i, item in enumerate(values):
+                item_line = self.note.front_matter.line(key, i) if isinstance(value, list) else line
+                if item is None or (isinstance(item, str) and not item.strip()):
+                    continue
+                qid = wikidata_qid(item)
+                if qid is None:
+                    yield Diagnostic(self.note.path, item_line, Severity.ERROR, "bad-wikidata",
+                                     f"{key}: '{item}' is not a Wikidata item (expected Q123, wd:Q123 "
+                                     "or a wikidata.org entity URL); kept as text")
+                    yield Statement(subject, self.ctx.iris.property(key), Literal(str(item)), item_line)
+                else:
+                    yield Statement(subject, prop if rule and rule.property else OWL_SAME_AS,
+                                    NamedNode(WD + qid), item_line)
+            return
+        yield from self.value(subject, prop, value, (key,), kind)
+
+
+def convert(note: Note, ctx: Context) -> Iterator[Output]:
+    """Every front-matter key of the note, through its rule or as ``{base}property/{key}``."""
+    if not note.front_matter.data:
+        return
+    emitter = _Emitter(note, ctx)
+    for key, value in note.front_matter.data.items():
+        yield from emitter.key(str(key), value)

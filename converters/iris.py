@@ -1,0 +1,96 @@
+"""IRIs of the vault: slugs, documents (``{base}slug``), things (``{base}slug#id``), tags, keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from pyoxigraph import NamedNode
+
+_NON_WORD = re.compile(r"[\W_]+")
+# Characters kept as they are in IRI path segments we mint; everything else is %-encoded.
+_IRI_SAFE = re.compile(r"[\w\-.~]")
+
+
+def slugify(name: str) -> str:
+    """Lower-case ``name`` and turn runs of spaces and punctuation into ``-``.
+
+    Unicode letters and digits are kept. A name with nothing left (only punctuation or
+    emoji) gets a short stable hash so that it still has an IRI.
+
+    >>> slugify("US-Israel Relations")
+    'us-israel-relations'
+    >>> slugify("Nöte with 'quotes'")
+    'nöte-with-quotes'
+    >>> slugify("???")
+    'n-2d86c2a6'
+    """
+    name = unicodedata.normalize("NFC", name)
+    slug = _NON_WORD.sub("-", name.lower()).strip("-")
+    if not slug:
+        slug = "n-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def iri_escape(text: str, keep: str = "") -> str:
+    """Percent-encode what may not stand in an IRI path segment; letters stay readable.
+
+    >>> iri_escape("based_in")
+    'based_in'
+    >>> iri_escape("Start Date")
+    'Start%20Date'
+    >>> iri_escape("a/b", keep="/")
+    'a/b'
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch in keep or (_IRI_SAFE.match(ch) and unicodedata.category(ch)[0] in "LN") or ch in "-._~":
+            out.append(ch)
+        else:
+            out.extend(f"%{b:02X}" for b in ch.encode("utf-8"))
+    return "".join(out)
+
+
+class Iris:
+    """Mints the IRIs of one vault under ``base``."""
+
+    __slots__ = ("_docs", "base", "property_ns", "tag_ns")
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.tag_ns = base + "tag/"
+        self.property_ns = base + "property/"
+        self._docs: dict[str, tuple[NamedNode, NamedNode]] = {}
+
+    def document(self, slug: str) -> NamedNode:
+        """The note as a document: ``{base}{slug}``."""
+        return self._pair(slug)[0]
+
+    def thing(self, slug: str) -> NamedNode:
+        """What the note describes: ``{base}{slug}#id``."""
+        return self._pair(slug)[1]
+
+    def fragment(self, slug: str, fragment: str) -> NamedNode:
+        """A node that belongs to a note: ``{base}{slug}#{fragment}``."""
+        return NamedNode(f"{self.base}{slug}#{iri_escape(fragment, keep='/')}")
+
+    def tag(self, tag: str) -> NamedNode:
+        """``{base}tag/{tag/path}``, lower-cased since Obsidian tags ignore case."""
+        return NamedNode(self.tag_ns + iri_escape(tag.lower(), keep="/"))
+
+    def property(self, key: str) -> NamedNode:
+        """``{base}property/{key}`` with the key as written."""
+        return NamedNode(self.property_ns + iri_escape(key))
+
+    def vault_graph(self) -> NamedNode:
+        """The graph of vault-level facts (tag concepts, labels of missing notes)."""
+        return NamedNode(self.base)
+
+    def _pair(self, slug: str) -> tuple[NamedNode, NamedNode]:
+        pair = self._docs.get(slug)
+        if pair is None:
+            doc = self.base + slug
+            pair = (NamedNode(doc), NamedNode(doc + "#id"))
+            self._docs[slug] = pair
+        return pair

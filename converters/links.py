@@ -1,0 +1,104 @@
+"""Links in a note's body: ``[[X]]``, ``[[X|alias]]``, ``[[X#Heading]]``, ``[[X#^block]]``,
+``![[X]]`` and ``[text](X.md)`` → ``{id} vkg:linksTo {X-id}``."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from urllib.parse import unquote
+
+from .context import Context
+from .markdown import LineIndex, mask
+from .model import Attachment, Diagnostic, Link, Note, Output, Severity, Statement, Unresolved
+from .vocab import VKG_LINKS_TO
+
+WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
+MDLINK = re.compile(r"(!?)\[([^\[\]\n]*)\]\(\s*(<[^<>\n]+>|[^()\s]+)(?:\s+\"[^\"\n]*\")?\s*\)")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+#: File endings that name attachments, not notes (Obsidian's accepted file formats).
+ATTACHMENT_EXTENSIONS = frozenset(
+    "png jpg jpeg gif bmp svg webp avif heic tif tiff ico "
+    "pdf mp3 wav m4a ogg 3gp flac webm mp4 mov mkv ogv "
+    "canvas base csv xlsx docx pptx zip json txt html".split()
+)
+
+
+def parse_wikilink(inner: str, line: int, embed: bool) -> Link | None:
+    """Split the text between ``[[`` and ``]]``; ``None`` when it is no link.
+
+    >>> parse_wikilink(" Iran\\\\|Tehran", 3, False)
+    Link(target='Iran', line=3, fragment=None, label='Tehran', embed=False, markdown=False)
+    >>> parse_wikilink("Note#^abc ", 1, True).fragment
+    '^abc'
+    """
+    target, bar, label = inner.partition("|")
+    if bar:
+        target = target.removesuffix("\\")
+        if not label.strip():
+            return None
+    target, _, fragment = target.partition("#")
+    target = target.strip()
+    if not target:
+        return None  # [[#Heading]] points into the note itself
+    return Link(target, line, fragment.strip() or None, label.strip() or None, embed, False)
+
+
+def extract_links(body: str, first_line: int = 1) -> list[Link]:
+    """Every wikilink, embed and Markdown link to a local file, in order of appearance."""
+    if "[" not in body:
+        return []
+    text = mask(body)
+    lines = LineIndex(text, first_line)
+    found: list[tuple[int, Link]] = []
+    for m in WIKILINK.finditer(text):
+        link = parse_wikilink(m.group(2), lines.line(m.start()), bool(m.group(1)))
+        if link is not None:
+            found.append((m.start(), link))
+    if "](" in text:
+        for m in MDLINK.finditer(text):
+            raw = m.group(3)
+            if raw.startswith("<"):
+                raw = raw[1:-1]
+            if _SCHEME.match(raw) or raw.startswith("#"):
+                continue  # web links are sources, not notes; '#x' points into the note
+            path, _, fragment = raw.partition("#")
+            target = unquote(path).strip()
+            if target:
+                found.append((m.start(), Link(target, lines.line(m.start()), unquote(fragment) or None,
+                                              m.group(2).strip() or None, bool(m.group(1)), True)))
+    found.sort(key=lambda item: item[0])
+    return [link for _, link in found]
+
+
+def is_attachment(target: str) -> bool:
+    """Whether a link target names a file that is not a note.
+
+    >>> is_attachment("map.png"), is_attachment("Dr. No"), is_attachment("Note.md")
+    (True, False, False)
+    """
+    ext = posixpath.splitext(target)[1][1:].lower()
+    return ext in ATTACHMENT_EXTENSIONS
+
+
+def convert(note: Note, ctx: Context) -> Iterator[Output]:
+    """``{id} vkg:linksTo {target-id}`` for each link of the body (self-links are left out)."""
+    thing = ctx.thing(note)
+    for link in extract_links(note.body, note.body_line):
+        if is_attachment(link.target):
+            yield Attachment(link.target, link.line)
+            continue
+        target = link.target
+        if link.markdown and not target.startswith("/"):
+            target = "./" + target if not target.startswith(".") else target
+        res = ctx.resolver.link(target, note)
+        if res.candidates:
+            yield Diagnostic(note.path, link.line, Severity.WARNING, "ambiguous-link",
+                             f"link '{link.target}' matches {len(res.candidates)} notes "
+                             f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'")
+        entity = ctx.iris.thing(res.slug)
+        if entity == thing:
+            continue
+        if res.note is None:
+            yield Unresolved(entity, posixpath.basename(link.target.removesuffix(".md")) or link.target, link.line)
+        yield Statement(thing, VKG_LINKS_TO, entity, link.line)

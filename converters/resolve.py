@@ -1,0 +1,152 @@
+"""Vault-wide name resolution: slugs (with collisions), note names, paths and aliases.
+
+Links resolve the way Obsidian resolves them: case-insensitively; a path in the link wins;
+otherwise a note name; an ambiguous name picks, in this order, the note in the linking
+note's folder, the shortest path, the first path in sort order — and says so. vaultkg then
+falls back to aliases and titles (Obsidian would create a new note; a knowledge graph is better
+served by the entity the alias names), and last to a note whose slug is the link's slug.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .config import Config
+from .iris import slugify
+from .model import Diagnostic, Note, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where a name or link leads: a slug, whether a note is behind it, and any ambiguity."""
+
+    slug: str
+    note: Note | None = None
+    candidates: tuple[str, ...] = ()  # paths of all candidates when the name was ambiguous
+    via: str = "name"  # path | name | alias | slug | missing
+
+
+def normalize(name: str) -> str:
+    """Case- and form-insensitive key for names, aliases and paths."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+def strip_md(target: str) -> str:
+    return target[:-3] if target.lower().endswith(".md") else target
+
+
+class Resolver:
+    """Knows every note of the vault by slug, path, name and alias."""
+
+    def __init__(self, notes: Sequence[Note], config: Config) -> None:
+        self.config = config
+        self.diagnostics: list[Diagnostic] = []
+        self._notes = sorted(notes, key=lambda n: n.path)
+        self._slugs = self._assign_slugs()
+        self._by_path: dict[str, Note] = {}
+        self._by_name: dict[str, list[Note]] = defaultdict(list)
+        self._by_alias: dict[str, list[Note]] = defaultdict(list)
+        self._by_slug: dict[str, Note] = {}
+        for note in self._notes:
+            self._by_path[normalize(strip_md(note.path))] = note
+            self._by_name[normalize(note.name)].append(note)
+            self._by_slug[self._slugs[note.path]] = note
+            for alias in self.aliases(note):
+                key = normalize(alias)
+                if note not in self._by_alias[key]:
+                    self._by_alias[key].append(note)
+
+    # -- slugs -------------------------------------------------------------------------------
+
+    def slug(self, note: Note) -> str:
+        return self._slugs[note.path]
+
+    def _assign_slugs(self) -> dict[str, str]:
+        wanted: dict[str, list[tuple[bool, Note]]] = defaultdict(list)
+        for note in self._notes:
+            pinned = self._pinned_slug(note)
+            wanted[slugify(pinned or note.name)].append((pinned is not None, note))
+        slugs: dict[str, str] = {}
+        taken = set(wanted)
+        for slug, group in sorted(wanted.items()):
+            group.sort(key=lambda item: (not item[0], item[1].path.count("/"), item[1].path))
+            owner = group[0][1]
+            slugs[owner.path] = slug
+            for _, note in group[1:]:
+                folder = slugify(note.folder) if note.folder else ""
+                candidate = f"{slug}-{folder}" if folder else f"{slug}-2"
+                n = 2
+                while candidate in taken:
+                    n += 1
+                    candidate = f"{slug}-{folder}-{n}" if folder else f"{slug}-{n}"
+                taken.add(candidate)
+                slugs[note.path] = candidate
+                self.diagnostics.append(Diagnostic(
+                    note.path, 1, Severity.WARNING, "slug-collision",
+                    f"slug '{slug}' is already used by '{owner.path}'; "
+                    f"this note gets '{candidate}' (pin one with 'slug:' in the front matter)",
+                ))
+        return slugs
+
+    def _pinned_slug(self, note: Note) -> str | None:
+        for key, value in note.front_matter.data.items():
+            rule = self.config.rule(str(key))
+            if rule and rule.kind == "slug" and isinstance(value, str | int) and str(value).strip():
+                return str(value)
+        return None
+
+    def aliases(self, note: Note) -> Iterable[str]:
+        """Aliases and titles declared in a note's front matter."""
+        for key, value in note.front_matter.data.items():
+            rule = self.config.rule(str(key))
+            if rule is None or rule.kind not in ("alias", "label"):
+                continue
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if isinstance(item, str | int | float) and not isinstance(item, bool):
+                    text = str(item).strip()
+                    if text:
+                        yield text
+
+    # -- resolution --------------------------------------------------------------------------
+
+    def link(self, target: str, source: Note) -> Resolution:
+        """Resolve the target of a wikilink or Markdown link written in ``source``."""
+        target = strip_md(unicodedata.normalize("NFC", target).strip())
+        if "/" in target:
+            if target.startswith(("./", "../")):
+                joined = posixpath.normpath(posixpath.join(source.folder, target))
+                exact = self._by_path.get(normalize(joined))
+            else:
+                exact = self._by_path.get(normalize(target.lstrip("/")))
+            if exact is not None:
+                return Resolution(self.slug(exact), exact, via="path")
+            suffix = "/" + normalize(target.lstrip("./"))
+            matches = [n for k, n in self._by_path.items() if ("/" + k).endswith(suffix)]
+            if matches:
+                return self._pick(matches, source, "path")
+        return self.name(posixpath.basename(target) or target, source)
+
+    def name(self, name: str, source: Note) -> Resolution:
+        """Resolve a plain name (an actor, a link without a path) by name, alias, then slug."""
+        name = strip_md(unicodedata.normalize("NFC", name).strip())
+        key = normalize(name)
+        if hits := self._by_name.get(key):
+            return self._pick(hits, source, "name")
+        if hits := self._by_alias.get(key):
+            return self._pick(hits, source, "alias")
+        slug = slugify(name)
+        if (note := self._by_slug.get(slug)) is not None:
+            return Resolution(slug, note, via="slug")
+        return Resolution(slug, None, via="missing")
+
+    def _pick(self, notes: list[Note], source: Note, via: str) -> Resolution:
+        if len(notes) == 1:
+            return Resolution(self.slug(notes[0]), notes[0], via=via)
+        ranked = sorted(notes, key=lambda n: (n.folder != source.folder, n.path.count("/"), n.path))
+        chosen = ranked[0]
+        return Resolution(self.slug(chosen), chosen, tuple(sorted(n.path for n in notes)), via)

@@ -1,0 +1,20 @@
+"""vaultkg: publish a vault of Markdown notes as a linked-data knowledge graph."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .build import BuildResult, build  # noqa: E402
+from .errors import ConfigFileError, InputError, UsageError, VaultkgError  # noqa: E402
+from .writers import Format  # noqa: E402
+
+__all__ = [
+    "BuildResult",
+    "ConfigFileError",
+    "Format",
+    "InputError",
+    "UsageError",
+    "VaultkgError",
+    "__version__",
+    "build",
+]

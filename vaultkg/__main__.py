@@ -1,0 +1,3 @@
+from vaultkg.cli import main
+
+main()

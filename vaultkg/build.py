@@ -1,0 +1,106 @@
+"""``build``: read a vault, convert every note, write the outputs (or check them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from converters import Dataset, Diagnostic, Severity, assemble
+
+from . import __version__
+from .config import load_config
+from .errors import InputError
+from .vault import read_vault
+from .writers import differing_files, render_all, write_atomically
+
+#: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
+EventCallback = Callable[..., None]
+
+
+@dataclass(slots=True)
+class BuildResult:
+    """What a build did: the dataset, the files it rendered, and what it found."""
+
+    dataset: Dataset
+    files: dict[str, bytes]
+    output: Path
+    config_path: Path | None
+    seconds: float
+    written: bool
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.dataset.diagnostics
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count(Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return self.count(Severity.WARNING)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "notes": self.dataset.notes,
+            "triples": self.dataset.triple_count,
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def build(
+    vault: str | Path,
+    output: str | Path | None = "output",
+    *,
+    config: str | Path | None = None,
+    base: str | None = None,
+    check: bool = False,
+    on_event: EventCallback | None = None,
+) -> BuildResult:
+    """Build the vault at ``vault`` into ``output``.
+
+    With ``check=True`` nothing is written and :attr:`BuildResult.stale` lists the files in
+    ``output`` that differ from a fresh build. With ``output=None`` nothing is written either
+    (the rendered files are in :attr:`BuildResult.files`). Raises :class:`InputError` when
+    there is no vault or no note in it, and :class:`ConfigFileError` for a bad config.
+    """
+    started = time.perf_counter()
+    root = Path(vault)
+    out = Path(output) if output is not None else None
+    cfg, cfg_path = load_config(Path(config) if config else None, vault=root, base=base)
+    emit = on_event or (lambda *_a, **_k: None)
+    skip = (out,) if out is not None else ()
+    contents = read_vault(root, cfg, skip=skip, on_file=lambda i, n: emit("read", done=i, total=n))
+    if contents.files == 0:
+        raise InputError(f"{root}: no notes found (no .md files)")
+    total = len(contents.notes)
+    done = 0
+
+    def on_note(_note: object) -> None:
+        nonlocal done
+        done += 1
+        emit("convert", done=done, total=total)
+
+    dataset = assemble(contents.notes, cfg, on_note=on_note)
+    dataset.diagnostics[:0] = contents.diagnostics
+    dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
+    emit("render")
+    files = render_all(dataset, version=__version__)
+    written = False
+    stale: list[str] = []
+    if out is not None:
+        if check:
+            stale = differing_files(out, files)
+        else:
+            write_atomically(out, files)
+            written = True
+    return BuildResult(dataset, files, out or Path(), cfg_path, time.perf_counter() - started, written, stale)

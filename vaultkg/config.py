@@ -1,0 +1,55 @@
+"""Load the mapping configuration: bundled defaults, then the vault's file, then options."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from converters import Config, ConfigError
+
+from .errors import ConfigFileError
+from .resources import read_text
+
+#: Looked for in the vault's folder when no --config is given.
+CONFIG_NAMES = ("vaultkg.yaml", "vaultkg.yml", ".vaultkg.yaml")
+
+
+@cache
+def default_config() -> Config:
+    """The defaults of ``ontology/mapping.yaml``."""
+    return Config.from_mapping(yaml.safe_load(read_text("ontology", "mapping.yaml")))
+
+
+def find_config(vault: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        if (vault / name).is_file():
+            return vault / name
+    return None
+
+
+def load_config(path: Path | None = None, *, vault: Path | None = None, base: str | None = None) -> tuple[Config, Path | None]:
+    """The effective config and the file it came from (``None``: defaults only)."""
+    config = default_config()
+    if path is None and vault is not None:
+        path = find_config(vault)
+    if path is not None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigFileError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise ConfigFileError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        try:
+            config = Config.from_mapping(data, base=config)
+        except ConfigError as exc:
+            raise ConfigFileError(f"{path}: {exc}") from None
+    if base is not None:
+        try:
+            config = Config.from_mapping({"base": base}, base=config)
+        except ConfigError as exc:
+            raise ConfigFileError(f"--base: {exc}") from None
+    return config, path

@@ -1,0 +1,166 @@
+"""Turn the bytes of one ``.md`` file into a :class:`converters.Note`, or say why not.
+
+python-frontmatter splits the fence and parses the YAML but keeps no positions, and every
+finding vaultkg reports must point at a line; so the fence is split here (a few lines) and
+PyYAML's own composer (libyaml's C loader when present) gives each key and item its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import yaml
+
+from converters.model import Diagnostic, FrontMatter, KeyPath, Note, Severity
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FENCE_OPEN = re.compile(r"---[ \t]*\n")
+_FENCE_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+
+#: How many scalar values YAML aliases may expand to in one note (alias bombs).
+MAX_YAML_VALUES = 100_000
+
+
+class _NoteLoader(_Loader):  # type: ignore[misc,valid-type]
+    """Safe loader whose invalid timestamps (``2024-02-30``) stay strings instead of failing."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_NoteLoader.add_constructor("tag:yaml.org,2002:timestamp", _NoteLoader.construct_yaml_timestamp)
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
+    """UTF-8 text with line endings normalized; binary files give ``None`` and an error."""
+    if b"\x00" in data[:8192] or b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, [Diagnostic(path, line, Severity.ERROR, "binary",
+                                 "binary data (NUL byte) in a .md file; the file is skipped")]
+    diagnostics = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        diagnostics.append(Diagnostic(path, line, Severity.ERROR, "encoding",
+                                      f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); "
+                                      "undecodable bytes were replaced with U+FFFD"))
+        text = data.decode("utf-8", errors="replace")
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, diagnostics
+
+
+def parse_note(path: str, text: str) -> tuple[Note, list[Diagnostic]]:
+    """Split front matter from body and parse the YAML, keeping every key's line."""
+    name = path.rpartition("/")[2]
+    name = name[:-3] if name.lower().endswith(".md") else name
+    m = _FENCE_OPEN.match(text)
+    if not m:
+        return Note(path, name, FrontMatter(), text, 1), []
+    close = _FENCE_CLOSE.search(text, m.end())
+    if close is None:
+        return Note(path, name, FrontMatter(), text, 1), [Diagnostic(
+            path, 1, Severity.ERROR, "front-matter",
+            "front matter opened with '---' is never closed; the note is read without it")]
+    yaml_text = text[m.end():close.start()]
+    body_start = close.end() + 1 if close.end() < len(text) else close.end()
+    body_line = text.count("\n", 0, body_start) + 1
+    body = text[body_start:]
+    front, diagnostics = parse_front_matter(path, yaml_text, first_line=2)
+    return Note(path, name, front, body, body_line), diagnostics
+
+
+def parse_front_matter(path: str, yaml_text: str, first_line: int = 2) -> tuple[FrontMatter, list[Diagnostic]]:
+    """YAML → :class:`FrontMatter`; broken YAML gives an empty one and an error at its line."""
+    empty = FrontMatter(start_line=first_line - 1)
+    if not yaml_text.strip():
+        return empty, []
+    loader = _NoteLoader(yaml_text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return empty, []
+        if not isinstance(node, yaml.MappingNode):
+            kind = {"SequenceNode": "a list", "ScalarNode": "a single value"}.get(type(node).__name__, "not a map")
+            return empty, [Diagnostic(path, node.start_mark.line + first_line, Severity.ERROR, "front-matter",
+                                      f"front matter is {kind}, not a mapping of keys; it is ignored")]
+        size = _expanded_size(node, {})
+        if size > MAX_YAML_VALUES:
+            return empty, [Diagnostic(path, first_line, Severity.ERROR, "front-matter",
+                                      f"front matter expands to over {MAX_YAML_VALUES:,} values "
+                                      "(YAML alias bomb?); it is ignored")]
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + first_line if mark is not None else first_line
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "could not determine a constructor" in str(exc):
+            problem = "YAML tag that would build an object is not allowed"
+        return empty, [Diagnostic(path, line, Severity.ERROR, "yaml",
+                                  f"invalid YAML in front matter: {problem}; the front matter is ignored")]
+    finally:
+        loader.dispose()
+    lines: dict[KeyPath, int] = {}
+    diagnostics: list[Diagnostic] = []
+    _record_lines(node, (), lines, first_line)
+    seen: dict[str, int] = {}
+    clean: dict[str, Any] = {}
+    for key_node, _ in node.value:
+        key = _key_text(key_node)
+        line = key_node.start_mark.line + first_line
+        if key in seen:
+            diagnostics.append(Diagnostic(path, line, Severity.WARNING, "duplicate-key",
+                                          f"key '{key}' appears again (first on line {seen[key]}); the last value wins"))
+        seen[key] = line
+    for key, value in data.items():
+        clean[_plain_key(key)] = value
+    return FrontMatter(clean, lines, first_line - 1), diagnostics
+
+
+def _key_text(node: yaml.Node) -> str:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else "?"
+
+
+def _plain_key(key: Any) -> str:
+    if isinstance(key, dt.date | bool | int | float) or key is None:
+        return str(key).lower() if isinstance(key, bool) else str(key)
+    return str(key)
+
+
+def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], first_line: int,
+                  depth: int = 0) -> None:
+    if depth > 50:
+        return
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key_path = (*path, _key_text(key_node))
+            lines.setdefault(key_path, key_node.start_mark.line + first_line)
+            _record_lines(value_node, key_path, lines, first_line, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            item_path = (*path, i)
+            lines.setdefault(item_path, item.start_mark.line + first_line)
+            _record_lines(item, item_path, lines, first_line, depth + 1)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many scalars the node stands for once aliases are expanded (memoised, so cheap)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # guards against recursive structures
+    if isinstance(node, yaml.MappingNode):
+        size = sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = sum(_expanded_size(item, memo) for item in node.value)
+    else:
+        size = 1
+    memo[key] = size
+    return size

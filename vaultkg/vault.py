@@ -1,0 +1,101 @@
+"""Find and read the notes of a vault on disk."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from converters import Config, Diagnostic, Note, Severity
+
+from .errors import InputError
+from .reader import decode, parse_note
+
+#: Notes larger than this are not read (config later); a clear error instead of a stall.
+MAX_NOTE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class VaultContents:
+    """The notes of a vault and the problems met while reading them."""
+
+    root: Path
+    notes: list[Note] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+
+
+def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple[list[str], list[Diagnostic]]:
+    """Vault-relative paths of every ``.md`` file, sorted; hidden folders (``.obsidian``,
+    ``.trash``) and excluded paths are left out, symlinks leading outside the vault too."""
+    root_real = root.resolve()
+    skip_real = {p.resolve() for p in skip}
+    found: list[str] = []
+    diagnostics: list[Diagnostic] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip_real
+        )
+        for name in sorted(filenames):
+            if not name.lower().endswith(".md") or name.startswith("."):
+                continue
+            full = here / name
+            rel = full.relative_to(root).as_posix()
+            if config.excluded(rel):
+                continue
+            if full.is_symlink():
+                target = full.resolve()
+                if not target.is_relative_to(root_real):
+                    diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "symlink",
+                                                  "symlink leads outside the vault; not read"))
+                    continue
+                if not target.is_file():
+                    diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "symlink",
+                                                  "symlink leads to no file (broken or a loop); not read"))
+                    continue
+            found.append(rel)
+    return found, diagnostics
+
+
+def read_vault(
+    root: Path,
+    config: Config,
+    *,
+    skip: tuple[Path, ...] = (),
+    on_file: Callable[[int, int], None] | None = None,
+) -> VaultContents:
+    """Read every note of the vault at ``root``; a bad file becomes a diagnostic, never an abort."""
+    if not root.exists():
+        raise InputError(f"{root}: no such directory")
+    if not root.is_dir():
+        raise InputError(f"{root}: not a directory (give the vault's folder)")
+    paths, diagnostics = find_notes(root, config, skip)
+    contents = VaultContents(root=root, diagnostics=diagnostics, files=len(paths))
+    for i, rel in enumerate(paths):
+        note, problems = read_note(root, rel)
+        contents.diagnostics.extend(problems)
+        if note is not None:
+            contents.notes.append(note)
+        if on_file is not None:
+            on_file(i + 1, len(paths))
+    return contents
+
+
+def read_note(root: Path, rel: str) -> tuple[Note | None, list[Diagnostic]]:
+    """Read one note; ``None`` (and an error) when the file cannot be a note."""
+    full = root / rel
+    try:
+        size = full.stat().st_size
+        if size > MAX_NOTE_BYTES:
+            return None, [Diagnostic(rel, 1, Severity.ERROR, "too-large",
+                                     f"file is {size:,} bytes, over the {MAX_NOTE_BYTES:,}-byte limit; skipped")]
+        data = full.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(rel, 1, Severity.ERROR, "unreadable", f"cannot read file: {exc.strerror or exc}")]
+    text, diagnostics = decode(data, rel)
+    if text is None:
+        return None, diagnostics
+    note, more = parse_note(rel, text)
+    return note, diagnostics + more

@@ -1,0 +1,198 @@
+"""Render a dataset as Turtle, compact JSON-LD, N-Quads and a JSON report; write atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from converters import Dataset
+from converters.vocab import RDF_TYPE, XSD_STRING
+
+
+class Format(Enum):
+    """The RDF formats vaultkg writes, with their file name and media type."""
+
+    TURTLE = ("graph.ttl", "text/turtle", ox.RdfFormat.TURTLE)
+    JSON_LD = ("graph.jsonld", "application/ld+json", ox.RdfFormat.JSON_LD)
+    N_QUADS = ("graph.nq", "application/n-quads", ox.RdfFormat.N_QUADS)
+
+    @property
+    def file_name(self) -> str:
+        return self.value[0]
+
+    @property
+    def media_type(self) -> str:
+        return self.value[1]
+
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        return self.value[2]
+
+
+def render_turtle(dataset: Dataset) -> bytes:
+    """Pretty Turtle of the union of all graphs, subjects sorted (pyoxigraph's serializer)."""
+    return ox.serialize(dataset.triples(), format=ox.RdfFormat.TURTLE, prefixes=dataset.prefixes)
+
+
+def render_nquads(dataset: Dataset) -> bytes:
+    """N-Quads, graph by graph: one named graph per note, the vault graph among them."""
+    quads = (
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+        for graph, triples in dataset.graphs.items()
+        for t in triples
+    )
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+
+
+class _Compactor:
+    """Compacts IRIs to prefixed names with the longest matching namespace."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self._namespaces = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, iri: str) -> str:
+        hit = self._cache.get(iri)
+        if hit is None:
+            hit = iri
+            for ns, prefix in self._namespaces:
+                if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns):].startswith("//"):
+                    hit = f"{prefix}:{iri[len(ns):]}"
+                    break
+            self._cache[iri] = hit
+        return hit
+
+
+def jsonld_context(dataset: Dataset) -> dict[str, Any]:
+    """The JSON-LD context: the prefixes of the build."""
+    return {"@context": dict(sorted(dataset.prefixes.items()))}
+
+
+def render_jsonld(dataset: Dataset) -> bytes:
+    """Compact JSON-LD of the union graph, written straight from the sorted triples.
+
+    The context is embedded (it is also written as ``context.jsonld``) so that the file parses
+    offline with any JSON-LD processor.
+    """
+    compact = _Compactor(dataset.prefixes)
+    nodes: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    subject = None
+    for t in dataset.triples():
+        if t.subject != subject:
+            subject = t.subject
+            current = {"@id": compact(t.subject.value)}
+            nodes.append(current)
+        assert current is not None
+        if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            _add(current, "@type", compact(t.object.value))
+            continue
+        obj = t.object
+        if isinstance(obj, ox.NamedNode):
+            value: Any = {"@id": compact(obj.value)}
+        elif obj.language:
+            value = {"@value": obj.value, "@language": obj.language}
+        elif obj.datatype == XSD_STRING:
+            value = obj.value
+        else:
+            value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
+        _add(current, compact(t.predicate.value), value)
+    document = {**jsonld_context(dataset), "@graph": nodes}
+    return _json_bytes(document)
+
+
+def _add(node: dict[str, Any], key: str, value: Any) -> None:
+    existing = node.get(key)
+    if existing is None:
+        node[key] = value
+    elif isinstance(existing, list):
+        existing.append(value)
+    else:
+        node[key] = [existing, value]
+
+
+def _json_bytes(document: Any) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes]) -> bytes:
+    """``report.json``: what was built, every diagnostic, unresolved links and attachments."""
+    import hashlib
+
+    counts = {s: sum(1 for d in dataset.diagnostics if d.severity.value == s) for s in ("error", "warning", "info")}
+    report = {
+        "vaultkg": version,
+        "base": dataset.prefixes["vault"],
+        "notes": dataset.notes,
+        "triples": dataset.triple_count,
+        "graphs": len(dataset.graphs),
+        "errors": counts["error"],
+        "warnings": counts["warning"],
+        "infos": counts["info"],
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "graph_hashes": {
+            graph: hashlib.sha256("".join(f"{t}\n" for t in triples).encode()).hexdigest()[:16]
+            for graph, triples in dataset.graphs.items()
+        },
+        "diagnostics": [d.as_dict() for d in dataset.diagnostics],
+        "unresolved_links": [
+            {"entity": iri, "label": info["label"], "links": info["links"]}
+            for iri, info in dataset.unresolved.items()
+        ],
+        "attachments": dataset.attachments,
+    }
+    return _json_bytes(report)
+
+
+def render_all(dataset: Dataset, *, version: str) -> dict[str, bytes]:
+    """Every output file of a build, by file name."""
+    files = {
+        Format.TURTLE.file_name: render_turtle(dataset),
+        Format.JSON_LD.file_name: render_jsonld(dataset),
+        "context.jsonld": _json_bytes(jsonld_context(dataset)),
+        Format.N_QUADS.file_name: render_nquads(dataset),
+    }
+    files["report.json"] = render_report(dataset, version=version, files=files)
+    return files
+
+
+def write_atomically(directory: Path, files: Mapping[str, bytes]) -> None:
+    """Write all files or none: each goes to a temporary file first, then all are renamed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            staged.append((name, Path(tmp)))
+    except BaseException:
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for name, tmp in staged:
+        os.replace(tmp, directory / name)
+
+
+def differing_files(directory: Path, files: Mapping[str, bytes]) -> list[str]:
+    """Names of files in ``files`` whose bytes on disk differ (or are missing)."""
+    return [name for name, data in files.items() if _read(directory / name) != data]
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+__all__: Iterable[str] = ["Format", "render_all", "write_atomically", "differing_files"]
