@@ -7,12 +7,14 @@ This module only turns an already-parsed mapping into a typed, validated :class:
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .vocab import VKG, expand
 
+_BASE = re.compile(r"^https?://[^\s<>\"{}|\\^`#?]+/$")
 KINDS = ("literal", "entity", "date", "alias", "tag", "wikidata", "type", "label", "slug")
 SUBJECTS = ("thing", "document")
 
@@ -92,8 +94,9 @@ class Config:
         for key, spec in _map(data.get("keys"), "keys").items():
             keys[str(key).lower()] = _rule(str(key), spec, prefixes)
         base_iri = str(data.get("base", base.base if base else cls.base))
-        if not base_iri.startswith(("http://", "https://")) or not base_iri.endswith(("/", "#")):
-            raise ConfigError(f"base {base_iri!r} must be an http(s) IRI ending in '/' or '#'")
+        if not _BASE.match(base_iri):
+            raise ConfigError(f"base {base_iri!r} must be an http(s) IRI ending in '/' with no '#', "
+                              "e.g. https://example.org/vault/ (notes are {base}slug, things {base}slug#id)")
         defaults = base or cls()
         return cls(
             base=base_iri,

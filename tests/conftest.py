@@ -1,0 +1,124 @@
+"""Shared fixtures: notes from text, expected triples written as Turtle, fixture vaults on disk,
+the example vault built once, and a real Oxigraph server on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from converters import Config, Dataset, Note, assemble
+from converters.vocab import PREFIXES
+from vaultkg.config import default_config
+from vaultkg.reader import parse_note
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_VAULT = ROOT / "examples" / "vault"
+FIXTURE_VAULTS = Path(__file__).resolve().parent / "vaults"
+PEER_FIXTURES = ROOT.parent / "shared" / "peer-fixtures"
+BASE = "https://example.org/vault/"
+
+_HEADER = "".join(
+    f"@prefix {p}: <{ns}> .\n"
+    for p, ns in {**PREFIXES, "vault": BASE, "tag": BASE + "tag/", "prop": BASE + "property/"}.items()
+)
+
+
+def ttl(text: str) -> set[ox.Triple]:
+    """Expected triples, written as Turtle with the usual prefixes (vault:, tag:, prop: …)."""
+    return {q.triple for q in ox.parse(_HEADER + text, format=ox.RdfFormat.TURTLE)}
+
+
+def make_note(path: str, text: str) -> Note:
+    """A note as the reader would make it from ``text`` (no disk involved)."""
+    note, _ = parse_note(path, text)
+    return note
+
+
+def build_notes(notes: dict[str, str], config: Config | None = None) -> Dataset:
+    """Assemble a dataset from ``{path: text}``, with the default mapping."""
+    return assemble([make_note(p, t) for p, t in notes.items()], config or default_config())
+
+
+def graph_of(dataset: Dataset, slug: str) -> set[ox.Triple]:
+    return set(dataset.graphs[BASE + slug])
+
+
+def vault_graph(dataset: Dataset) -> set[ox.Triple]:
+    return set(dataset.graphs[BASE])
+
+
+def messages(dataset: Dataset) -> list[str]:
+    return [str(d) for d in dataset.diagnostics]
+
+
+@pytest.fixture(scope="session")
+def defaults() -> Config:
+    return default_config()
+
+
+def _fixture_vaults() -> list[str]:
+    return sorted(p.name for p in FIXTURE_VAULTS.iterdir() if p.is_dir()) if FIXTURE_VAULTS.is_dir() else []
+
+
+@pytest.fixture(params=_fixture_vaults())
+def fixture_vault(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Each folder in tests/vaults/ is a scenario, copied so a test may change it."""
+    dest = tmp_path / request.param
+    shutil.copytree(FIXTURE_VAULTS / request.param, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example vault built once into a temporary output folder."""
+    from vaultkg import build
+
+    out = tmp_path_factory.mktemp("example-output")
+    build(EXAMPLE_VAULT, out)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``oxigraph serve`` on a free loopback port; yields its base URL."""
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(binary).exists():
+        pytest.fail("the 'oxigraph' server (PyPI package oxigraph) is not installed")
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxigraph-store")
+    proc = subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    pytest.fail(f"oxigraph server did not start: {err}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

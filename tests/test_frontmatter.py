@@ -1,0 +1,183 @@
+"""Front matter: every YAML type, aliases, actors, wikidata, dates, other keys, key rules."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import build_notes, graph_of, messages, ttl, vault_graph
+
+from converters import Config
+
+
+def fm(yaml: str, body: str = "") -> str:
+    return f"---\n{yaml}\n---\n{body}"
+
+
+def test_every_yaml_scalar_type_becomes_a_typed_literal() -> None:
+    ds = build_notes({"X.md": fm(
+        "name: Plain text\ncount: 42\nratio: 0.25\nbig: 1.0e+999\nsci: 1e999\nflag: true\nday: 2024-10-26\n"
+        "stamp: 2025-11-03T09:30:00\nquoted: '2024'\nempty:\nnothing: null"
+    )})
+    assert ttl("""
+        vault:x\\#id prop:name "Plain text" ; prop:count 42 ; prop:ratio "0.25"^^xsd:double ;
+            prop:big "INF"^^xsd:double ; prop:sci "1e999" ; prop:flag true ; prop:day "2024-10-26"^^xsd:date ;
+            prop:stamp "2025-11-03T09:30:00"^^xsd:dateTime ; prop:quoted "2024" .
+    """) <= graph_of(ds, "x")
+    props = {t.predicate.value.rsplit("/", 1)[1] for t in graph_of(ds, "x") if "/property/" in t.predicate.value}
+    assert props == {"name", "count", "ratio", "big", "sci", "flag", "day", "stamp", "quoted"}  # nulls give nothing
+    assert ds.diagnostics == []
+
+
+def test_lists_give_one_triple_per_item() -> None:
+    ds = build_notes({"X.md": fm("terms: [2017-2021, 2025-]\nscores: [1, 2]")})
+    assert ttl('vault:x\\#id prop:terms "2017-2021", "2025-" ; prop:scores 1, 2 .') <= graph_of(ds, "x")
+
+
+def test_nested_maps_become_nodes_of_the_note_not_blank_nodes() -> None:
+    ds = build_notes({"X.md": fm("office:\n  city: Tel Aviv\n  staff: [3, 4]\n  head:\n    name: Ann")})
+    assert ttl("""
+        vault:x\\#id prop:office <https://example.org/vault/x#fm/office> .
+        <https://example.org/vault/x#fm/office> prop:city "Tel Aviv" ; prop:staff 3, 4 ;
+            prop:head <https://example.org/vault/x#fm/office/head> .
+        <https://example.org/vault/x#fm/office/head> prop:name "Ann" .
+    """) <= graph_of(ds, "x")
+
+
+def test_keys_are_kept_as_written_and_percent_encoded_only_where_needed() -> None:
+    ds = build_notes({"X.md": fm('based_in: Tel Aviv\n"Start Date": 2020\nÉtat: libre')})
+    assert ttl("""
+        vault:x\\#id <https://example.org/vault/property/based_in> "Tel Aviv" ;
+            <https://example.org/vault/property/Start%20Date> 2020 ;
+            <https://example.org/vault/property/État> "libre" .
+    """) <= graph_of(ds, "x")
+
+
+@pytest.mark.parametrize(
+    "yaml",
+    ["aliases: [State of Israel, Holy Land]", "aliases:\n  - State of Israel\n  - Holy Land",
+     "alias: [State of Israel, Holy Land]"],
+)
+def test_aliases_list_or_legacy_alias(yaml: str) -> None:
+    ds = build_notes({"Israel.md": fm(yaml)})
+    assert ttl('vault:israel\\#id skos:altLabel "State of Israel", "Holy Land" .') <= graph_of(ds, "israel")
+
+
+def test_alias_as_a_single_string() -> None:
+    ds = build_notes({"Israel.md": fm("aliases: State of Israel")})
+    assert ttl('vault:israel\\#id skos:altLabel "State of Israel" .') <= graph_of(ds, "israel")
+
+
+def test_actors_resolve_by_name_alias_or_link_case_insensitively() -> None:
+    ds = build_notes({
+        "Countries/United States.md": fm("type: country\naliases: [US, USA]"),
+        "Countries/Israel.md": fm("type: country"),
+        "Rel/A.md": fm("type: relationship\nactors: [united states, ISRAEL]\nstatus: strong alliance"),
+        "Rel/B.md": fm('type: relationship\nactors: ["[[Israel]]", "[[United States|the US]]"]'),
+        "Rel/C.md": fm("type: relationship\nparticipants: [USA, Israel]"),
+    })
+    for slug in "abc":
+        assert ttl(f"vault:{slug}\\#id vkg:actor vault:united-states\\#id, vault:israel\\#id .") <= graph_of(ds, slug)
+    assert ttl('vault:a\\#id a vkg:Relationship ; vkg:status "strong alliance" .') <= graph_of(ds, "a")
+    assert ds.unresolved == {}
+
+
+def test_actor_without_a_note_keeps_its_future_iri_and_a_label() -> None:
+    ds = build_notes({"Rel.md": fm("actors: [Gaza Strip]")})
+    assert ttl("vault:rel\\#id vkg:actor vault:gaza-strip\\#id .") <= graph_of(ds, "rel")
+    assert ttl('vault:gaza-strip\\#id rdfs:label "Gaza Strip" .') <= vault_graph(ds)
+    assert list(ds.unresolved) == ["https://example.org/vault/gaza-strip#id"]
+    assert ds.unresolved["https://example.org/vault/gaza-strip#id"]["links"] == [{"path": "Rel.md", "line": 2}]
+
+
+def test_ambiguous_actor_name_warns_and_picks_deterministically() -> None:
+    ds = build_notes({
+        "A/Georgia.md": fm("type: country"),
+        "B/Georgia.md": fm("type: place"),
+        "Rel.md": fm("type: relationship\nactors:\n  - Georgia"),
+    })
+    assert ttl("vault:rel\\#id vkg:actor vault:georgia\\#id .") <= graph_of(ds, "rel")
+    assert "Rel.md:4: warning: 'Georgia' matches 2 notes (A/Georgia.md, B/Georgia.md); using 'A/Georgia.md'" in messages(ds)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Q801", "wd:Q801", "http://www.wikidata.org/entity/Q801", "https://www.wikidata.org/wiki/Q801",
+     "https://wikidata.org/wiki/Q801"],
+)
+def test_wikidata_forms(value: str) -> None:
+    ds = build_notes({"Israel.md": fm(f"wikidata: {value}")})
+    assert ttl("vault:israel\\#id owl:sameAs wd:Q801 .") <= graph_of(ds, "israel")
+    assert ds.diagnostics == []
+
+
+@pytest.mark.parametrize("value", ["Q0", "P31", "Q12x", "https://example.org/Q801"])
+def test_bad_wikidata_is_an_error_at_its_line_and_kept_as_text(value: str) -> None:
+    ds = build_notes({"Israel.md": fm(f"type: country\nwikidata: {value}")})
+    assert messages(ds) == [
+        f"Israel.md:3: error: wikidata: '{value}' is not a Wikidata item (expected Q123, wd:Q123 "
+        "or a wikidata.org entity URL); kept as text"
+    ]
+    assert ttl(f'vault:israel\\#id prop:wikidata "{value}" .') <= graph_of(ds, "israel")
+    assert not any(t.predicate.value.endswith("#sameAs") for t in graph_of(ds, "israel"))
+
+
+def test_created_and_updated_go_on_the_document_typed() -> None:
+    ds = build_notes({"X.md": fm("created: 2025-01-12\nupdated: 2025-11-03T09:30:00")})
+    assert ttl("""vault:x dcterms:created "2025-01-12"^^xsd:date ;
+                  dcterms:modified "2025-11-03T09:30:00"^^xsd:dateTime .""") <= graph_of(ds, "x")
+
+
+def test_created_that_is_no_date_warns_and_keeps_the_text() -> None:
+    ds = build_notes({"X.md": fm("created: last tuesday")})
+    assert ttl('vault:x dcterms:created "last tuesday" .') <= graph_of(ds, "x")
+    assert messages(ds) == ["X.md:2: warning: created: 'last tuesday' is not a valid date; kept as text"]
+
+
+def test_impossible_date_is_not_a_crash() -> None:
+    ds = build_notes({"X.md": fm("created: 2024-02-30")})
+    assert ttl('vault:x dcterms:created "2024-02-30" .') <= graph_of(ds, "x")
+    assert messages(ds) == ["X.md:2: warning: created: '2024-02-30' is not a valid date; kept as text"]
+
+
+def test_date_of_an_event_is_its_start_date_elsewhere_a_property() -> None:
+    ds = build_notes({
+        "Accords.md": fm("type: event\ndate: 2020-09-15"),
+        "Memo.md": fm("type: topic\ndate: 2020-09-15"),
+    })
+    assert ttl('vault:accords\\#id schema:startDate "2020-09-15"^^xsd:date .') <= graph_of(ds, "accords")
+    assert ttl('vault:memo\\#id prop:date "2020-09-15"^^xsd:date .') <= graph_of(ds, "memo")
+
+
+def test_link_value_of_any_key_becomes_an_iri() -> None:
+    ds = build_notes({"Hamas.md": fm('based_in: "[[Gaza Strip]]"\nmotto: "not [[a link]] here"'),
+                      "Gaza Strip.md": ""})
+    assert ttl("""vault:hamas\\#id prop:based_in vault:gaza-strip\\#id ;
+                  prop:motto "not [[a link]] here" .""") <= graph_of(ds, "hamas")
+
+
+def test_config_key_rules_entity_date_and_document(defaults) -> None:
+    cfg = Config.from_mapping({"keys": {
+        "based_in": {"kind": "entity"},
+        "born": {"kind": "date", "property": "schema:birthDate"},
+        "source_file": {"property": "https://example.org/terms/sourceFile", "subject": "document"},
+    }}, base=defaults)
+    ds = build_notes({"Lebanon.md": "", "Hezbollah.md": fm("based_in: lebanon\nborn: 1982\nsource_file: x.pdf")}, cfg)
+    assert ttl("""
+        vault:hezbollah\\#id prop:based_in vault:lebanon\\#id ; schema:birthDate "1982"^^xsd:gYear .
+        vault:hezbollah <https://example.org/terms/sourceFile> "x.pdf" .
+    """) <= graph_of(ds, "hezbollah")
+
+
+def test_tags_in_front_matter_list_comma_string_and_single() -> None:
+    ds = build_notes({
+        "A.md": fm("tags: [alliance, Middle-East/Levant]"),
+        "B.md": fm("tags: alliance, us"),
+        "C.md": fm("tag: '#alliance'"),
+    })
+    assert ttl("vault:a dcterms:subject tag:alliance, tag:middle-east\\/levant .") <= graph_of(ds, "a")
+    assert ttl("vault:b dcterms:subject tag:alliance, tag:us .") <= graph_of(ds, "b")
+    assert ttl("vault:c dcterms:subject tag:alliance .") <= graph_of(ds, "c")
+    assert ttl("""
+        tag:middle-east\\/levant a skos:Concept ; skos:prefLabel "middle-east/levant" ; skos:broader tag:middle-east .
+        tag:middle-east a skos:Concept ; skos:prefLabel "middle-east" .
+        tag:alliance a skos:Concept ; skos:prefLabel "alliance" .
+    """) <= vault_graph(ds)
