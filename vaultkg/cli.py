@@ -40,7 +40,7 @@ class _Group(click.Group):
             ctx.exit(3)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("vaultkg", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vaultkg")
 def cli() -> None:
     """Publish a vault of Markdown notes as a linked-data knowledge graph."""

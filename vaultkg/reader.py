@@ -103,6 +103,9 @@ def parse_front_matter(path: str, yaml_text: str, first_line: int = 2) -> tuple[
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         if "could not determine a constructor" in str(exc):
             problem = "YAML tag that would build an object is not allowed"
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None and context_mark.line + first_line != line:
+            problem += f" ({context} that began on line {context_mark.line + first_line})"
         return empty, [Diagnostic(path, line, Severity.ERROR, "yaml",
                                   f"invalid YAML in front matter: {problem}; the front matter is ignored")]
     finally:

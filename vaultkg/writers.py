@@ -170,11 +170,11 @@ def write_atomically(directory: Path, files: Mapping[str, bytes]) -> None:
     try:
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            staged.append((name, Path(tmp)))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            staged.append((name, Path(tmp)))
     except BaseException:
         for _, tmp in staged:
             tmp.unlink(missing_ok=True)

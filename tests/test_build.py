@@ -1,0 +1,258 @@
+"""End to end: `vaultkg build` on real folders — outputs, cross-parser agreement, determinism,
+atomic writes, bad input and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner
+from conftest import EXAMPLE_VAULT, ROOT
+from rdflib.compare import isomorphic
+
+from vaultkg import InputError, build
+from vaultkg.cli import cli
+from vaultkg.writers import write_atomically
+
+OUTPUT_FILES = {"graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "report.json"}
+
+
+def run(*args: str, cwd: Path | None = None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+# -- outputs ---------------------------------------------------------------------------------
+
+def test_build_writes_every_output(example_build: Path) -> None:
+    assert {p.name for p in example_build.iterdir()} == OUTPUT_FILES
+
+
+def _oxi_triples(path: Path, fmt: ox.RdfFormat) -> set[ox.Triple]:
+    return {q.triple for q in ox.parse(path=str(path), format=fmt)}
+
+
+def test_every_output_parses_with_pyoxigraph_and_all_hold_the_same_graph(example_build: Path) -> None:
+    ttl = _oxi_triples(example_build / "graph.ttl", ox.RdfFormat.TURTLE)
+    nq = _oxi_triples(example_build / "graph.nq", ox.RdfFormat.N_QUADS)
+    jsonld = _oxi_triples(example_build / "graph.jsonld", ox.RdfFormat.JSON_LD)
+    assert len(ttl) > 500
+    assert ttl == nq == jsonld
+    report = json.loads((example_build / "report.json").read_text())
+    assert report["triples"] == len(ttl)
+
+
+def test_every_output_parses_with_rdflib_and_graphs_are_isomorphic(example_build: Path) -> None:
+    ttl = rdflib.Graph().parse(example_build / "graph.ttl", format="turtle")
+    jsonld = rdflib.Graph().parse(example_build / "graph.jsonld", format="json-ld")
+    ds = rdflib.Dataset()
+    ds.parse(example_build / "graph.nq", format="nquads")
+    union = rdflib.Graph()
+    for s, p, o, _g in ds.quads((None, None, None, None)):
+        union.add((s, p, o))
+    assert len(ttl) == len(jsonld) == len(union) > 500
+    assert isomorphic(ttl, jsonld)
+    assert isomorphic(ttl, union)
+
+
+def test_no_blank_nodes_anywhere(example_build: Path) -> None:
+    for name, fmt in (("graph.ttl", ox.RdfFormat.TURTLE), ("graph.nq", ox.RdfFormat.N_QUADS),
+                      ("graph.jsonld", ox.RdfFormat.JSON_LD)):
+        for q in ox.parse(path=str(example_build / name), format=fmt):
+            assert not any(isinstance(term, ox.BlankNode) for term in (q.subject, q.object, q.graph_name)), name
+
+
+def test_nquads_has_one_named_graph_per_note_plus_the_vault_graph(example_build: Path) -> None:
+    quads = list(ox.parse(path=str(example_build / "graph.nq"), format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name.value for q in quads}
+    paths = {q.graph_name.value: q.object.value for q in quads
+             if q.predicate.value == "https://w3id.org/vaultkg#path" and q.subject == q.graph_name}
+    notes = sorted(p.relative_to(EXAMPLE_VAULT).as_posix() for p in EXAMPLE_VAULT.rglob("*.md")
+                   if not p.relative_to(EXAMPLE_VAULT).as_posix().startswith("Templates/"))
+    assert sorted(paths.values()) == notes
+    assert graphs == set(paths) | {"https://example.org/vault/"}
+
+
+def test_example_vault_shows_the_design_cases(example_build: Path) -> None:
+    store = ox.Store()
+    store.load(path=str(example_build / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+
+    def ask(q: str) -> bool:
+        return bool(store.query("PREFIX vkg: <https://w3id.org/vaultkg#> PREFIX schema: <https://schema.org/> "
+                                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+                                "PREFIX owl: <http://www.w3.org/2002/07/owl#> "
+                                "PREFIX v: <https://example.org/vault/> " + q, use_default_graph_as_union=True))
+
+    assert ask("ASK { <https://example.org/vault/us-israel-relations#id> a vkg:Relationship ; "
+               "vkg:actor <https://example.org/vault/united-states#id>, <https://example.org/vault/israel#id> ; "
+               "vkg:status 'close alliance' }")
+    assert ask("ASK { <https://example.org/vault/us-iran-relations#id> vkg:actor <https://example.org/vault/united-states#id> }")
+    assert ask("ASK { <https://example.org/vault/israel#id> owl:sameAs <http://www.wikidata.org/entity/Q801> }")
+    assert ask("ASK { <https://example.org/vault/iran#id> owl:sameAs <http://www.wikidata.org/entity/Q794> }")
+    assert ask("ASK { <https://example.org/vault/benjamin-netanyahu#id> a vkg:Person }")  # folder default
+    assert ask("ASK { <https://example.org/vault/tag/region/middle-east/levant> skos:broader "
+               "<https://example.org/vault/tag/region/middle-east> }")
+    assert ask("ASK { <https://example.org/vault/overview-relationships> vkg:path 'Relationships/Overview.md' }")
+    assert not ask("ASK { ?s vkg:linksTo <https://example.org/vault/not-a-note#id> }")
+    assert not ask("ASK { ?s vkg:linksTo <https://example.org/vault/hidden-note#id> }")
+    assert not ask("ASK { ?s vkg:path ?p FILTER(STRSTARTS(?p, 'Templates/')) }")  # excluded by config
+
+
+def test_report_lists_unresolved_links_attachments_and_warnings(example_build: Path) -> None:
+    report = json.loads((example_build / "report.json").read_text())
+    assert report["notes"] == 32 and report["errors"] == 0
+    assert [u["label"] for u in report["unresolved_links"]] == ["Bahrain", "Egypt", "Gaza Strip", "United Arab Emirates"]
+    assert report["attachments"] == [{"path": "Events/October 7 Attack.md", "line": 12, "target": "map-gaza-envelope.png"}]
+    assert [d["code"] for d in report["diagnostics"]] == ["slug-collision"]
+
+
+# -- determinism and atomicity -----------------------------------------------------------------
+
+def test_second_build_from_another_directory_is_byte_identical(example_build: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "vaultkg", "build", str(EXAMPLE_VAULT), "-o", "out"],
+                          cwd=other, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "7"})
+    assert proc.returncode == 0, proc.stderr
+    for name in OUTPUT_FILES:
+        assert (other / "out" / name).read_bytes() == (example_build / name).read_bytes(), name
+
+
+def test_committed_output_is_up_to_date() -> None:
+    result = run("build", str(EXAMPLE_VAULT), "-o", str(ROOT / "output"), "--check")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"{ROOT / 'output'} is up to date (32 notes, ")
+
+
+def test_check_names_stale_files_and_writes_nothing(example_build: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    (out / "graph.ttl").write_text("stale")
+    (out / "graph.nq").unlink()
+    result = run("build", str(EXAMPLE_VAULT), "-o", str(out), "--check")
+    assert result.exit_code == 1
+    assert f"{out} is stale: graph.ttl, graph.nq would change (run 'vaultkg build')" in result.stderr
+    assert (out / "graph.ttl").read_text() == "stale" and not (out / "graph.nq").exists()
+
+
+def test_failed_write_leaves_previous_output_untouched(tmp_path: Path) -> None:
+    write_atomically(tmp_path, {"a.txt": b"old a", "b.txt": b"old b"})
+    with pytest.raises(TypeError):
+        write_atomically(tmp_path, {"a.txt": b"new a", "b.txt": None})  # type: ignore[dict-item]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]  # no temp files left
+    assert (tmp_path / "a.txt").read_bytes() == b"old a"
+
+
+def test_failed_build_leaves_previous_output_untouched(example_build: Path, tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import vaultkg.writers
+
+    def boom(_dataset):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(vaultkg.writers, "render_nquads", boom)
+    result = CliRunner().invoke(cli, ["build", str(EXAMPLE_VAULT), "-o", str(out)])
+    assert result.exit_code == 3
+    assert result.stderr.startswith("vaultkg: internal error: RuntimeError: disk on fire")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+# -- bad input and exit codes ---------------------------------------------------------------------
+
+def test_bad_notes_are_reported_and_the_rest_builds(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    shutil.copytree(ROOT / "tests" / "vaults" / "broken", vault)
+    (vault / "Latin.md").write_bytes("Caf\xe9 with [[Good]]\n".encode("latin-1"))
+    (vault / "Image.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00")
+    result = run("build", str(vault), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{vault.as_posix()}/Broken YAML.md:4: error: invalid YAML in front matter: did not find expected ',' "
+        "or ']' (while parsing a flow sequence that began on line 3); the front matter is ignored",
+        f"{vault.as_posix()}/Image.md:3: error: binary data (NUL byte) in a .md file; the file is skipped",
+        f"{vault.as_posix()}/Latin.md:1: error: invalid UTF-8 (byte 0xe9); undecodable bytes were replaced with U+FFFD",
+    ]
+    assert "Traceback" not in result.output
+    assert result.stdout.startswith("built 4 notes → ")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [(d["path"], d["line"], d["severity"]) for d in report["diagnostics"]] == [
+        ("Broken YAML.md", 4, "error"), ("Image.md", 3, "error"), ("Latin.md", 1, "error")]
+    store = ox.Store()
+    store.load(path=str(tmp_path / "out" / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    linked = {str(r["s"].value) for r in store.query(
+        "SELECT ?s WHERE { ?s <https://w3id.org/vaultkg#linksTo> <https://example.org/vault/good#id> }",
+        use_default_graph_as_union=True)}
+    assert linked == {"https://example.org/vault/broken-yaml#id", "https://example.org/vault/other#id",
+                      "https://example.org/vault/latin#id"}
+
+
+def test_missing_vault_is_exit_2(tmp_path: Path) -> None:
+    result = run("build", str(tmp_path / "nope"), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert result.stderr == f"vaultkg: error: {tmp_path / 'nope'}: no such directory\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_vault_without_notes_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "readme.txt").write_text("not a note")
+    result = run("build", str(tmp_path / "v"), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert result.stderr == f"vaultkg: error: {tmp_path / 'v'}: no notes found (no .md files)\n"
+
+
+def test_bad_base_is_exit_2(tmp_path: Path) -> None:
+    result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "o"), "--base", "vault")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("vaultkg: error: --base: base 'vault' must be an http(s) IRI ending in '/'")
+
+
+def test_bad_config_is_exit_2_with_the_file_and_setting(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("keys:\n  born: {kind: birthday}\n")
+    result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "o"), "--config", str(cfg))
+    assert result.exit_code == 2
+    assert result.stderr == (f"vaultkg: error: {cfg}: keys.born: kind 'birthday' is not one of literal, entity, "
+                             "date, alias, tag, wikidata, type, label, slug\n")
+
+
+def test_unknown_option_is_exit_2() -> None:
+    result = CliRunner().invoke(cli, ["build", "--frobnicate"])
+    assert result.exit_code == 2 and "No such option '--frobnicate'" in result.stderr
+    assert result.stderr.startswith("Usage: vaultkg build")
+
+
+def test_summary_line_and_base_option(tmp_path: Path) -> None:
+    result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "o"),
+                 "--base", "https://kg.example.net/")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout.startswith(f"built 2 notes → {tmp_path / 'o'}/: 18 triples, 0 warnings, 0 errors in ")
+    assert "<https://kg.example.net/israel#id>" in (tmp_path / "o" / "graph.nq").read_text()
+
+
+def test_default_vault_is_examples_vault_in_the_repository(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "tests" / "vaults" / "minimal", tmp_path / "examples" / "vault")
+    result = run("build", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "output" / "graph.ttl").is_file()
+
+
+def test_library_raises_typed_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such directory"):
+        build(tmp_path / "missing", tmp_path / "out")
