@@ -68,8 +68,7 @@ class Config:
     def excluded(self, path: str) -> bool:
         """Whether a vault-relative path matches one of the ``exclude`` globs."""
         return any(
-            fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
-            for pattern in self.exclude
+            fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/") for pattern in self.exclude
         )
 
     @classmethod
@@ -77,8 +76,7 @@ class Config:
         """Build a config from parsed YAML, merged over ``base`` (the defaults)."""
         if not isinstance(data, Mapping):
             raise ConfigError("the configuration must be a mapping of settings")
-        known = {"base", "types", "default_type", "unknown_type", "folders", "keys",
-                 "exclude", "prefixes", "body_text"}
+        known = {"base", "types", "default_type", "unknown_type", "folders", "keys", "exclude", "prefixes", "body_text"}
         unknown = sorted(set(map(str, data)) - known)
         if unknown:
             raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -95,16 +93,20 @@ class Config:
             keys[str(key).lower()] = _rule(str(key), spec, prefixes)
         base_iri = str(data.get("base", base.base if base else cls.base))
         if not _BASE.match(base_iri):
-            raise ConfigError(f"base {base_iri!r} must be an http(s) IRI ending in '/' with no '#', "
-                              "e.g. https://example.org/vault/ (notes are {base}slug, things {base}slug#id)")
+            raise ConfigError(
+                f"base {base_iri!r} must be an http(s) IRI ending in '/' with no '#', "
+                "e.g. https://example.org/vault/ (notes are {base}slug, things {base}slug#id)"
+            )
         defaults = base or cls()
         return cls(
             base=base_iri,
             types=types,
             default_class=_iri(str(data["default_type"]), prefixes, "default_type")
-            if "default_type" in data else defaults.default_class,
+            if "default_type" in data
+            else defaults.default_class,
             unknown_class=_iri(str(data["unknown_type"]), prefixes, "unknown_type")
-            if "unknown_type" in data else defaults.unknown_class,
+            if "unknown_type" in data
+            else defaults.unknown_class,
             folders={**defaults.folders, **_str_map(data.get("folders"), "folders")},
             keys=keys,
             exclude=(*defaults.exclude, *_strings(data.get("exclude", []), "exclude")),

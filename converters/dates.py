@@ -15,9 +15,7 @@ XSD_GYEARMONTH = NamedNode(XSD + "gYearMonth")
 _YEAR = re.compile(r"^-?\d{4}$")
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
-)
+_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def date_literal(value: object) -> Literal | None:

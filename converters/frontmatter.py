@@ -26,9 +26,7 @@ from .vocab import (
 )
 
 _LINK = re.compile(r"^\s*!?\[\[([^\[\]\n]+?)\]\]\s*$")
-_QID = re.compile(
-    r"^(?:wd:|(?:https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/))?(Q[1-9][0-9]*)$"
-)
+_QID = re.compile(r"^(?:wd:|(?:https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/))?(Q[1-9][0-9]*)$")
 _HANDLED_ELSEWHERE = {"type", "label", "slug"}
 #: Nesting depth of front-matter values that is still converted (recursive YAML stops here).
 MAX_DEPTH = 16
@@ -86,20 +84,31 @@ class _Emitter:
         target = m.group(1).split("|")[0].split("#")[0].strip() if m else name.strip()
         res = self.ctx.resolver.link(target, self.note) if m else self.ctx.resolver.name(target, self.note)
         if res.candidates:
-            yield Diagnostic(self.note.path, line, Severity.WARNING, "ambiguous-name",
-                             f"'{target}' matches {len(res.candidates)} notes "
-                             f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'")
+            yield Diagnostic(
+                self.note.path,
+                line,
+                Severity.WARNING,
+                "ambiguous-name",
+                f"'{target}' matches {len(res.candidates)} notes "
+                f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'",
+            )
         iri = self.ctx.iris.thing(res.slug)
         if res.note is None:
             yield Unresolved(iri, target.rsplit("/", 1)[-1], line)
         yield iri
 
-    def value(self, subject: NamedNode, prop: NamedNode, value: Any, path: tuple[str | int, ...],
-              kind: str) -> Iterator[Output]:
+    def value(
+        self, subject: NamedNode, prop: NamedNode, value: Any, path: tuple[str | int, ...], kind: str
+    ) -> Iterator[Output]:
         line = self.note.front_matter.line(*path)
         if len(path) > MAX_DEPTH:
-            yield Diagnostic(self.note.path, line, Severity.WARNING, "too-deep",
-                             f"{path[0]}: values nested deeper than {MAX_DEPTH} levels are left out")
+            yield Diagnostic(
+                self.note.path,
+                line,
+                Severity.WARNING,
+                "too-deep",
+                f"{path[0]}: values nested deeper than {MAX_DEPTH} levels are left out",
+            )
             return
         if isinstance(value, list):
             for i, item in enumerate(value):
@@ -126,8 +135,13 @@ class _Emitter:
         if kind == "date":
             term = date_literal(value)
             if term is None:
-                yield Diagnostic(self.note.path, line, Severity.WARNING, "bad-date",
-                                 f"{path[0]}: '{value}' is not a valid date; kept as text")
+                yield Diagnostic(
+                    self.note.path,
+                    line,
+                    Severity.WARNING,
+                    "bad-date",
+                    f"{path[0]}: '{value}' is not a valid date; kept as text",
+                )
                 term = Literal(str(value))
             yield Statement(subject, prop, term, line)
             return
@@ -147,8 +161,11 @@ class _Emitter:
         line = self.note.front_matter.line(key)
         if kind == "tag":
             items = value if isinstance(value, list) else [value]
-            pairs = [(tag, self.note.front_matter.line(key, i) if isinstance(value, list) else line)
-                     for i, item in enumerate(items) for tag in split_tags(item)]
+            pairs = [
+                (tag, self.note.front_matter.line(key, i) if isinstance(value, list) else line)
+                for i, item in enumerate(items)
+                for tag in split_tags(item)
+            ]
             yield from tag_statements(self.ctx, subject, pairs, prop)
             return
         if kind == "alias":
@@ -156,8 +173,12 @@ class _Emitter:
             for i, item in enumerate(values):
                 if isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip():
                     item_line = self.note.front_matter.line(key, i) if isinstance(value, list) else line
-                    yield Statement(subject, prop if rule and rule.property else SKOS_ALT_LABEL,
-                                    Literal(str(item).strip()), item_line)
+                    yield Statement(
+                        subject,
+                        prop if rule and rule.property else SKOS_ALT_LABEL,
+                        Literal(str(item).strip()),
+                        item_line,
+                    )
             return
         if kind == "wikidata":
             values = value if isinstance(value, list) else [value]
@@ -167,13 +188,19 @@ class _Emitter:
                     continue
                 qid = wikidata_qid(item)
                 if qid is None:
-                    yield Diagnostic(self.note.path, item_line, Severity.ERROR, "bad-wikidata",
-                                     f"{key}: '{item}' is not a Wikidata item (expected Q123, wd:Q123 "
-                                     "or a wikidata.org entity URL); kept as text")
+                    yield Diagnostic(
+                        self.note.path,
+                        item_line,
+                        Severity.ERROR,
+                        "bad-wikidata",
+                        f"{key}: '{item}' is not a Wikidata item (expected Q123, wd:Q123 "
+                        "or a wikidata.org entity URL); kept as text",
+                    )
                     yield Statement(subject, self.ctx.iris.property(key), Literal(str(item)), item_line)
                 else:
-                    yield Statement(subject, prop if rule and rule.property else OWL_SAME_AS,
-                                    NamedNode(WD + qid), item_line)
+                    yield Statement(
+                        subject, prop if rule and rule.property else OWL_SAME_AS, NamedNode(WD + qid), item_line
+                    )
             return
         yield from self.value(subject, prop, value, (key,), kind)
 

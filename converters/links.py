@@ -65,8 +65,19 @@ def extract_links(body: str, first_line: int = 1) -> list[Link]:
             path, _, fragment = raw.partition("#")
             target = unquote(path).strip()
             if target:
-                found.append((m.start(), Link(target, lines.line(m.start()), unquote(fragment) or None,
-                                              m.group(2).strip() or None, bool(m.group(1)), True)))
+                found.append(
+                    (
+                        m.start(),
+                        Link(
+                            target,
+                            lines.line(m.start()),
+                            unquote(fragment) or None,
+                            m.group(2).strip() or None,
+                            bool(m.group(1)),
+                            True,
+                        ),
+                    )
+                )
     found.sort(key=lambda item: item[0])
     return [link for _, link in found]
 
@@ -93,9 +104,14 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
             target = "./" + target if not target.startswith(".") else target
         res = ctx.resolver.link(target, note)
         if res.candidates:
-            yield Diagnostic(note.path, link.line, Severity.WARNING, "ambiguous-link",
-                             f"link '{link.target}' matches {len(res.candidates)} notes "
-                             f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'")
+            yield Diagnostic(
+                note.path,
+                link.line,
+                Severity.WARNING,
+                "ambiguous-link",
+                f"link '{link.target}' matches {len(res.candidates)} notes "
+                f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'",
+            )
         entity = ctx.iris.thing(res.slug)
         if entity == thing:
             continue

@@ -93,11 +93,11 @@ def _mask_code_spans(text: str) -> str:
             continue
         closing = runs[j]
         # A code span cannot cross a blank line (paragraph break).
-        if "\n\n" in text[opening.end():closing.start()]:
+        if "\n\n" in text[opening.end() : closing.start()]:
             i += 1
             continue
-        parts.append(text[pos:opening.start()])
-        parts.append(_blank(text[opening.start():closing.end()]))
+        parts.append(text[pos : opening.start()])
+        parts.append(_blank(text[opening.start() : closing.end()]))
         pos = closing.end()
         i = j + 1
     parts.append(text[pos:])

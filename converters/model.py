@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
@@ -13,7 +13,7 @@ Term = NamedNode | Literal
 KeyPath = tuple[str | int, ...]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a diagnostic is; ordered from worst to mildest."""
 
     ERROR = "error"
@@ -97,7 +97,7 @@ class Link:
     markdown: bool = False
 
 
-class Graph(str, Enum):
+class Graph(StrEnum):
     """Which named graph a statement belongs to."""
 
     NOTE = "note"  # the graph of the note that produced it

@@ -78,12 +78,17 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
     for cls in classes:
         yield Statement(thing, RDF_TYPE, NamedNode(cls), type_line)
     for key, value, line in unknown:
-        yield Diagnostic(note.path, line, Severity.WARNING, "unknown-type",
-                         f"{key} '{value}' is not mapped to a class; using {_short(ctx.config.unknown_class)} "
-                         "(add it under 'types' in vaultkg.yaml)")
+        yield Diagnostic(
+            note.path,
+            line,
+            Severity.WARNING,
+            "unknown-type",
+            f"{key} '{value}' is not mapped to a class; using {_short(ctx.config.unknown_class)} "
+            "(add it under 'types' in vaultkg.yaml)",
+        )
 
 
 def _short(iri: str) -> str:
     from .vocab import VKG
 
-    return "vkg:" + iri[len(VKG):] if iri.startswith(VKG) else f"<{iri}>"
+    return "vkg:" + iri[len(VKG) :] if iri.startswith(VKG) else f"<{iri}>"

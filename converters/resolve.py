@@ -85,11 +85,16 @@ class Resolver:
                     candidate = f"{slug}-{folder}-{n}" if folder else f"{slug}-{n}"
                 taken.add(candidate)
                 slugs[note.path] = candidate
-                self.diagnostics.append(Diagnostic(
-                    note.path, 1, Severity.WARNING, "slug-collision",
-                    f"slug '{slug}' is already used by '{owner.path}'; "
-                    f"this note gets '{candidate}' (pin one with 'slug:' in the front matter)",
-                ))
+                self.diagnostics.append(
+                    Diagnostic(
+                        note.path,
+                        1,
+                        Severity.WARNING,
+                        "slug-collision",
+                        f"slug '{slug}' is already used by '{owner.path}'; "
+                        f"this note gets '{candidate}' (pin one with 'slug:' in the front matter)",
+                    )
+                )
         return slugs
 
     def _pinned_slug(self, note: Note) -> str | None:

@@ -62,8 +62,9 @@ def inline_tags(body: str, first_line: int = 1) -> list[tuple[str, int]]:
     return found
 
 
-def tag_statements(ctx: Context, doc: NamedNode, tags: Iterable[tuple[str, int]],
-                   predicate: NamedNode = DCTERMS_SUBJECT) -> Iterator[Statement]:
+def tag_statements(
+    ctx: Context, doc: NamedNode, tags: Iterable[tuple[str, int]], predicate: NamedNode = DCTERMS_SUBJECT
+) -> Iterator[Statement]:
     """``{doc} dcterms:subject {tag}`` plus the concept and its broader tags (vault graph)."""
     for tag, line in tags:
         yield Statement(doc, predicate, ctx.iris.tag(tag), line)

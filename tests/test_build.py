@@ -38,6 +38,7 @@ def run(*args: str, cwd: Path | None = None):
 
 # -- outputs ---------------------------------------------------------------------------------
 
+
 def test_build_writes_every_output(example_build: Path) -> None:
     assert {p.name for p in example_build.iterdir()} == OUTPUT_FILES
 
@@ -70,8 +71,11 @@ def test_every_output_parses_with_rdflib_and_graphs_are_isomorphic(example_build
 
 
 def test_no_blank_nodes_anywhere(example_build: Path) -> None:
-    for name, fmt in (("graph.ttl", ox.RdfFormat.TURTLE), ("graph.nq", ox.RdfFormat.N_QUADS),
-                      ("graph.jsonld", ox.RdfFormat.JSON_LD)):
+    for name, fmt in (
+        ("graph.ttl", ox.RdfFormat.TURTLE),
+        ("graph.nq", ox.RdfFormat.N_QUADS),
+        ("graph.jsonld", ox.RdfFormat.JSON_LD),
+    ):
         for q in ox.parse(path=str(example_build / name), format=fmt):
             assert not any(isinstance(term, ox.BlankNode) for term in (q.subject, q.object, q.graph_name)), name
 
@@ -79,10 +83,16 @@ def test_no_blank_nodes_anywhere(example_build: Path) -> None:
 def test_nquads_has_one_named_graph_per_note_plus_the_vault_graph(example_build: Path) -> None:
     quads = list(ox.parse(path=str(example_build / "graph.nq"), format=ox.RdfFormat.N_QUADS))
     graphs = {q.graph_name.value for q in quads}
-    paths = {q.graph_name.value: q.object.value for q in quads
-             if q.predicate.value == "https://w3id.org/vaultkg#path" and q.subject == q.graph_name}
-    notes = sorted(p.relative_to(EXAMPLE_VAULT).as_posix() for p in EXAMPLE_VAULT.rglob("*.md")
-                   if not p.relative_to(EXAMPLE_VAULT).as_posix().startswith("Templates/"))
+    paths = {
+        q.graph_name.value: q.object.value
+        for q in quads
+        if q.predicate.value == "https://w3id.org/vaultkg#path" and q.subject == q.graph_name
+    }
+    notes = sorted(
+        p.relative_to(EXAMPLE_VAULT).as_posix()
+        for p in EXAMPLE_VAULT.rglob("*.md")
+        if not p.relative_to(EXAMPLE_VAULT).as_posix().startswith("Templates/")
+    )
     assert sorted(paths.values()) == notes
     assert graphs == set(paths) | {"https://example.org/vault/"}
 
@@ -92,20 +102,32 @@ def test_example_vault_shows_the_design_cases(example_build: Path) -> None:
     store.load(path=str(example_build / "graph.nq"), format=ox.RdfFormat.N_QUADS)
 
     def ask(q: str) -> bool:
-        return bool(store.query("PREFIX vkg: <https://w3id.org/vaultkg#> PREFIX schema: <https://schema.org/> "
-                                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-                                "PREFIX owl: <http://www.w3.org/2002/07/owl#> "
-                                "PREFIX v: <https://example.org/vault/> " + q, use_default_graph_as_union=True))
+        return bool(
+            store.query(
+                "PREFIX vkg: <https://w3id.org/vaultkg#> PREFIX schema: <https://schema.org/> "
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+                "PREFIX owl: <http://www.w3.org/2002/07/owl#> "
+                "PREFIX v: <https://example.org/vault/> " + q,
+                use_default_graph_as_union=True,
+            )
+        )
 
-    assert ask("ASK { <https://example.org/vault/us-israel-relations#id> a vkg:Relationship ; "
-               "vkg:actor <https://example.org/vault/united-states#id>, <https://example.org/vault/israel#id> ; "
-               "vkg:status 'close alliance' }")
-    assert ask("ASK { <https://example.org/vault/us-iran-relations#id> vkg:actor <https://example.org/vault/united-states#id> }")
+    assert ask(
+        "ASK { <https://example.org/vault/us-israel-relations#id> a vkg:Relationship ; "
+        "vkg:actor <https://example.org/vault/united-states#id>, <https://example.org/vault/israel#id> ; "
+        "vkg:status 'close alliance' }"
+    )
+    assert ask(
+        "ASK { <https://example.org/vault/us-iran-relations#id> vkg:actor "
+        "<https://example.org/vault/united-states#id> }"
+    )
     assert ask("ASK { <https://example.org/vault/israel#id> owl:sameAs <http://www.wikidata.org/entity/Q801> }")
     assert ask("ASK { <https://example.org/vault/iran#id> owl:sameAs <http://www.wikidata.org/entity/Q794> }")
     assert ask("ASK { <https://example.org/vault/benjamin-netanyahu#id> a vkg:Person }")  # folder default
-    assert ask("ASK { <https://example.org/vault/tag/region/middle-east/levant> skos:broader "
-               "<https://example.org/vault/tag/region/middle-east> }")
+    assert ask(
+        "ASK { <https://example.org/vault/tag/region/middle-east/levant> skos:broader "
+        "<https://example.org/vault/tag/region/middle-east> }"
+    )
     assert ask("ASK { <https://example.org/vault/overview-relationships> vkg:path 'Relationships/Overview.md' }")
     assert not ask("ASK { ?s vkg:linksTo <https://example.org/vault/not-a-note#id> }")
     assert not ask("ASK { ?s vkg:linksTo <https://example.org/vault/hidden-note#id> }")
@@ -115,18 +137,31 @@ def test_example_vault_shows_the_design_cases(example_build: Path) -> None:
 def test_report_lists_unresolved_links_attachments_and_warnings(example_build: Path) -> None:
     report = json.loads((example_build / "report.json").read_text())
     assert report["notes"] == 32 and report["errors"] == 0
-    assert [u["label"] for u in report["unresolved_links"]] == ["Bahrain", "Egypt", "Gaza Strip", "United Arab Emirates"]
-    assert report["attachments"] == [{"path": "Events/October 7 Attack.md", "line": 12, "target": "map-gaza-envelope.png"}]
+    assert [u["label"] for u in report["unresolved_links"]] == [
+        "Bahrain",
+        "Egypt",
+        "Gaza Strip",
+        "United Arab Emirates",
+    ]
+    assert report["attachments"] == [
+        {"path": "Events/October 7 Attack.md", "line": 12, "target": "map-gaza-envelope.png"}
+    ]
     assert [d["code"] for d in report["diagnostics"]] == ["slug-collision"]
 
 
 # -- determinism and atomicity -----------------------------------------------------------------
 
+
 def test_second_build_from_another_directory_is_byte_identical(example_build: Path, tmp_path: Path) -> None:
     other = tmp_path / "elsewhere"
     other.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "vaultkg", "build", str(EXAMPLE_VAULT), "-o", "out"],
-                          cwd=other, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "7"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "vaultkg", "build", str(EXAMPLE_VAULT), "-o", "out"],
+        cwd=other,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "7"},
+    )
     assert proc.returncode == 0, proc.stderr
     for name in OUTPUT_FILES:
         assert (other / "out" / name).read_bytes() == (example_build / name).read_bytes(), name
@@ -175,6 +210,7 @@ def test_failed_build_leaves_previous_output_untouched(example_build: Path, tmp_
 
 # -- bad input and exit codes ---------------------------------------------------------------------
 
+
 def test_bad_notes_are_reported_and_the_rest_builds(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     shutil.copytree(ROOT / "tests" / "vaults" / "broken", vault)
@@ -192,14 +228,24 @@ def test_bad_notes_are_reported_and_the_rest_builds(tmp_path: Path) -> None:
     assert result.stdout.startswith("built 4 notes → ")
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [(d["path"], d["line"], d["severity"]) for d in report["diagnostics"]] == [
-        ("Broken YAML.md", 4, "error"), ("Image.md", 3, "error"), ("Latin.md", 1, "error")]
+        ("Broken YAML.md", 4, "error"),
+        ("Image.md", 3, "error"),
+        ("Latin.md", 1, "error"),
+    ]
     store = ox.Store()
     store.load(path=str(tmp_path / "out" / "graph.nq"), format=ox.RdfFormat.N_QUADS)
-    linked = {str(r["s"].value) for r in store.query(
-        "SELECT ?s WHERE { ?s <https://w3id.org/vaultkg#linksTo> <https://example.org/vault/good#id> }",
-        use_default_graph_as_union=True)}
-    assert linked == {"https://example.org/vault/broken-yaml#id", "https://example.org/vault/other#id",
-                      "https://example.org/vault/latin#id"}
+    linked = {
+        str(r["s"].value)
+        for r in store.query(
+            "SELECT ?s WHERE { ?s <https://w3id.org/vaultkg#linksTo> <https://example.org/vault/good#id> }",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert linked == {
+        "https://example.org/vault/broken-yaml#id",
+        "https://example.org/vault/other#id",
+        "https://example.org/vault/latin#id",
+    }
 
 
 def test_missing_vault_is_exit_2(tmp_path: Path) -> None:
@@ -228,8 +274,10 @@ def test_bad_config_is_exit_2_with_the_file_and_setting(tmp_path: Path) -> None:
     cfg.write_text("keys:\n  born: {kind: birthday}\n")
     result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "o"), "--config", str(cfg))
     assert result.exit_code == 2
-    assert result.stderr == (f"vaultkg: error: {cfg}: keys.born: kind 'birthday' is not one of literal, entity, "
-                             "date, alias, tag, wikidata, type, label, slug\n")
+    assert result.stderr == (
+        f"vaultkg: error: {cfg}: keys.born: kind 'birthday' is not one of literal, entity, "
+        "date, alias, tag, wikidata, type, label, slug\n"
+    )
 
 
 def test_unknown_option_is_exit_2() -> None:
@@ -239,8 +287,14 @@ def test_unknown_option_is_exit_2() -> None:
 
 
 def test_summary_line_and_base_option(tmp_path: Path) -> None:
-    result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "o"),
-                 "--base", "https://kg.example.net/")
+    result = run(
+        "build",
+        str(ROOT / "tests" / "vaults" / "minimal"),
+        "-o",
+        str(tmp_path / "o"),
+        "--base",
+        "https://kg.example.net/",
+    )
     assert result.exit_code == 0 and result.stderr == ""
     assert result.stdout.startswith(f"built 2 notes → {tmp_path / 'o'}/: 18 triples, 0 warnings, 0 errors in ")
     assert "<https://kg.example.net/israel#id>" in (tmp_path / "o" / "graph.nq").read_text()

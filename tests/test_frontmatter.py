@@ -13,10 +13,14 @@ def fm(yaml: str, body: str = "") -> str:
 
 
 def test_every_yaml_scalar_type_becomes_a_typed_literal() -> None:
-    ds = build_notes({"X.md": fm(
-        "name: Plain text\ncount: 42\nratio: 0.25\nbig: 1.0e+999\nsci: 1e999\nflag: true\nday: 2024-10-26\n"
-        "stamp: 2025-11-03T09:30:00\nquoted: '2024'\nempty:\nnothing: null"
-    )})
+    ds = build_notes(
+        {
+            "X.md": fm(
+                "name: Plain text\ncount: 42\nratio: 0.25\nbig: 1.0e+999\nsci: 1e999\nflag: true\nday: 2024-10-26\n"
+                "stamp: 2025-11-03T09:30:00\nquoted: '2024'\nempty:\nnothing: null"
+            )
+        }
+    )
     assert ttl("""
         vault:x\\#id prop:name "Plain text" ; prop:count 42 ; prop:ratio "0.25"^^xsd:double ;
             prop:big "INF"^^xsd:double ; prop:sci "1e999" ; prop:flag true ; prop:day "2024-10-26"^^xsd:date ;
@@ -53,8 +57,11 @@ def test_keys_are_kept_as_written_and_percent_encoded_only_where_needed() -> Non
 
 @pytest.mark.parametrize(
     "yaml",
-    ["aliases: [State of Israel, Holy Land]", "aliases:\n  - State of Israel\n  - Holy Land",
-     "alias: [State of Israel, Holy Land]"],
+    [
+        "aliases: [State of Israel, Holy Land]",
+        "aliases:\n  - State of Israel\n  - Holy Land",
+        "alias: [State of Israel, Holy Land]",
+    ],
 )
 def test_aliases_list_or_legacy_alias(yaml: str) -> None:
     ds = build_notes({"Israel.md": fm(yaml)})
@@ -67,13 +74,15 @@ def test_alias_as_a_single_string() -> None:
 
 
 def test_actors_resolve_by_name_alias_or_link_case_insensitively() -> None:
-    ds = build_notes({
-        "Countries/United States.md": fm("type: country\naliases: [US, USA]"),
-        "Countries/Israel.md": fm("type: country"),
-        "Rel/A.md": fm("type: relationship\nactors: [united states, ISRAEL]\nstatus: strong alliance"),
-        "Rel/B.md": fm('type: relationship\nactors: ["[[Israel]]", "[[United States|the US]]"]'),
-        "Rel/C.md": fm("type: relationship\nparticipants: [USA, Israel]"),
-    })
+    ds = build_notes(
+        {
+            "Countries/United States.md": fm("type: country\naliases: [US, USA]"),
+            "Countries/Israel.md": fm("type: country"),
+            "Rel/A.md": fm("type: relationship\nactors: [united states, ISRAEL]\nstatus: strong alliance"),
+            "Rel/B.md": fm('type: relationship\nactors: ["[[Israel]]", "[[United States|the US]]"]'),
+            "Rel/C.md": fm("type: relationship\nparticipants: [USA, Israel]"),
+        }
+    )
     for slug in "abc":
         assert ttl(f"vault:{slug}\\#id vkg:actor vault:united-states\\#id, vault:israel\\#id .") <= graph_of(ds, slug)
     assert ttl('vault:a\\#id a vkg:Relationship ; vkg:status "strong alliance" .') <= graph_of(ds, "a")
@@ -89,19 +98,29 @@ def test_actor_without_a_note_keeps_its_future_iri_and_a_label() -> None:
 
 
 def test_ambiguous_actor_name_warns_and_picks_deterministically() -> None:
-    ds = build_notes({
-        "A/Georgia.md": fm("type: country"),
-        "B/Georgia.md": fm("type: place"),
-        "Rel.md": fm("type: relationship\nactors:\n  - Georgia"),
-    })
+    ds = build_notes(
+        {
+            "A/Georgia.md": fm("type: country"),
+            "B/Georgia.md": fm("type: place"),
+            "Rel.md": fm("type: relationship\nactors:\n  - Georgia"),
+        }
+    )
     assert ttl("vault:rel\\#id vkg:actor vault:georgia\\#id .") <= graph_of(ds, "rel")
-    assert "Rel.md:4: warning: 'Georgia' matches 2 notes (A/Georgia.md, B/Georgia.md); using 'A/Georgia.md'" in messages(ds)
+    assert (
+        "Rel.md:4: warning: 'Georgia' matches 2 notes (A/Georgia.md, B/Georgia.md); using 'A/Georgia.md'"
+        in messages(ds)
+    )
 
 
 @pytest.mark.parametrize(
     "value",
-    ["Q801", "wd:Q801", "http://www.wikidata.org/entity/Q801", "https://www.wikidata.org/wiki/Q801",
-     "https://wikidata.org/wiki/Q801"],
+    [
+        "Q801",
+        "wd:Q801",
+        "http://www.wikidata.org/entity/Q801",
+        "https://www.wikidata.org/wiki/Q801",
+        "https://wikidata.org/wiki/Q801",
+    ],
 )
 def test_wikidata_forms(value: str) -> None:
     ds = build_notes({"Israel.md": fm(f"wikidata: {value}")})
@@ -139,27 +158,33 @@ def test_impossible_date_is_not_a_crash() -> None:
 
 
 def test_date_of_an_event_is_its_start_date_elsewhere_a_property() -> None:
-    ds = build_notes({
-        "Accords.md": fm("type: event\ndate: 2020-09-15"),
-        "Memo.md": fm("type: topic\ndate: 2020-09-15"),
-    })
+    ds = build_notes(
+        {
+            "Accords.md": fm("type: event\ndate: 2020-09-15"),
+            "Memo.md": fm("type: topic\ndate: 2020-09-15"),
+        }
+    )
     assert ttl('vault:accords\\#id schema:startDate "2020-09-15"^^xsd:date .') <= graph_of(ds, "accords")
     assert ttl('vault:memo\\#id prop:date "2020-09-15"^^xsd:date .') <= graph_of(ds, "memo")
 
 
 def test_link_value_of_any_key_becomes_an_iri() -> None:
-    ds = build_notes({"Hamas.md": fm('based_in: "[[Gaza Strip]]"\nmotto: "not [[a link]] here"'),
-                      "Gaza Strip.md": ""})
+    ds = build_notes({"Hamas.md": fm('based_in: "[[Gaza Strip]]"\nmotto: "not [[a link]] here"'), "Gaza Strip.md": ""})
     assert ttl("""vault:hamas\\#id prop:based_in vault:gaza-strip\\#id ;
                   prop:motto "not [[a link]] here" .""") <= graph_of(ds, "hamas")
 
 
 def test_config_key_rules_entity_date_and_document(defaults) -> None:
-    cfg = Config.from_mapping({"keys": {
-        "based_in": {"kind": "entity"},
-        "born": {"kind": "date", "property": "schema:birthDate"},
-        "source_file": {"property": "https://example.org/terms/sourceFile", "subject": "document"},
-    }}, base=defaults)
+    cfg = Config.from_mapping(
+        {
+            "keys": {
+                "based_in": {"kind": "entity"},
+                "born": {"kind": "date", "property": "schema:birthDate"},
+                "source_file": {"property": "https://example.org/terms/sourceFile", "subject": "document"},
+            }
+        },
+        base=defaults,
+    )
     ds = build_notes({"Lebanon.md": "", "Hezbollah.md": fm("based_in: lebanon\nborn: 1982\nsource_file: x.pdf")}, cfg)
     assert ttl("""
         vault:hezbollah\\#id prop:based_in vault:lebanon\\#id ; schema:birthDate "1982"^^xsd:gYear .
@@ -168,11 +193,13 @@ def test_config_key_rules_entity_date_and_document(defaults) -> None:
 
 
 def test_tags_in_front_matter_list_comma_string_and_single() -> None:
-    ds = build_notes({
-        "A.md": fm("tags: [alliance, Middle-East/Levant]"),
-        "B.md": fm("tags: alliance, us"),
-        "C.md": fm("tag: '#alliance'"),
-    })
+    ds = build_notes(
+        {
+            "A.md": fm("tags: [alliance, Middle-East/Levant]"),
+            "B.md": fm("tags: alliance, us"),
+            "C.md": fm("tag: '#alliance'"),
+        }
+    )
     assert ttl("vault:a dcterms:subject tag:alliance, tag:middle-east\\/levant .") <= graph_of(ds, "a")
     assert ttl("vault:b dcterms:subject tag:alliance, tag:us .") <= graph_of(ds, "b")
     assert ttl("vault:c dcterms:subject tag:alliance .") <= graph_of(ds, "c")

@@ -12,16 +12,32 @@ LINKS_TO = "https://w3id.org/vaultkg#linksTo"
 
 
 def targets(dataset, slug: str) -> set[str]:
-    return {t.object.value.removeprefix("https://example.org/vault/").removesuffix("#id")
-            for t in graph_of(dataset, slug) if t.predicate.value == LINKS_TO}
+    return {
+        t.object.value.removeprefix("https://example.org/vault/").removesuffix("#id")
+        for t in graph_of(dataset, slug)
+        if t.predicate.value == LINKS_TO
+    }
 
 
 @pytest.mark.parametrize(
     "body",
-    ["[[Iran]]", "[[Iran|the Islamic Republic]]", "[[Iran#Nuclear programme]]", "[[Iran#^block-1]]",
-     "![[Iran]]", "[[ Iran ]]", "[[iran]]", "[[IRAN.md]]", "[Iran](Iran.md)", "[text](./Iran.md)",
-     "[text](<Iran.md>)", "[text](Iran.md#History)", "[[Countries/Iran]]", "[[Countries/Iran.md|x]]",
-     "| 2025 | strikes on [[Iran\\|Tehran]] |"],
+    [
+        "[[Iran]]",
+        "[[Iran|the Islamic Republic]]",
+        "[[Iran#Nuclear programme]]",
+        "[[Iran#^block-1]]",
+        "![[Iran]]",
+        "[[ Iran ]]",
+        "[[iran]]",
+        "[[IRAN.md]]",
+        "[Iran](Iran.md)",
+        "[text](./Iran.md)",
+        "[text](<Iran.md>)",
+        "[text](Iran.md#History)",
+        "[[Countries/Iran]]",
+        "[[Countries/Iran.md|x]]",
+        "| 2025 | strikes on [[Iran\\|Tehran]] |",
+    ],
 )
 def test_link_syntaxes_resolve_to_the_note(body: str) -> None:
     ds = build_notes({"Countries/Iran.md": "", "Rel/X.md": body + "\n"})
@@ -84,7 +100,8 @@ def test_link_to_missing_note_gets_future_iri_and_label_in_vault_graph() -> None
     ds = build_notes({"X.md": "[[Gaza Strip]] and [[gaza strip]] and [[Gaza Strip|Gaza]]"})
     assert targets(ds, "x") == {"gaza-strip"}
     assert ttl('vault:gaza-strip\\#id rdfs:label "Gaza Strip" .') == {
-        t for t in vault_graph(ds) if t.subject.value.endswith("gaza-strip#id")}
+        t for t in vault_graph(ds) if t.subject.value.endswith("gaza-strip#id")
+    }
     assert [link["line"] for link in ds.unresolved["https://example.org/vault/gaza-strip#id"]["links"]] == [1, 1, 1]
 
 
@@ -98,8 +115,10 @@ def test_path_in_link_wins_over_name() -> None:
 def test_ambiguous_name_warns_names_candidates_prefers_same_folder() -> None:
     ds = build_notes({"dir1/Note.md": "", "dir2/Note.md": "", "dir2/X.md": "\n[[Note]]"})
     assert targets(ds, "x") == {"note-dir2"}
-    assert "dir2/X.md:2: warning: link 'Note' matches 2 notes (dir1/Note.md, dir2/Note.md); " \
-           "using 'dir2/Note.md'" in messages(ds)
+    assert (
+        "dir2/X.md:2: warning: link 'Note' matches 2 notes (dir1/Note.md, dir2/Note.md); "
+        "using 'dir2/Note.md'" in messages(ds)
+    )
 
 
 def test_ambiguous_name_elsewhere_takes_shortest_then_first_path() -> None:
@@ -132,13 +151,15 @@ def test_self_links_are_left_out() -> None:
 def test_links_attach_to_the_thing_not_the_document() -> None:
     ds = build_notes({"A.md": "[[B]]", "B.md": ""})
     assert ttl("vault:a\\#id vkg:linksTo vault:b\\#id .") <= graph_of(ds, "a")
-    assert not any(t.subject.value == "https://example.org/vault/a" and t.predicate.value == LINKS_TO
-                   for t in graph_of(ds, "a"))
+    assert not any(
+        t.subject.value == "https://example.org/vault/a" and t.predicate.value == LINKS_TO for t in graph_of(ds, "a")
+    )
 
 
 def test_inline_tags_nested_and_not_in_code_or_headings() -> None:
-    ds = build_notes({"X.md": "# Heading\nText #Geo/Asia and #1948 and `#code` and a#b\n#alliance\n"
-                              "http://x.org/#frag &#123;"})
+    ds = build_notes(
+        {"X.md": "# Heading\nText #Geo/Asia and #1948 and `#code` and a#b\n#alliance\nhttp://x.org/#frag &#123;"}
+    )
     subjects = {t.object.value for t in graph_of(ds, "x") if t.predicate.value.endswith("/subject")}
     assert subjects == {"https://example.org/vault/tag/geo/asia", "https://example.org/vault/tag/alliance"}
     assert ttl('tag:geo\\/asia skos:broader tag:geo ; skos:prefLabel "geo/asia" .') <= vault_graph(ds)

@@ -103,7 +103,8 @@ def test_same_name_in_two_folders_gets_two_slugs_and_a_warning() -> None:
     assert ttl('vault:overview vkg:path "Overview.md" .') <= graph_of(ds, "overview")
     assert ttl('vault:overview-events vkg:path "Events/Overview.md" .') <= graph_of(ds, "overview-events")
     assert ttl('vault:overview-relationships vkg:path "Relationships/Overview.md" .') <= graph_of(
-        ds, "overview-relationships")
+        ds, "overview-relationships"
+    )
     assert messages(ds) == [
         "Events/Overview.md:1: warning: slug 'overview' is already used by 'Overview.md'; this note "
         "gets 'overview-events' (pin one with 'slug:' in the front matter)",

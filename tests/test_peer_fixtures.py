@@ -69,7 +69,9 @@ def test_obsidian_export_resolution(case: str) -> None:
                 path_of[t.subject.value + "#id"] = t.object.value
     ours: dict[str, set[str]] = {}
     for graph, triples in dataset.graphs.items():
-        src = next((t.object.value for t in triples if t.subject.value == graph and t.predicate.value.endswith("#path")), None)
+        src = next(
+            (t.object.value for t in triples if t.subject.value == graph and t.predicate.value.endswith("#path")), None
+        )
         if src:
             ours[src] = {path_of.get(t.object.value, "?") for t in triples if t.predicate.value.endswith("#linksTo")}
     checked = 0

@@ -28,19 +28,30 @@ def test_front_matter_keys_know_their_lines() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (b"---\ntype: country\ntags: [a, b\n---\nbody\n",
-         "N.md:4: error: invalid YAML in front matter: did not find expected ',' or ']' (while parsing a "
-         "flow sequence that began on line 3); the front matter is ignored"),
-        (b"---\ntype: country\n\tstatus: x\n---\n",
-         "N.md:3: error: invalid YAML in front matter: found a tab character that violates indentation "
-         "(while scanning a plain scalar that began on line 2); the front matter is ignored"),
+        (
+            b"---\ntype: country\ntags: [a, b\n---\nbody\n",
+            "N.md:4: error: invalid YAML in front matter: did not find expected ',' or ']' (while parsing a "
+            "flow sequence that began on line 3); the front matter is ignored",
+        ),
+        (
+            b"---\ntype: country\n\tstatus: x\n---\n",
+            "N.md:3: error: invalid YAML in front matter: found a tab character that violates indentation "
+            "(while scanning a plain scalar that began on line 2); the front matter is ignored",
+        ),
         (b"---\n- a\n- b\n---\n", "N.md:2: error: front matter is a list, not a mapping of keys; it is ignored"),
-        (b"---\njust words\n---\n", "N.md:2: error: front matter is a single value, not a mapping of keys; it is ignored"),
-        (b"---\ntype: country\nno end\n", "N.md:1: error: front matter opened with '---' is never closed; "
-         "the note is read without it"),
-        (b"---\nx: !!python/object/apply:os.system ['echo hi']\n---\n",
-         "N.md:2: error: invalid YAML in front matter: YAML tag that would build an object is not allowed; "
-         "the front matter is ignored"),
+        (
+            b"---\njust words\n---\n",
+            "N.md:2: error: front matter is a single value, not a mapping of keys; it is ignored",
+        ),
+        (
+            b"---\ntype: country\nno end\n",
+            "N.md:1: error: front matter opened with '---' is never closed; the note is read without it",
+        ),
+        (
+            b"---\nx: !!python/object/apply:os.system ['echo hi']\n---\n",
+            "N.md:2: error: invalid YAML in front matter: YAML tag that would build an object is not allowed; "
+            "the front matter is ignored",
+        ),
     ],
 )
 def test_broken_front_matter_is_an_error_at_its_line_and_the_body_survives(text: bytes, message: str) -> None:
@@ -64,8 +75,10 @@ def test_yaml_alias_bomb_is_refused_without_expanding_it() -> None:
     bomb = "---\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
     for i in range(1, 9):
         prev = chr(ord("a") + i - 1)
-        bomb += f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, " \
-                f"*{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        bomb += (
+            f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, "
+            f"*{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        )
     note, problems = read((bomb + "---\nbody\n").encode())
     assert problems == ["N.md:2: error: front matter expands to over 100,000 values (YAML alias bomb?); it is ignored"]
     assert note.body == "body\n"

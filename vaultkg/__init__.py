@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .build import BuildResult, build  # noqa: E402
-from .errors import ConfigFileError, InputError, UsageError, VaultkgError  # noqa: E402
-from .writers import Format  # noqa: E402
+from .build import BuildResult, build
+from .errors import ConfigFileError, InputError, UsageError, VaultkgError
+from .writers import Format
 
 __all__ = [
     "BuildResult",

@@ -35,8 +35,11 @@ class _Group(click.Group):
         except Exception as exc:  # a bug: say so briefly, no traceback unless asked for
             if os.environ.get("VAULTKG_DEBUG"):
                 raise
-            click.echo(f"vaultkg: internal error: {type(exc).__name__}: {exc} "
-                       "(set VAULTKG_DEBUG=1 for details; please report it)", err=True)
+            click.echo(
+                f"vaultkg: internal error: {type(exc).__name__}: {exc} "
+                "(set VAULTKG_DEBUG=1 for details; please report it)",
+                err=True,
+            )
             ctx.exit(3)
 
 
@@ -59,8 +62,14 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    progress = Progress(
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     tasks: dict[str, Any] = {}
 
     def on_event(name: str, done: int = 0, total: int = 0) -> None:
@@ -76,13 +85,26 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
 
 @cli.command()
 @click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("output"),
-              show_default=True, help="Folder to write the graph files into.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="Folder to write the graph files into.",
+)
 @click.option("--base", metavar="IRI", help="Base IRI of the vault (overrides the config).")
-@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
-              help="Mapping config (YAML). Default: vaultkg.yaml in the vault, if any.")
-@click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 and name the files in the output folder that a build would change.")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Mapping config (YAML). Default: vaultkg.yaml in the vault, if any.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 and name the files in the output folder that a build would change.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def build(vault: Path | None, output: Path, base: str | None, config: Path | None, check: bool, quiet: bool) -> None:
     """Build VAULT (default: examples/vault if present, else .) into the output folder.
@@ -107,8 +129,10 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
         if not quiet:
             click.echo(f"{output} is up to date ({s['notes']} notes, {s['triples']} triples)")
     elif not quiet:
-        click.echo(f"built {s['notes']} notes → {output}/: {s['triples']} triples, "
-                   f"{s['warnings']} warnings, {s['errors']} errors in {s['seconds']:.2f} s")
+        click.echo(
+            f"built {s['notes']} notes → {output}/: {s['triples']} triples, "
+            f"{s['warnings']} warnings, {s['errors']} errors in {s['seconds']:.2f} s"
+        )
     if result.errors:
         sys.exit(1)
 

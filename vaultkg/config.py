@@ -29,7 +29,9 @@ def find_config(vault: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None = None, *, vault: Path | None = None, base: str | None = None) -> tuple[Config, Path | None]:
+def load_config(
+    path: Path | None = None, *, vault: Path | None = None, base: str | None = None
+) -> tuple[Config, Path | None]:
     """The effective config and the file it came from (``None``: defaults only)."""
     config = default_config()
     if path is None and vault is not None:

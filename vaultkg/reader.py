@@ -40,16 +40,25 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     """UTF-8 text with line endings normalized; binary files give ``None`` and an error."""
     if b"\x00" in data[:8192] or b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        return None, [Diagnostic(path, line, Severity.ERROR, "binary",
-                                 "binary data (NUL byte) in a .md file; the file is skipped")]
+        return None, [
+            Diagnostic(
+                path, line, Severity.ERROR, "binary", "binary data (NUL byte) in a .md file; the file is skipped"
+            )
+        ]
     diagnostics = []
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        diagnostics.append(Diagnostic(path, line, Severity.ERROR, "encoding",
-                                      f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); "
-                                      "undecodable bytes were replaced with U+FFFD"))
+        diagnostics.append(
+            Diagnostic(
+                path,
+                line,
+                Severity.ERROR,
+                "encoding",
+                f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); undecodable bytes were replaced with U+FFFD",
+            )
+        )
         text = data.decode("utf-8", errors="replace")
     text = text.removeprefix("\ufeff")
     if "\r" in text:
@@ -66,10 +75,16 @@ def parse_note(path: str, text: str) -> tuple[Note, list[Diagnostic]]:
         return Note(path, name, FrontMatter(), text, 1), []
     close = _FENCE_CLOSE.search(text, m.end())
     if close is None:
-        return Note(path, name, FrontMatter(), text, 1), [Diagnostic(
-            path, 1, Severity.ERROR, "front-matter",
-            "front matter opened with '---' is never closed; the note is read without it")]
-    yaml_text = text[m.end():close.start()]
+        return Note(path, name, FrontMatter(), text, 1), [
+            Diagnostic(
+                path,
+                1,
+                Severity.ERROR,
+                "front-matter",
+                "front matter opened with '---' is never closed; the note is read without it",
+            )
+        ]
+    yaml_text = text[m.end() : close.start()]
     body_start = close.end() + 1 if close.end() < len(text) else close.end()
     body_line = text.count("\n", 0, body_start) + 1
     body = text[body_start:]
@@ -89,13 +104,26 @@ def parse_front_matter(path: str, yaml_text: str, first_line: int = 2) -> tuple[
             return empty, []
         if not isinstance(node, yaml.MappingNode):
             kind = {"SequenceNode": "a list", "ScalarNode": "a single value"}.get(type(node).__name__, "not a map")
-            return empty, [Diagnostic(path, node.start_mark.line + first_line, Severity.ERROR, "front-matter",
-                                      f"front matter is {kind}, not a mapping of keys; it is ignored")]
+            return empty, [
+                Diagnostic(
+                    path,
+                    node.start_mark.line + first_line,
+                    Severity.ERROR,
+                    "front-matter",
+                    f"front matter is {kind}, not a mapping of keys; it is ignored",
+                )
+            ]
         size = _expanded_size(node, {})
         if size > MAX_YAML_VALUES:
-            return empty, [Diagnostic(path, first_line, Severity.ERROR, "front-matter",
-                                      f"front matter expands to over {MAX_YAML_VALUES:,} values "
-                                      "(YAML alias bomb?); it is ignored")]
+            return empty, [
+                Diagnostic(
+                    path,
+                    first_line,
+                    Severity.ERROR,
+                    "front-matter",
+                    f"front matter expands to over {MAX_YAML_VALUES:,} values (YAML alias bomb?); it is ignored",
+                )
+            ]
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -106,8 +134,15 @@ def parse_front_matter(path: str, yaml_text: str, first_line: int = 2) -> tuple[
         context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and context_mark is not None and context_mark.line + first_line != line:
             problem += f" ({context} that began on line {context_mark.line + first_line})"
-        return empty, [Diagnostic(path, line, Severity.ERROR, "yaml",
-                                  f"invalid YAML in front matter: {problem}; the front matter is ignored")]
+        return empty, [
+            Diagnostic(
+                path,
+                line,
+                Severity.ERROR,
+                "yaml",
+                f"invalid YAML in front matter: {problem}; the front matter is ignored",
+            )
+        ]
     finally:
         loader.dispose()
     lines: dict[KeyPath, int] = {}
@@ -119,8 +154,15 @@ def parse_front_matter(path: str, yaml_text: str, first_line: int = 2) -> tuple[
         key = _key_text(key_node)
         line = key_node.start_mark.line + first_line
         if key in seen:
-            diagnostics.append(Diagnostic(path, line, Severity.WARNING, "duplicate-key",
-                                          f"key '{key}' appears again (first on line {seen[key]}); the last value wins"))
+            diagnostics.append(
+                Diagnostic(
+                    path,
+                    line,
+                    Severity.WARNING,
+                    "duplicate-key",
+                    f"key '{key}' appears again (first on line {seen[key]}); the last value wins",
+                )
+            )
         seen[key] = line
     for key, value in data.items():
         clean[_plain_key(key)] = value
@@ -137,8 +179,7 @@ def _plain_key(key: Any) -> str:
     return str(key)
 
 
-def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], first_line: int,
-                  depth: int = 0) -> None:
+def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], first_line: int, depth: int = 0) -> None:
     if depth > 50:
         return
     if isinstance(node, yaml.MappingNode):

@@ -35,9 +35,7 @@ def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple
     diagnostics: list[Diagnostic] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip_real
-        )
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip_real)
         for name in sorted(filenames):
             if not name.lower().endswith(".md") or name.startswith("."):
                 continue
@@ -48,12 +46,16 @@ def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple
             if full.is_symlink():
                 target = full.resolve()
                 if not target.is_relative_to(root_real):
-                    diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "symlink",
-                                                  "symlink leads outside the vault; not read"))
+                    diagnostics.append(
+                        Diagnostic(rel, 1, Severity.WARNING, "symlink", "symlink leads outside the vault; not read")
+                    )
                     continue
                 if not target.is_file():
-                    diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "symlink",
-                                                  "symlink leads to no file (broken or a loop); not read"))
+                    diagnostics.append(
+                        Diagnostic(
+                            rel, 1, Severity.WARNING, "symlink", "symlink leads to no file (broken or a loop); not read"
+                        )
+                    )
                     continue
             found.append(rel)
     return found, diagnostics
@@ -89,8 +91,15 @@ def read_note(root: Path, rel: str) -> tuple[Note | None, list[Diagnostic]]:
     try:
         size = full.stat().st_size
         if size > MAX_NOTE_BYTES:
-            return None, [Diagnostic(rel, 1, Severity.ERROR, "too-large",
-                                     f"file is {size:,} bytes, over the {MAX_NOTE_BYTES:,}-byte limit; skipped")]
+            return None, [
+                Diagnostic(
+                    rel,
+                    1,
+                    Severity.ERROR,
+                    "too-large",
+                    f"file is {size:,} bytes, over the {MAX_NOTE_BYTES:,}-byte limit; skipped",
+                )
+            ]
         data = full.read_bytes()
     except OSError as exc:
         return None, [Diagnostic(rel, 1, Severity.ERROR, "unreadable", f"cannot read file: {exc.strerror or exc}")]

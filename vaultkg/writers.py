@@ -63,8 +63,8 @@ class _Compactor:
         if hit is None:
             hit = iri
             for ns, prefix in self._namespaces:
-                if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns):].startswith("//"):
-                    hit = f"{prefix}:{iri[len(ns):]}"
+                if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns) :].startswith("//"):
+                    hit = f"{prefix}:{iri[len(ns) :]}"
                     break
             self._cache[iri] = hit
         return hit
@@ -143,8 +143,7 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
         },
         "diagnostics": [d.as_dict() for d in dataset.diagnostics],
         "unresolved_links": [
-            {"entity": iri, "label": info["label"], "links": info["links"]}
-            for iri, info in dataset.unresolved.items()
+            {"entity": iri, "label": info["label"], "links": info["links"]} for iri, info in dataset.unresolved.items()
         ],
         "attachments": dataset.attachments,
     }
@@ -195,4 +194,4 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-__all__: Iterable[str] = ["Format", "render_all", "write_atomically", "differing_files"]
+__all__: Iterable[str] = ["Format", "differing_files", "render_all", "write_atomically"]
