@@ -1,7 +1,5 @@
 """vaultkg: publish a vault of Markdown notes as a linked-data knowledge graph."""
 
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 from .build import BuildResult, build
