@@ -4,7 +4,7 @@ graph, sorted, de-duplicated and free of blank nodes."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -12,7 +12,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from .config import Config
 from .context import Context
 from .model import Attachment, Diagnostic, Graph, Note, Statement, Unresolved
-from .vocab import RDF_TYPE, RDFS_LABEL
+from .vocab import RDFS_LABEL
 
 
 @dataclass(slots=True)
@@ -27,29 +27,25 @@ class Dataset:
     unresolved: dict[str, dict] = field(default_factory=dict)
     attachments: list[dict] = field(default_factory=list)
     lines: dict[str, list[tuple[Triple, int]]] = field(default_factory=dict)
+    _union: list[Triple] | None = None
 
     def triples(self) -> list[Triple]:
-        """The union of all graphs, sorted, each triple once."""
-        seen: set[Triple] = set()
-        for triples in self.graphs.values():
-            seen.update(triples)
-        return sort_triples(seen)
+        """The union of all graphs, sorted, each triple once (computed once)."""
+        if self._union is None:
+            seen: set[Triple] = set()
+            for triples in self.graphs.values():
+                seen.update(triples)
+            self._union = sort_triples(seen)
+        return self._union
 
     @property
     def triple_count(self) -> int:
         return len(self.triples())
 
 
-def _object_key(term: NamedNode | Literal) -> str:
-    return str(term)
-
-
-def sort_triples(triples: Sequence[Triple] | set[Triple]) -> list[Triple]:
-    """Subjects in IRI order, ``rdf:type`` first, then predicates and objects in order."""
-    return sorted(
-        triples,
-        key=lambda t: (t.subject.value, t.predicate != RDF_TYPE, t.predicate.value, _object_key(t.object)),
-    )
+def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
+    """Triples in the order of their N-Triples text: by subject, predicate, object."""
+    return sorted(triples, key=str)
 
 
 def assemble(

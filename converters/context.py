@@ -20,12 +20,22 @@ class Context:
         self.config = config
         self.iris = Iris(config.base)
         self.resolver = Resolver(notes, config)
+        self._classes: dict[str, tuple[list[str], list[tuple[str, str, int]]]] = {}
 
     def document(self, note: Note) -> NamedNode:
         return self.iris.document(self.resolver.slug(note))
 
     def thing(self, note: Note) -> NamedNode:
         return self.iris.thing(self.resolver.slug(note))
+
+    def classes(self, note: Note) -> tuple[list[str], list[tuple[str, str, int]]]:
+        """Class IRIs of what the note describes and its unmapped ``type`` values (cached)."""
+        hit = self._classes.get(note.path)
+        if hit is None:
+            from .note import note_classes
+
+            hit = self._classes[note.path] = note_classes(note, self.config)
+        return hit
 
     @cached_property
     def prefixes(self) -> dict[str, str]:

@@ -14,7 +14,6 @@ from pyoxigraph import Literal, NamedNode
 from .context import Context
 from .dates import date_literal
 from .model import Diagnostic, Note, Output, Severity, Statement, Unresolved
-from .note import note_classes
 from .tags import split_tags, tag_statements
 from .vocab import (
     OWL_SAME_AS,
@@ -76,7 +75,7 @@ class _Emitter:
         self.note, self.ctx = note, ctx
         self.doc, self.thing = ctx.document(note), ctx.thing(note)
         self.slug = ctx.resolver.slug(note)
-        self.classes = set(note_classes(note, ctx.config)[0])
+        self.classes = set(ctx.classes(note)[0])
 
     def entity(self, name: str, line: int) -> Iterator[Output | NamedNode]:
         """Resolve a name or ``[[link]]``; yields diagnostics/unresolved records, then the IRI."""

@@ -9,8 +9,10 @@ import unicodedata
 from pyoxigraph import NamedNode
 
 _NON_WORD = re.compile(r"[\W_]+")
-# Characters kept as they are in IRI path segments we mint; everything else is %-encoded.
-_IRI_SAFE = re.compile(r"[\w\-.~]")
+# Kept as they are in the IRI segments vaultkg mints: letters and digits of any script (\w),
+# "-", ".", "_" and "~"; everything else is %-encoded as UTF-8.
+_UNSAFE = re.compile(r"[^\w\-.~]")
+_UNSAFE_KEEP_SLASH = re.compile(r"[^\w\-.~/]")
 
 
 def slugify(name: str) -> str:
@@ -43,25 +45,24 @@ def iri_escape(text: str, keep: str = "") -> str:
     >>> iri_escape("a/b", keep="/")
     'a/b'
     """
-    out: list[str] = []
-    for ch in text:
-        if ch in keep or (_IRI_SAFE.match(ch) and unicodedata.category(ch)[0] in "LN") or ch in "-._~":
-            out.append(ch)
-        else:
-            out.extend(f"%{b:02X}" for b in ch.encode("utf-8"))
-    return "".join(out)
+    unsafe = _UNSAFE_KEEP_SLASH if keep == "/" else _UNSAFE
+    if unsafe.search(text) is None:
+        return text
+    return unsafe.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), text)
 
 
 class Iris:
     """Mints the IRIs of one vault under ``base``."""
 
-    __slots__ = ("_docs", "base", "property_ns", "tag_ns")
+    __slots__ = ("_docs", "_props", "_tags", "base", "property_ns", "tag_ns")
 
     def __init__(self, base: str) -> None:
         self.base = base
         self.tag_ns = base + "tag/"
         self.property_ns = base + "property/"
         self._docs: dict[str, tuple[NamedNode, NamedNode]] = {}
+        self._tags: dict[str, NamedNode] = {}
+        self._props: dict[str, NamedNode] = {}
 
     def document(self, slug: str) -> NamedNode:
         """The note as a document: ``{base}{slug}``."""
@@ -77,11 +78,17 @@ class Iris:
 
     def tag(self, tag: str) -> NamedNode:
         """``{base}tag/{tag/path}``, lower-cased since Obsidian tags ignore case."""
-        return NamedNode(self.tag_ns + iri_escape(tag.lower(), keep="/"))
+        node = self._tags.get(tag)
+        if node is None:
+            node = self._tags[tag] = NamedNode(self.tag_ns + iri_escape(tag.lower(), keep="/"))
+        return node
 
     def property(self, key: str) -> NamedNode:
         """``{base}property/{key}`` with the key as written."""
-        return NamedNode(self.property_ns + iri_escape(key))
+        node = self._props.get(key)
+        if node is None:
+            node = self._props[key] = NamedNode(self.property_ns + iri_escape(key))
+        return node
 
     def vault_graph(self) -> NamedNode:
         """The graph of vault-level facts (tag concepts, labels of missing notes)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pyoxigraph import Literal, NamedNode
 
@@ -104,8 +104,7 @@ class Graph(StrEnum):
     VAULT = "vault"  # shared vault-level facts (tag concepts, labels of missing notes)
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(NamedTuple):
     """One triple plus the source line it came from (the build's line map)."""
 
     subject: NamedNode

@@ -73,7 +73,7 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
     yield Statement(thing, SCHEMA_SUBJECT_OF, doc, 1)
     text, line = label(note, ctx.config)
     yield Statement(thing, RDFS_LABEL, Literal(text), line)
-    classes, unknown = note_classes(note, ctx.config)
+    classes, unknown = ctx.classes(note)
     type_line = next((note.front_matter.line(k) for k, _ in _keys_of_kind(note, ctx.config, "type")), 1)
     for cls in classes:
         yield Statement(thing, RDF_TYPE, NamedNode(cls), type_line)

@@ -51,6 +51,7 @@ class Resolver:
         self._by_name: dict[str, list[Note]] = defaultdict(list)
         self._by_alias: dict[str, list[Note]] = defaultdict(list)
         self._by_slug: dict[str, Note] = {}
+        self._cache: dict[tuple[str, str, str], Resolution] = {}
         for note in self._notes:
             self._by_path[normalize(strip_md(note.path))] = note
             self._by_name[normalize(note.name)].append(note)
@@ -121,6 +122,21 @@ class Resolver:
 
     def link(self, target: str, source: Note) -> Resolution:
         """Resolve the target of a wikilink or Markdown link written in ``source``."""
+        key = ("link", target, source.folder)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._link(target, source)
+        return hit
+
+    def name(self, name: str, source: Note) -> Resolution:
+        """Resolve a plain name (an actor, a link without a path) by name, alias, then slug."""
+        key = ("name", name, source.folder)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._name(name, source)
+        return hit
+
+    def _link(self, target: str, source: Note) -> Resolution:
         target = strip_md(unicodedata.normalize("NFC", target).strip())
         if "/" in target:
             if target.startswith(("./", "../")):
@@ -136,8 +152,7 @@ class Resolver:
                 return self._pick(matches, source, "path")
         return self.name(posixpath.basename(target) or target, source)
 
-    def name(self, name: str, source: Note) -> Resolution:
-        """Resolve a plain name (an actor, a link without a path) by name, alias, then slug."""
+    def _name(self, name: str, source: Note) -> Resolution:
         name = strip_md(unicodedata.normalize("NFC", name).strip())
         key = normalize(name)
         if hits := self._by_name.get(key):

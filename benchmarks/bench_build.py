@@ -1,0 +1,89 @@
+"""Benchmark `vaultkg build` on generated vaults, next to the floor (read + front matter + scan).
+
+    python benchmarks/bench_build.py --sizes 1000 10000
+
+Each measurement runs in a fresh process so that peak memory (max RSS) is its own. Prints a
+Markdown table; vaults are generated into benchmarks/vaults/ (git-ignored) and kept for reuse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+FLOOR = r"""
+import json, os, re, resource, sys, time
+import yaml
+t = time.perf_counter()
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+link = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
+n = links = 0
+for dirpath, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        if not f.endswith(".md"):
+            continue
+        text = open(os.path.join(dirpath, f), encoding="utf-8").read()
+        body = text
+        if text.startswith("---\n"):
+            end = text.find("\n---", 4)
+            yaml.load(text[4:end], Loader=loader)
+            body = text[end + 4:]
+        links += len(link.findall(body))
+        n += 1
+print(json.dumps({"seconds": time.perf_counter() - t, "notes": n,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+BUILD = r"""
+import json, resource, sys, time
+t = time.perf_counter()
+from vaultkg import build
+result = build(sys.argv[1], sys.argv[2])
+print(json.dumps({"seconds": time.perf_counter() - t, "notes": result.dataset.notes,
+                  "triples": result.dataset.triple_count,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(script: str, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=False)
+    if proc.returncode not in (0,):
+        raise SystemExit(f"benchmark step failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    from generate import generate
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
+    args = parser.parse_args()
+    rows = []
+    for size in args.sizes:
+        vault = HERE / "vaults" / f"vault-{size}-{args.seed}"
+        if not vault.is_dir():
+            generate(vault, size, args.seed)
+        out = HERE / "vaults" / f"out-{size}-{args.seed}"
+        floor = min((measure(FLOOR, str(vault)) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+        built = min((measure(BUILD, str(vault), str(out)) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+        rows.append((size, floor, built))
+        print(f"{size} notes: floor {floor['seconds']:.2f} s, build {built['seconds']:.2f} s", file=sys.stderr)
+    print("| notes | triples | floor (read + YAML + scan) | full build | build / floor | notes/s | peak memory |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for size, floor, built in rows:
+        print(
+            f"| {size:,} | {built['triples']:,} | {floor['seconds']:.2f} s | {built['seconds']:.2f} s | "
+            f"{built['seconds'] / floor['seconds']:.1f}× | {size / built['seconds']:,.0f} | {built['peak_mb']:.0f} MB |"
+        )
+
+
+if __name__ == "__main__":
+    main()
