@@ -81,7 +81,7 @@ def generate(out: Path, notes: int, seed: int = 1) -> list[Path]:
 def _note(
     rng: random.Random, folder: str, name: str, actors: list[str], everything: list[str], missing: list[str]
 ) -> str:
-    links = rng.sample(everything, k=min(4, len(everything))) + [rng.choice(missing)]
+    links = [*rng.sample(everything, k=min(4, len(everything))), rng.choice(missing)]
     tags = [f"region/{rng.choice(['levant', 'gulf', 'maghreb', 'caucasus'])}", rng.choice(WORDS)]
     if folder == "Clippings":
         names = rng.sample(actors, k=min(3, len(actors)))
@@ -92,7 +92,8 @@ def _note(
     fm = {
         "Countries": f"type: country\naliases: [{name[:3].upper()}]\nwikidata: Q{rng.randint(1, 99999)}\n",
         "Organizations": f"type: organization\nbased_in: {rng.choice(actors)}\nfounded: {rng.randint(1900, 2020)}\n",
-        "People": f"type: person\naliases: [{name.split()[-1]}]\nborn: {rng.randint(1940, 1990)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}\n",
+        "People": f"type: person\naliases: [{name.split()[-1]}]\n"
+        f"born: {rng.randint(1940, 1990)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}\n",
         "Relationships": f"type: relationship\nactors: [{', '.join(rng.sample(actors, k=2))}]\n"
         f"status: {rng.choice(STATUSES)}\n",
         "Events": f"type: event\ndate: {rng.randint(1950, 2025)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}\n"
@@ -106,7 +107,8 @@ def _note(
         body += [f"| {rng.randint(1950, 2025)} | {_sentence(rng, links)} |" for _ in range(rng.randint(3, 7))]
         body += ["", "## Sources"]
         body += [
-            f"- [{rng.choice(PUBLISHERS)} - {_sentence(rng, [])[:40]}](https://analysis.example.org/{rng.randint(1, 10**6)})"
+            f"- [{rng.choice(PUBLISHERS)} - {_sentence(rng, [])[:40]}]"
+            f"(https://analysis.example.org/{rng.randint(1, 10**6)})"
             for _ in range(3)
         ]
     body += ["", "## Related Notes", *(f"- [[{link}]]" for link in links[:3]), ""]

@@ -1,0 +1,21 @@
+# One command for the whole loop: `make check` (lint + tests), `make bench`, `make example`.
+PY ?= .venv/bin/python
+
+.venv/bin/python:
+	python3 -m venv .venv && .venv/bin/pip install -e '.[test]'
+
+example: .venv/bin/python
+	.venv/bin/vaultkg build
+
+test: .venv/bin/python
+	$(PY) -m pytest
+
+lint: .venv/bin/python
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+check: lint test
+
+bench: .venv/bin/python
+	$(PY) benchmarks/bench_build.py --sizes 1000 10000
+
+.PHONY: example test lint check bench
