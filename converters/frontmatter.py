@@ -76,6 +76,8 @@ class _Emitter:
         self.doc, self.thing = ctx.document(note), ctx.thing(note)
         self.slug = ctx.resolver.slug(note)
         self.classes = set(ctx.classes(note)[0])
+        self._open: set[int] = set()  # containers being converted (to stop at recursive YAML)
+        self._cut: set[str | int] = set()  # keys already reported as cut short
 
     def entity(self, name: str, line: int) -> Iterator[Output | NamedNode]:
         """Resolve a name or ``[[link]]``; yields diagnostics/unresolved records, then the IRI."""
@@ -100,24 +102,37 @@ class _Emitter:
         self, subject: NamedNode, prop: NamedNode, value: Any, path: tuple[str | int, ...], kind: str
     ) -> Iterator[Output]:
         line = self.note.front_matter.line(*path)
-        if len(path) > MAX_DEPTH:
-            yield Diagnostic(
-                self.note.path,
-                line,
-                Severity.WARNING,
-                "too-deep",
-                f"{path[0]}: values nested deeper than {MAX_DEPTH} levels are left out",
-            )
-            return
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from self.value(subject, prop, item, (*path, i), kind)
-            return
-        if isinstance(value, Mapping):
-            node = self.ctx.iris.fragment(self.slug, "fm/" + "/".join(map(str, path)))
-            yield Statement(subject, prop, node, line)
-            for key, item in value.items():
-                yield from self.value(node, self.ctx.iris.property(str(key)), item, (*path, str(key)), "literal")
+        if isinstance(value, list | Mapping):
+            if id(value) in self._open or len(path) > MAX_DEPTH:
+                if path[0] not in self._cut:
+                    self._cut.add(path[0])
+                    why = (
+                        "refers to itself (a YAML anchor inside its own value)"
+                        if id(value) in self._open
+                        else (f"is nested deeper than {MAX_DEPTH} levels")
+                    )
+                    yield Diagnostic(
+                        self.note.path,
+                        line,
+                        Severity.WARNING,
+                        "too-deep",
+                        f"{path[0]}: the value {why}; the deeper part is left out",
+                    )
+                return
+            self._open.add(id(value))
+            try:
+                if isinstance(value, list):
+                    for i, item in enumerate(value):
+                        yield from self.value(subject, prop, item, (*path, i), kind)
+                else:
+                    node = self.ctx.iris.fragment(self.slug, "fm/" + "/".join(map(str, path)))
+                    yield Statement(subject, prop, node, line)
+                    for key, item in value.items():
+                        yield from self.value(
+                            node, self.ctx.iris.property(str(key)), item, (*path, str(key)), "literal"
+                        )
+            finally:
+                self._open.discard(id(value))
             return
         if value is None or (isinstance(value, str) and not value.strip()):
             return
@@ -149,6 +164,15 @@ class _Emitter:
             yield Statement(subject, prop, term, line)
 
     def key(self, key: str, value: Any) -> Iterator[Output]:
+        if not key.strip():
+            yield Diagnostic(
+                self.note.path,
+                self.note.front_matter.line(key),
+                Severity.WARNING,
+                "empty-key",
+                "a front-matter key is empty; its value is left out (give the key a name)",
+            )
+            return
         rule = self.ctx.config.rule(key)
         if rule is not None and rule.classes and not self.classes.intersection(rule.classes):
             rule = None

@@ -208,3 +208,19 @@ def test_tags_in_front_matter_list_comma_string_and_single() -> None:
         tag:middle-east a skos:Concept ; skos:prefLabel "middle-east" .
         tag:alliance a skos:Concept ; skos:prefLabel "alliance" .
     """) <= vault_graph(ds)
+
+
+def test_recursive_yaml_stops_with_one_warning() -> None:
+    ds = build_notes({"X.md": fm("rec: &r [1, *r]\ndeep: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]")})
+    assert ttl("vault:x\\#id prop:rec 1 .") <= graph_of(ds, "x")
+    assert messages(ds) == [
+        "X.md:2: warning: rec: the value refers to itself (a YAML anchor inside its own value); "
+        "the deeper part is left out",
+        "X.md:3: warning: deep: the value is nested deeper than 16 levels; the deeper part is left out",
+    ]
+
+
+def test_empty_key_is_reported_not_turned_into_a_property() -> None:
+    ds = build_notes({"X.md": fm('"": lost\nkept: yes')})
+    assert messages(ds) == ["X.md:2: warning: a front-matter key is empty; its value is left out (give the key a name)"]
+    assert not any(t.predicate.value == "https://example.org/vault/property/" for t in graph_of(ds, "x"))
