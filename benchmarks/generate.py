@@ -60,8 +60,8 @@ def generate(out: Path, notes: int, seed: int = 1) -> list[Path]:
                 name = f"{rng.choice(names['Countries'] or ['Norland'])}-{_name(rng, 1)} Relations"
             if folder == "Clippings":
                 name = f"{2020 + rng.randint(0, 5)}-{rng.randint(1, 12):02d} {_name(rng, 3)}"
-            if name in seen and rng.random() > 0.01:  # a few names repeat across folders, on purpose
-                continue
+            if name in names[folder] or (name in seen and rng.random() > 0.01):
+                continue  # a few names repeat across folders, on purpose; never within one
             seen.add(name)
             names[folder].append(name)
     actors = names["Countries"] + names["Organizations"] + names["People"]

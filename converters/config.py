@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyoxigraph import NamedNode
+
 from .vocab import VKG, expand
 
 _BASE = re.compile(r"^https?://[^\s<>\"{}|\\^`#?]+/$")
@@ -81,6 +83,9 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
         prefixes = {**(base.prefixes if base else {}), **_str_map(data.get("prefixes"), "prefixes")}
+        for name, ns in prefixes.items():
+            if not re.fullmatch(r"[A-Za-z][\w\-.]*", name) or _iri(ns, {}, f"prefixes.{name}") != ns:
+                raise ConfigError(f"prefixes.{name}: a prefix needs a plain name and an absolute IRI")
         declared: dict[str, tuple[str, ...]] = {}
         for cls_name, values in _map(data.get("types"), "types").items():
             iri = _iri(str(cls_name), prefixes, "types")
@@ -137,8 +142,12 @@ def _strings(value: Any, where: str) -> list[str]:
 
 def _iri(name: str, prefixes: Mapping[str, str], where: str) -> str:
     iri = expand(name, dict(prefixes))
+    try:
+        NamedNode(iri)
+    except ValueError:
+        iri = ""
     if not iri.startswith(("http://", "https://", "urn:")):
-        raise ConfigError(f"{where}: {name!r} is neither a known prefixed name nor an IRI")
+        raise ConfigError(f"{where}: {name!r} is neither a known prefixed name nor a valid IRI")
     return iri
 
 

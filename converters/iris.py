@@ -44,11 +44,15 @@ def iri_escape(text: str, keep: str = "") -> str:
     'Start%20Date'
     >>> iri_escape("a/b", keep="/")
     'a/b'
+    >>> iri_escape("U.S.")
+    'U.S%2E'
     """
     unsafe = _UNSAFE_KEEP_SLASH if keep == "/" else _UNSAFE
-    if unsafe.search(text) is None:
-        return text
-    return unsafe.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), text)
+    if unsafe.search(text) is not None:
+        text = unsafe.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), text)
+    if text.endswith("."):  # a Turtle local name may not end in '.', and some parsers reject '\.'
+        text = text[:-1] + "%2E"
+    return text
 
 
 class Iris:

@@ -17,6 +17,7 @@ from .vocab import DCTERMS_SUBJECT, RDF_TYPE, SKOS_BROADER, SKOS_CONCEPT, SKOS_P
 # and is not made of digits alone.
 INLINE_TAG = re.compile(r"(?:(?<=[\s(\[,;])|^)#([\w/\-]+)", re.M)
 _SPLIT = re.compile(r"[,\s]+")
+_WORD = re.compile(r"[^\W_]")
 
 
 def normalize_tag(raw: str) -> str | None:
@@ -29,7 +30,7 @@ def normalize_tag(raw: str) -> str | None:
     """
     parts = [p for p in raw.strip().lstrip("#").split("/") if p.strip()]
     tag = "/".join(re.sub(r"\s+", "-", p.strip()) for p in parts)
-    if not tag or tag.replace("/", "").isdigit():
+    if not tag or tag.replace("/", "").isdigit() or not _WORD.search(tag):
         return None
     return tag
 
