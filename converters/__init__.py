@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from . import frontmatter, links, note, tags
+from . import body, fields, frontmatter, links, mentions, milestones, note, sources, tags
 from .assemble import Dataset, assemble
 from .config import Config, ConfigError, KeyRule
 from .context import Context
@@ -19,6 +19,7 @@ from .model import (
     Graph,
     Link,
     Note,
+    Notice,
     Output,
     Severity,
     Statement,
@@ -27,9 +28,18 @@ from .model import (
 
 Converter = Callable[[Note, Context], Iterator[Output]]
 
-#: The converters run on every note, in order. Milestone tables, sources, inline fields and
-#: mentions join this list as modules of their own.
-CONVERTERS: tuple[Converter, ...] = (note.convert, frontmatter.convert, links.convert, tags.convert)
+#: The converters run on every note, in order; each is a module of its own.
+CONVERTERS: tuple[Converter, ...] = (
+    note.convert,
+    frontmatter.convert,
+    links.convert,
+    tags.convert,
+    milestones.convert,
+    sources.convert,
+    fields.convert,
+    mentions.convert,
+    body.convert,
+)
 
 
 def convert(note_: Note, ctx: Context) -> Iterator[Output]:
@@ -51,6 +61,7 @@ __all__ = [
     "KeyRule",
     "Link",
     "Note",
+    "Notice",
     "Output",
     "Severity",
     "Statement",

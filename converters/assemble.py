@@ -11,7 +11,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from .config import Config
 from .context import Context
-from .model import Attachment, Diagnostic, Graph, Note, Statement, Unresolved
+from .model import Attachment, Diagnostic, Graph, Note, Notice, Statement, Unresolved
 from .vocab import RDFS_LABEL
 
 
@@ -26,6 +26,7 @@ class Dataset:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     unresolved: dict[str, dict] = field(default_factory=dict)
     attachments: list[dict] = field(default_factory=list)
+    notices: list[dict] = field(default_factory=list)
     lines: dict[str, list[tuple[Triple, int]]] = field(default_factory=dict)
     _union: list[Triple] | None = None
 
@@ -65,6 +66,7 @@ def assemble(
     missing: dict[NamedNode, Counter[str]] = defaultdict(Counter)
     missing_from: dict[NamedNode, list[dict]] = defaultdict(list)
     attachments: list[dict] = []
+    notices: list[dict] = []
     for note in notes:
         own: dict[Triple, int] = {}
         for out in convert(note, ctx):
@@ -79,6 +81,8 @@ def assemble(
                 missing_from[out.entity].append({"path": note.path, "line": out.line})
             elif isinstance(out, Attachment):
                 attachments.append({"path": note.path, "line": out.line, "target": out.target})
+            elif isinstance(out, Notice):
+                notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
         graph = ctx.document(note).value
         ordered = sort_triples(own)
         graphs[graph] = ordered
@@ -103,5 +107,6 @@ def assemble(
         diagnostics=diagnostics,
         unresolved=dict(sorted(unresolved.items())),
         attachments=sorted(attachments, key=lambda a: (a["path"], a["line"], a["target"])),
+        notices=notices,
         lines=lines,
     )

@@ -48,6 +48,12 @@ class Config:
     exclude: tuple[str, ...] = ()
     prefixes: Mapping[str, str] = field(default_factory=dict)
     body_text: bool = True
+    milestone_date_columns: tuple[str, ...] = ("year", "years", "date", "dates", "when", "period", "time")
+    milestone_text_columns: tuple[str, ...] = ("event", "events", "milestone", "description", "what")
+    dated_bullets: bool = True
+    source_headings: tuple[str, ...] = ("sources", "references", "bibliography", "further reading")
+    inline_fields: bool = True
+    mentions: bool = True
 
     def rule(self, key: str) -> KeyRule | None:
         """The rule for a front-matter key (keys match case-insensitively)."""
@@ -78,7 +84,11 @@ class Config:
         """Build a config from parsed YAML, merged over ``base`` (the defaults)."""
         if not isinstance(data, Mapping):
             raise ConfigError("the configuration must be a mapping of settings")
-        known = {"base", "types", "default_type", "unknown_type", "folders", "keys", "exclude", "prefixes", "body_text"}
+        known = {
+            "base", "types", "default_type", "unknown_type", "folders", "keys", "exclude", "prefixes",
+            "body_text", "milestone_date_columns", "milestone_text_columns", "dated_bullets",
+            "source_headings", "inline_fields", "mentions",
+        }  # fmt: skip
         unknown = sorted(set(map(str, data)) - known)
         if unknown:
             raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -116,8 +126,27 @@ class Config:
             keys=keys,
             exclude=(*defaults.exclude, *_strings(data.get("exclude", []), "exclude")),
             prefixes=prefixes,
-            body_text=bool(data.get("body_text", defaults.body_text)),
+            body_text=_flag(data, "body_text", defaults.body_text),
+            milestone_date_columns=_lowered(data, "milestone_date_columns", defaults.milestone_date_columns),
+            milestone_text_columns=_lowered(data, "milestone_text_columns", defaults.milestone_text_columns),
+            dated_bullets=_flag(data, "dated_bullets", defaults.dated_bullets),
+            source_headings=_lowered(data, "source_headings", defaults.source_headings),
+            inline_fields=_flag(data, "inline_fields", defaults.inline_fields),
+            mentions=_flag(data, "mentions", defaults.mentions),
         )
+
+
+def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false")
+    return value
+
+
+def _lowered(data: Mapping[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    if key not in data:
+        return default
+    return tuple(v.strip().lower() for v in _strings(data[key], key))
 
 
 def _map(value: Any, where: str) -> Mapping[Any, Any]:

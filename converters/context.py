@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
+from typing import Any, TypeVar
 
 from pyoxigraph import NamedNode
 
@@ -11,6 +12,8 @@ from .config import Config
 from .iris import Iris
 from .model import Note
 from .resolve import Resolver
+
+T = TypeVar("T")
 
 
 class Context:
@@ -21,6 +24,7 @@ class Context:
         self.iris = Iris(config.base)
         self.resolver = Resolver(notes, config)
         self._classes: dict[str, tuple[list[str], list[tuple[str, str, int]]]] = {}
+        self._cache: dict[str, Any] = {}
 
     def document(self, note: Note) -> NamedNode:
         return self.iris.document(self.resolver.slug(note))
@@ -36,6 +40,12 @@ class Context:
 
             hit = self._classes[note.path] = note_classes(note, self.config)
         return hit
+
+    def cached(self, name: str, factory: Callable[[], T]) -> T:
+        """A vault-wide structure a converter builds once per build (e.g. the mention index)."""
+        if name not in self._cache:
+            self._cache[name] = factory()
+        return self._cache[name]
 
     @cached_property
     def prefixes(self) -> dict[str, str]:

@@ -56,3 +56,142 @@ def date_literal(value: object) -> Literal | None:
             return None
         return Literal(parsed.isoformat(), datatype=XSD_DATETIME)
     return None
+
+
+# -- date expressions in prose: milestone cells and dated bullets ------------------------------
+
+MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_DASH = r"\s*(?:-|–|—|to|until)\s*"
+_QUALIFIER = (
+    r"(?:c\.|ca\.|circa|approx\.|about|around|~|early|mid|late|since|from|before|after|by"
+    r"|spring|summer|autumn|fall|winter)"
+)
+
+
+class DateSpan(tuple):
+    """``(start, end, exact)``: typed literals (``end`` may be ``None``); ``exact`` is False when
+    the text said more than the literals hold (``1990s``, ``c. 1950``) and should be kept."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: Literal, end: Literal | None = None, exact: bool = True) -> DateSpan:
+        return super().__new__(cls, (start, end, exact))
+
+    @property
+    def start(self) -> Literal:
+        return self[0]
+
+    @property
+    def end(self) -> Literal | None:
+        return self[1]
+
+    @property
+    def exact(self) -> bool:
+        return self[2]
+
+
+def _year(y: int) -> Literal:
+    return Literal(f"{y:04d}", datatype=XSD_GYEAR)
+
+
+def _year_month(y: int, m: int) -> Literal:
+    return Literal(f"{y:04d}-{m:02d}", datatype=XSD_GYEARMONTH)
+
+
+def _single(text: str) -> Literal | None:
+    """One point in time: ``1948``, ``June 2025``, ``Apr 2024``, ``2024-10``, ``2024-10-26``,
+    ``26 October 2024``, ``October 26, 2024``."""
+    text = text.strip().rstrip(",")
+    if re.fullmatch(r"\d{4}", text):
+        return _year(int(text))
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        return _year_month(int(m[1]), int(m[2])) if 1 <= int(m[2]) <= 12 else None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return date_literal(text)
+    if m := re.fullmatch(rf"({_MONTH})\s+(\d{{4}})", text, re.I):
+        return _year_month(int(m[2]), MONTHS[m[1].lower().rstrip(".")])
+    if m := re.fullmatch(rf"(\d{{1,2}})\s+({_MONTH})\s+(\d{{4}})", text, re.I):
+        return _iso(int(m[3]), MONTHS[m[2].lower().rstrip(".")], int(m[1]))
+    if m := re.fullmatch(rf"({_MONTH})\s+(\d{{1,2}}),?\s+(\d{{4}})", text, re.I):
+        return _iso(int(m[3]), MONTHS[m[1].lower().rstrip(".")], int(m[2]))
+    return None
+
+
+def _iso(y: int, m: int, d: int) -> Literal | None:
+    try:
+        return Literal(dt.date(y, m, d).isoformat(), datatype=XSD_DATE)
+    except ValueError:
+        return None
+
+
+def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan | None:
+    """The dates a milestone cell or bullet prefix stands for, or ``None`` when it is no date.
+
+    ``prefer_range`` decides ``2010-11`` (a range in a *Year* column, a month in a *Date* one).
+
+    >>> [lit.value if lit else None for lit in parse_date_expression("2017-20")[:2]]
+    ['2017', '2020']
+    >>> parse_date_expression("June 2025").start.value
+    '2025-06'
+    >>> s = parse_date_expression("1990s")
+    >>> (s.start.value, s.end.value, s.exact)
+    ('1990', '1999', False)
+    >>> parse_date_expression("Cold War") is None
+    True
+    """
+    text = " ".join(text.replace("\u2009", " ").split()).strip(" *_")
+    if not text:
+        return None
+    # 2017-20, 1998-99 (and 2010-11 when prefer_range), 2017–2020, 1979-1980, 2025-
+    if m := re.fullmatch(r"(\d{4})\s*(?:-|–|—)\s*(\d{2})", text):
+        first, second = int(m[1]), int(m[2])
+        if second > 12 or prefer_range or "-" not in text:
+            end = (first // 100) * 100 + second
+            if end > first:
+                return DateSpan(_year(first), _year(end))
+    if single := _single(text):
+        return DateSpan(single)
+    if m := re.fullmatch(r"(\d{4})\s*(?:-|–|—)\s*", text):
+        return DateSpan(_year(int(m[1])), None, exact=False)  # open-ended: "2025-"
+    parts = re.split(_DASH, text, maxsplit=1)
+    if len(parts) == 2:
+        left, right = _single(parts[0]), _single(parts[1])
+        if left is None and right is not None and (m := re.fullmatch(rf"{_MONTH}", parts[0].strip(), re.I)):
+            year = right.value[:4]  # "June–July 2025"
+            left = _year_month(int(year), MONTHS[m[0].lower().rstrip(".")])
+        if left is not None and right is not None and left.value <= right.value:
+            return DateSpan(left, right)
+    # 1990s → 1990–1999; 1900s → 1900–1999
+    if m := re.fullmatch(r"(\d{3})0'?s", text):
+        start = int(m[1]) * 10
+        return DateSpan(_year(start), _year(start + 9), exact=False)
+    # c. 1950, early 2024, mid-2023, since 2019, Q1 2024
+    if m := re.fullmatch(r"Q([1-4])\s+(\d{4})", text, re.I):
+        quarter, year = int(m[1]), int(m[2])
+        return DateSpan(_year_month(year, quarter * 3 - 2), _year_month(year, quarter * 3), exact=False)
+    if m := re.fullmatch(rf"{_QUALIFIER}[\s-]*(.+)", text, re.I):
+        inner = parse_date_expression(m[1], prefer_range=prefer_range)
+        if inner is not None:
+            return DateSpan(inner.start, inner.end, exact=False)
+    return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
@@ -68,7 +68,7 @@ def literal(value: Any) -> Literal | None:
     return Literal(str(value))
 
 
-class _Emitter:
+class Emitter:
     """Turns the values of one note's front matter into outputs."""
 
     def __init__(self, note: Note, ctx: Context) -> None:
@@ -99,9 +99,15 @@ class _Emitter:
         yield iri
 
     def value(
-        self, subject: NamedNode, prop: NamedNode, value: Any, path: tuple[str | int, ...], kind: str
+        self,
+        subject: NamedNode,
+        prop: NamedNode,
+        value: Any,
+        path: tuple[str | int, ...],
+        kind: str,
+        at: Callable[..., int],
     ) -> Iterator[Output]:
-        line = self.note.front_matter.line(*path)
+        line = at(*path)
         if isinstance(value, list | Mapping):
             if id(value) in self._open or len(path) > MAX_DEPTH:
                 if path[0] not in self._cut:
@@ -123,13 +129,13 @@ class _Emitter:
             try:
                 if isinstance(value, list):
                     for i, item in enumerate(value):
-                        yield from self.value(subject, prop, item, (*path, i), kind)
+                        yield from self.value(subject, prop, item, (*path, i), kind, at)
                 else:
                     node = self.ctx.iris.fragment(self.slug, "fm/" + "/".join(map(str, path)))
                     yield Statement(subject, prop, node, line)
                     for key, item in value.items():
                         yield from self.value(
-                            node, self.ctx.iris.property(str(key)), item, (*path, str(key)), "literal"
+                            node, self.ctx.iris.property(str(key)), item, (*path, str(key)), "literal", at
                         )
             finally:
                 self._open.discard(id(value))
@@ -163,11 +169,13 @@ class _Emitter:
         if term is not None:
             yield Statement(subject, prop, term, line)
 
-    def key(self, key: str, value: Any) -> Iterator[Output]:
+    def key(self, key: str, value: Any, line: int | None = None) -> Iterator[Output]:
+        """The triples of one key; ``line`` pins every value to one line (inline fields)."""
+        at: Callable[..., int] = self.note.front_matter.line if line is None else (lambda *_path: line)
         if not key.strip():
             yield Diagnostic(
                 self.note.path,
-                self.note.front_matter.line(key),
+                at(key),
                 Severity.WARNING,
                 "empty-key",
                 "a front-matter key is empty; its value is left out (give the key a name)",
@@ -181,11 +189,11 @@ class _Emitter:
             return
         prop = NamedNode(rule.property) if rule and rule.property else self.ctx.iris.property(key)
         subject = self.doc if rule and rule.subject == "document" else self.thing
-        line = self.note.front_matter.line(key)
+        line = at(key)
         if kind == "tag":
             items = value if isinstance(value, list) else [value]
             pairs = [
-                (tag, self.note.front_matter.line(key, i) if isinstance(value, list) else line)
+                (tag, at(key, i) if isinstance(value, list) else line)
                 for i, item in enumerate(items)
                 for tag in split_tags(item)
             ]
@@ -195,7 +203,7 @@ class _Emitter:
             values = value if isinstance(value, list) else [value]
             for i, item in enumerate(values):
                 if isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip():
-                    item_line = self.note.front_matter.line(key, i) if isinstance(value, list) else line
+                    item_line = at(key, i) if isinstance(value, list) else line
                     yield Statement(
                         subject,
                         prop if rule and rule.property else SKOS_ALT_LABEL,
@@ -206,7 +214,7 @@ class _Emitter:
         if kind == "wikidata":
             values = value if isinstance(value, list) else [value]
             for i, item in enumerate(values):
-                item_line = self.note.front_matter.line(key, i) if isinstance(value, list) else line
+                item_line = at(key, i) if isinstance(value, list) else line
                 if item is None or (isinstance(item, str) and not item.strip()):
                     continue
                 qid = wikidata_qid(item)
@@ -225,13 +233,13 @@ class _Emitter:
                         subject, prop if rule and rule.property else OWL_SAME_AS, NamedNode(WD + qid), item_line
                     )
             return
-        yield from self.value(subject, prop, value, (key,), kind)
+        yield from self.value(subject, prop, value, (key,), kind, at)
 
 
 def convert(note: Note, ctx: Context) -> Iterator[Output]:
     """Every front-matter key of the note, through its rule or as ``{base}property/{key}``."""
     if not note.front_matter.data:
         return
-    emitter = _Emitter(note, ctx)
+    emitter = Emitter(note, ctx)
     for key, value in note.front_matter.data.items():
         yield from emitter.key(str(key), value)

@@ -6,11 +6,15 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import unquote
+
+from pyoxigraph import NamedNode
 
 from .context import Context
 from .markdown import LineIndex, mask
 from .model import Attachment, Diagnostic, Link, Note, Output, Severity, Statement, Unresolved
+from .resolve import Resolution
 from .vocab import VKG_LINKS_TO
 
 WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
@@ -44,10 +48,11 @@ def parse_wikilink(inner: str, line: int, embed: bool) -> Link | None:
     return Link(target, line, fragment.strip() or None, label.strip() or None, embed, False)
 
 
-def extract_links(body: str, first_line: int = 1) -> list[Link]:
+@lru_cache(maxsize=16)
+def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
     """Every wikilink, embed and Markdown link to a local file, in order of appearance."""
     if "[" not in body:
-        return []
+        return ()
     text = mask(body)
     lines = LineIndex(text, first_line)
     found: list[tuple[int, Link]] = []
@@ -79,7 +84,7 @@ def extract_links(body: str, first_line: int = 1) -> list[Link]:
                     )
                 )
     found.sort(key=lambda item: item[0])
-    return [link for _, link in found]
+    return tuple(link for _, link in found)
 
 
 def is_attachment(target: str) -> bool:
@@ -92,6 +97,28 @@ def is_attachment(target: str) -> bool:
     return ext in ATTACHMENT_EXTENSIONS
 
 
+def resolve_link(link: Link, note: Note, ctx: Context) -> Resolution:
+    """Where a link of ``note`` leads (Markdown links are relative to the note's folder)."""
+    target = link.target
+    if link.markdown and not target.startswith(("/", ".")):
+        target = "./" + target
+    return ctx.resolver.link(target, note)
+
+
+def link_target(link: Link, note: Note, ctx: Context) -> Iterator[Output | NamedNode]:
+    """Diagnostics and unresolved records for one link, then the entity IRI it leads to."""
+    res = resolve_link(link, note, ctx)
+    if res.candidates:
+        chosen = res.note.path if res.note else res.slug
+        yield Diagnostic(note.path, link.line, Severity.WARNING, "ambiguous-link",
+                         f"link '{link.target}' matches {len(res.candidates)} notes "
+                         f"({', '.join(res.candidates)}); using '{chosen}'")  # fmt: skip
+    entity = ctx.iris.thing(res.slug)
+    if res.note is None:
+        yield Unresolved(entity, posixpath.basename(link.target.removesuffix(".md")) or link.target, link.line)
+    yield entity
+
+
 def convert(note: Note, ctx: Context) -> Iterator[Output]:
     """``{id} vkg:linksTo {target-id}`` for each link of the body (self-links are left out)."""
     thing = ctx.thing(note)
@@ -99,22 +126,8 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
         if is_attachment(link.target):
             yield Attachment(link.target, link.line)
             continue
-        target = link.target
-        if link.markdown and not target.startswith("/"):
-            target = "./" + target if not target.startswith(".") else target
-        res = ctx.resolver.link(target, note)
-        if res.candidates:
-            yield Diagnostic(
-                note.path,
-                link.line,
-                Severity.WARNING,
-                "ambiguous-link",
-                f"link '{link.target}' matches {len(res.candidates)} notes "
-                f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'",
-            )
-        entity = ctx.iris.thing(res.slug)
-        if entity == thing:
-            continue
-        if res.note is None:
-            yield Unresolved(entity, posixpath.basename(link.target.removesuffix(".md")) or link.target, link.line)
-        yield Statement(thing, VKG_LINKS_TO, entity, link.line)
+        for out in link_target(link, note, ctx):
+            if not isinstance(out, NamedNode):
+                yield out
+            elif out != thing:
+                yield Statement(thing, VKG_LINKS_TO, out, link.line)

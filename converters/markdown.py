@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from functools import lru_cache
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _MATH_FENCE = re.compile(r"^\s*\$\$")
@@ -27,6 +28,7 @@ def _blank(text: str) -> str:
     return re.sub(r"[^\n]", " ", text)
 
 
+@lru_cache(maxsize=16)
 def mask(body: str) -> str:
     """Blank out code, math and comments, keeping offsets and line breaks.
 

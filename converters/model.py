@@ -131,7 +131,17 @@ class Attachment:
     line: int
 
 
-Output = Statement | Diagnostic | Unresolved | Attachment
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something ``report.json`` should list that is neither a triple nor a problem: a table
+    that is no milestone table, a name that was found but is ambiguous …"""
+
+    kind: str
+    line: int
+    detail: tuple[tuple[str, Any], ...] = ()
+
+
+Output = Statement | Diagnostic | Unresolved | Attachment | Notice
 
 __all__ = [
     "Attachment",
@@ -141,6 +151,7 @@ __all__ = [
     "KeyPath",
     "Link",
     "Note",
+    "Notice",
     "Output",
     "Severity",
     "Statement",

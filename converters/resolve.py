@@ -61,6 +61,11 @@ class Resolver:
                 if note not in self._by_alias[key]:
                     self._by_alias[key].append(note)
 
+    @property
+    def notes(self) -> list[Note]:
+        """Every note of the vault, in path order."""
+        return self._notes
+
     # -- slugs -------------------------------------------------------------------------------
 
     def slug(self, note: Note) -> str:

@@ -76,3 +76,18 @@ def expand(curie_or_iri: str, prefixes: dict[str, str] | None = None) -> str:
     if sep and prefix in table and not local.startswith("//"):
         return table[prefix] + local
     return curie_or_iri
+
+
+SCHEMA_END_DATE = _n(SCHEMA, "endDate")
+SCHEMA_DESCRIPTION = _n(SCHEMA, "description")
+SCHEMA_CITATION = _n(SCHEMA, "citation")
+SCHEMA_CREATIVE_WORK = _n(SCHEMA, "CreativeWork")
+SCHEMA_NAME = _n(SCHEMA, "name")
+SCHEMA_PUBLISHER = _n(SCHEMA, "publisher")
+SCHEMA_MENTIONS = _n(SCHEMA, "mentions")
+RDFS_COMMENT = _n(RDFS, "comment")
+VKG_EVENT = _n(VKG, "Event")
+VKG_MILESTONE = _n(VKG, "milestone")
+VKG_INVOLVES = _n(VKG, "involves")
+VKG_DATE_TEXT = _n(VKG, "dateText")
+VKG_ACCESSED = _n(VKG, "accessed")

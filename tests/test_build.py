@@ -132,21 +132,73 @@ def test_example_vault_shows_the_design_cases(example_build: Path) -> None:
     assert not ask("ASK { ?s vkg:linksTo <https://example.org/vault/not-a-note#id> }")
     assert not ask("ASK { ?s vkg:linksTo <https://example.org/vault/hidden-note#id> }")
     assert not ask("ASK { ?s vkg:path ?p FILTER(STRSTARTS(?p, 'Templates/')) }")  # excluded by config
+    # the structured seed format: milestone table, dated bullets, sources with publishers
+    assert ask(
+        "ASK { v:us-israel-relations\\#id vkg:milestone ?e . ?e a vkg:Event ; "
+        "schema:startDate '1973'^^<http://www.w3.org/2001/XMLSchema#gYear> ; "
+        "schema:description 'Emergency US airlift during the October war' }"
+    )
+    assert ask(
+        "ASK { v:us-israel-relations\\#id vkg:milestone ?e . "
+        "?e schema:startDate '2017'^^<http://www.w3.org/2001/XMLSchema#gYear> ; "
+        "schema:endDate '2020'^^<http://www.w3.org/2001/XMLSchema#gYear> ; vkg:involves v:abraham-accords\\#id }"
+    )
+    assert ask(
+        "ASK { v:us-israel-relations\\#id vkg:milestone ?e . ?e schema:startDate "
+        "'2025-04'^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ; vkg:involves v:iran\\#id }"
+    )
+    assert ask(
+        "ASK { v:us-israel-relations schema:citation ?w . ?w schema:publisher v:carnegie-endowment\\#id ; "
+        "schema:name 'A Partnership in Transition' }"
+    )
+    assert ask(
+        "ASK { v:us-israel-relations schema:citation 'Interview notes with a former embassy official, "
+        "March 2025 (no link)' }"
+    )
+    assert ask(
+        "ASK { v:saudi-israel-normalization\\#id <https://example.org/vault/property/mediator> v:united-states\\#id }"
+    )
+    # the clipped-article seed format: no front matter, entities found by name and alias
+    clip = "v:officials-deny-any-rift-between-allies"
+    for entity in (
+        "benjamin-netanyahu",
+        "israel-katz",
+        "united-states",
+        "iran",
+        "hezbollah",
+        "houthis",
+        "lebanon",
+        "irgc",
+        "knesset",
+        "october-7-attack",
+        "twelve-day-war",
+        "israel",
+    ):
+        assert ask(f"ASK {{ {clip} schema:mentions v:{entity}\\#id }}"), entity
 
 
 def test_report_lists_unresolved_links_attachments_and_warnings(example_build: Path) -> None:
     report = json.loads((example_build / "report.json").read_text())
-    assert report["notes"] == 32 and report["errors"] == 0
+    assert report["notes"] == 33 and report["errors"] == 0
     assert [u["label"] for u in report["unresolved_links"]] == [
         "Bahrain",
         "Egypt",
         "Gaza Strip",
+        "INSS",
         "United Arab Emirates",
+        "Washington Institute",
     ]
     assert report["attachments"] == [
         {"path": "Events/October 7 Attack.md", "line": 12, "target": "map-gaza-envelope.png"}
     ]
-    assert [d["code"] for d in report["diagnostics"]] == ["slug-collision"]
+    assert [(d["path"], d["line"], d["code"]) for d in report["diagnostics"]] == [
+        ("Relationships/Iran-Israel Shadow War.md", 19, "bad-milestone-date"),
+        ("Relationships/Iran-Israel Shadow War.md", 29, "bad-source-url"),
+        ("Relationships/Overview.md", 1, "slug-collision"),
+    ]
+    assert report["tables"] == [
+        {"path": "Countries/Israel.md", "line": 22, "header": ["Branch", "Active personnel"], "rows": 3}
+    ]
 
 
 # -- determinism and atomicity -----------------------------------------------------------------
@@ -170,7 +222,7 @@ def test_second_build_from_another_directory_is_byte_identical(example_build: Pa
 def test_committed_output_is_up_to_date() -> None:
     result = run("build", str(EXAMPLE_VAULT), "-o", str(ROOT / "output"), "--check")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith(f"{ROOT / 'output'} is up to date (32 notes, ")
+    assert result.stdout.startswith(f"{ROOT / 'output'} is up to date (33 notes, ")
 
 
 def test_check_names_stale_files_and_writes_nothing(example_build: Path, tmp_path: Path) -> None:
@@ -296,7 +348,7 @@ def test_summary_line_and_base_option(tmp_path: Path) -> None:
         "https://kg.example.net/",
     )
     assert result.exit_code == 0 and result.stderr == ""
-    assert result.stdout.startswith(f"built 2 notes → {tmp_path / 'o'}/: 18 triples, 0 warnings, 0 errors in ")
+    assert result.stdout.startswith(f"built 2 notes → {tmp_path / 'o'}/: 19 triples, 0 warnings, 0 errors in ")
     assert "<https://kg.example.net/israel#id>" in (tmp_path / "o" / "graph.nq").read_text()
 
 

@@ -41,7 +41,7 @@ def test_every_note_is_a_document_about_a_thing() -> None:
     ds = build_notes({"Countries/Israel.md": "# Israel\n"})
     assert graph_of(ds, "israel") == ttl("""
         vault:israel a vkg:Note ; rdfs:label "Israel" ; vkg:path "Countries/Israel.md" ;
-            schema:about vault:israel\\#id .
+            schema:about vault:israel\\#id ; schema:text "# Israel\\n" .
         vault:israel\\#id schema:subjectOf vault:israel ; rdfs:label "Israel" ; a vkg:Entity .
     """)
     assert ds.diagnostics == []

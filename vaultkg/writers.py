@@ -148,8 +148,14 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
             {"entity": iri, "label": info["label"], "links": info["links"]} for iri, info in dataset.unresolved.items()
         ],
         "attachments": dataset.attachments,
+        "tables": [_without_kind(n) for n in dataset.notices if n["kind"] == "table"],
+        "ambiguous_mentions": [_without_kind(n) for n in dataset.notices if n["kind"] == "ambiguous-mention"],
     }
     return _json_bytes(report)
+
+
+def _without_kind(notice: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in notice.items() if k != "kind"}
 
 
 def render_all(dataset: Dataset, *, version: str) -> dict[str, bytes]:

@@ -1,0 +1,131 @@
+"""The block structure of a body that the fact converters need: headings, list items and pipe
+tables, each with its line and the section (nearest heading) it sits in.
+
+It reads the masked body (see :mod:`converters.markdown`) to decide structure — so nothing in
+code blocks or comments counts, and a ``|`` inside inline code does not split a table cell —
+and takes the text itself from the original body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .markdown import mask
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.*)$")
+_WIKILINK_SPAN = re.compile(r"\[\[[^\[\]\n]*\]\]")  # a '|' inside [[a|b]] does not split a cell
+_DELIMITER = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    text: str
+    line: int
+    indent: int
+    sections: tuple[str, ...]  # the headings it sits under, outermost first
+
+    @property
+    def section(self) -> str | None:
+        return self.sections[-1] if self.sections else None
+
+    def under(self, headings: tuple[str, ...]) -> bool:
+        """Whether a heading it sits under has one of these (lower-case) names."""
+        return any(s.strip().rstrip(":").strip().lower() in headings for s in self.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    cells: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[Row, ...]
+    line: int
+    sections: tuple[str, ...]
+
+    @property
+    def section(self) -> str | None:
+        return self.sections[-1] if self.sections else None
+
+
+@dataclass(frozen=True, slots=True)
+class Blocks:
+    headings: tuple[Heading, ...]
+    items: tuple[ListItem, ...]
+    tables: tuple[Table, ...]
+
+
+def _split_row(original: str, masked: str) -> tuple[str, ...]:
+    """Cells of a table row, split at ``|`` that is not escaped, in code or inside ``[[…]]``."""
+    inside = {i for m in _WIKILINK_SPAN.finditer(masked) for i in range(m.start(), m.end())}
+    cuts = [i for i, ch in enumerate(masked) if ch == "|" and (i == 0 or masked[i - 1] != "\\") and i not in inside]
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append(original[start:cut])
+        start = cut + 1
+    pieces.append(original[start:])
+    if masked.strip().startswith("|"):
+        pieces = pieces[1:]
+    if masked.strip().endswith("|") and pieces:
+        pieces = pieces[:-1]
+    return tuple(p.strip() for p in pieces)
+
+
+@lru_cache(maxsize=8)
+def scan_blocks(body: str, first_line: int = 1) -> Blocks:
+    """Headings, list items and tables of ``body`` (whose first line is ``first_line``).
+
+    >>> b = scan_blocks("## Key Milestones\\n| Year | Event |\\n|---|---|\\n| 1948 | [[Israel]] founded |\\n")
+    >>> b.tables[0].header, b.tables[0].rows[0].cells, b.tables[0].rows[0].line, b.tables[0].section
+    (('Year', 'Event'), ('1948', '[[Israel]] founded'), 4, 'Key Milestones')
+    """
+    lines = body.split("\n")
+    masked = mask(body).split("\n")
+    headings: list[Heading] = []
+    items: list[ListItem] = []
+    tables: list[Table] = []
+    stack: list[tuple[int, str]] = []  # open headings: (level, text)
+    i = 0
+    while i < len(lines):
+        m_line, line_no = masked[i], first_line + i
+        if not m_line.strip():
+            i += 1
+            continue
+        if h := _HEADING.match(m_line):
+            text = _HEADING.match(lines[i])
+            title, level = (text[2] if text else h[2]).strip(), len(h[1])
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, title))
+            headings.append(Heading(level, title, line_no))
+            i += 1
+            continue
+        if "|" in m_line and i + 1 < len(lines) and _DELIMITER.match(masked[i + 1]) and "-" in masked[i + 1]:
+            header = _split_row(lines[i], m_line)
+            rows: list[Row] = []
+            j = i + 2
+            while j < len(lines) and "|" in masked[j] and masked[j].strip():
+                rows.append(Row(_split_row(lines[j], masked[j]), first_line + j))
+                j += 1
+            tables.append(Table(header, tuple(rows), line_no, tuple(t for _, t in stack)))
+            i = j
+            continue
+        if item := _ITEM.match(m_line):
+            original = _ITEM.match(lines[i])
+            text = original[2] if original else item[2]
+            items.append(ListItem(text.strip(), line_no, len(item[1].expandtabs(4)), tuple(t for _, t in stack)))
+        i += 1
+    return Blocks(tuple(headings), tuple(items), tuple(tables))

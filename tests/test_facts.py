@@ -1,0 +1,284 @@
+"""Facts inside notes: milestone tables, dated bullets, sources, inline fields, mentions, body
+text and the line map — exact triples for each case."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from conftest import build_notes, graph_of, messages, ttl
+
+from converters import Config
+from converters.dates import parse_date_expression
+
+EVENT = "https://w3id.org/vaultkg#Event"
+MILESTONE = "https://w3id.org/vaultkg#milestone"
+
+
+def events(dataset, slug: str) -> dict[str, dict[str, set[str]]]:
+    """Event IRI → {predicate local name → set of object texts} for the events of a note."""
+    g = graph_of(dataset, slug)
+    ids = {t.object.value for t in g if t.predicate.value == MILESTONE}
+    out: dict[str, dict[str, set[str]]] = {i: {} for i in ids}
+    for t in g:
+        if t.subject.value in ids:
+            key = t.predicate.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            value = t.object.value if isinstance(t.object, ox.NamedNode) else f"{t.object.value}^^{_dt(t.object)}"
+            out[t.subject.value].setdefault(key, set()).add(value)
+    return out
+
+
+def _dt(lit: ox.Literal) -> str:
+    return lit.datatype.value.rsplit("#", 1)[-1]
+
+
+def by_description(dataset, slug: str) -> dict[str, dict[str, set[str]]]:
+    return {
+        next(iter(e["description"])).split("^^")[0]: e for e in events(dataset, slug).values() if "description" in e
+    }
+
+
+TABLE = """---
+type: relationship
+---
+# R
+
+## Key Milestones
+| Year | Event |
+|------|-------|
+| 1948 | Founding of [[Israel]] |
+| June 2025 | Joint strikes on [[Iran\\|Tehran]] |
+| 2024-10-26 | Strikes on air defences |
+| 2017-20 | Embassy move and [[Abraham Accords]] |
+| 2017–2020 | En dash range |
+| 1979-1980 | Four-digit range |
+| 1990s | A decade |
+| c. 1950 | Circa |
+| Cold War | Not a date |
+"""
+
+
+def test_milestone_rows_become_events_at_their_true_granularity() -> None:
+    ds = build_notes({"R.md": TABLE, "Israel.md": "", "Iran.md": "", "Abraham Accords.md": ""})
+    ev = by_description(ds, "r")
+    assert ev["Founding of Israel"]["startDate"] == {"1948^^gYear"}
+    assert ev["Founding of Israel"]["involves"] == {"https://example.org/vault/israel#id"}
+    assert ev["Founding of Israel"]["label"] == {"1948: Founding of Israel^^string"}
+    assert ev["Joint strikes on Tehran"]["startDate"] == {"2025-06^^gYearMonth"}
+    assert ev["Joint strikes on Tehran"]["involves"] == {"https://example.org/vault/iran#id"}
+    assert ev["Strikes on air defences"]["startDate"] == {"2024-10-26^^date"}
+    assert "involves" not in ev["Strikes on air defences"]
+    for desc in ("Embassy move and Abraham Accords", "En dash range"):
+        assert (ev[desc]["startDate"], ev[desc]["endDate"]) == ({"2017^^gYear"}, {"2020^^gYear"})
+    assert (ev["Four-digit range"]["startDate"], ev["Four-digit range"]["endDate"]) == (
+        {"1979^^gYear"},
+        {"1980^^gYear"},
+    )
+    assert ev["A decade"]["startDate"] == {"1990^^gYear"} and ev["A decade"]["endDate"] == {"1999^^gYear"}
+    assert ev["A decade"]["dateText"] == {"1990s^^string"}
+    assert ev["Circa"]["startDate"] == {"1950^^gYear"} and ev["Circa"]["dateText"] == {"c. 1950^^string"}
+    assert "startDate" not in ev["Not a date"]
+    assert {e["type"].pop() for e in ev.values()} == {EVENT}
+    assert messages(ds) == ["R.md:17: warning: milestone date 'Cold War' is not a date; the row is kept without one"]
+
+
+def test_event_iris_survive_added_and_reordered_rows() -> None:
+    head = "| Date | What |\n|---|---|\n"
+    a = build_notes({"R.md": head + "| 1973 | Airlift |\n| 1979 | Treaty |\n"})
+    b = build_notes({"R.md": "Intro\n\n" + head + "| 1981 | New row |\n| 1979 | Treaty |\n| 1973 | Airlift |\n"})
+    ids_a, ids_b = set(events(a, "r")), set(events(b, "r"))
+    assert len(ids_a) == 2 and ids_a < ids_b
+    assert all(i.startswith("https://example.org/vault/r#event-19") for i in ids_b)
+
+
+def test_tables_that_are_not_milestone_tables_are_listed() -> None:
+    ds = build_notes({"X.md": "# X\n\n| Branch | Size |\n|---|---|\n| Navy | 9,500 |\n"})
+    assert events(ds, "x") == {}
+    assert ds.notices == [{"kind": "table", "path": "X.md", "line": 3, "header": ["Branch", "Size"], "rows": 1}]
+
+
+def test_text_column_is_chosen_by_name_and_links_in_any_cell_are_involved() -> None:
+    ds = build_notes({"R.md": "| Who | When | Description |\n|---|---|---|\n| [[Ann]] | 2001 | Met [[Bob]] |\n"})
+    (ev,) = events(ds, "r").values()
+    assert ev["description"] == {"Met Bob^^string"} and ev["startDate"] == {"2001^^gYear"}
+    assert ev["involves"] == {"https://example.org/vault/ann#id", "https://example.org/vault/bob#id"}
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "exact"),
+    [
+        ("1948", "1948", None, True),
+        ("Apr 2024", "2024-04", None, True),
+        ("Sept. 2024", "2024-09", None, True),
+        ("26 October 2024", "2024-10-26", None, True),
+        ("October 26, 2024", "2024-10-26", None, True),
+        ("1998-99", "1998", "1999", True),
+        ("June–July 2025", "2025-06", "2025-07", True),
+        ("2025-", "2025", None, False),
+        ("mid-2023", "2023", None, False),
+        ("Q1 2024", "2024-01", "2024-03", False),
+        ("2020s", "2020", "2029", False),
+    ],
+)
+def test_date_expressions(text: str, start: str, end: str | None, exact: bool) -> None:
+    span = parse_date_expression(text)
+    assert (span.start.value, span.end.value if span.end else None, span.exact) == (start, end, exact)
+
+
+def test_year_month_or_range_depends_on_the_column() -> None:
+    assert parse_date_expression("2010-11").start.value == "2010-11"
+    span = parse_date_expression("2010-11", prefer_range=True)
+    assert (span.start.value, span.end.value) == ("2010", "2011")
+
+
+def test_dated_bullets_become_events_plain_bullets_do_not() -> None:
+    body = "## Iran policy\n- April 2025: Trump opens talks with [[Iran]]\n- 60-day deadline\n- Negotiations fail\n" \
+           "- **June 2025**: Joint strikes\n- Obama: JCPOA engagement\n"  # fmt: skip
+    ds = build_notes({"R.md": body})
+    ev = by_description(ds, "r")
+    assert set(ev) == {"Trump opens talks with Iran", "Joint strikes"}
+    assert ev["Trump opens talks with Iran"]["startDate"] == {"2025-04^^gYearMonth"}
+    assert ev["Trump opens talks with Iran"]["involves"] == {"https://example.org/vault/iran#id"}
+    cfg = Config.from_mapping({"dated_bullets": False}, base=_defaults())
+    assert events(build_notes({"R.md": body}, cfg), "r") == {}
+
+
+def _defaults() -> Config:
+    from vaultkg.config import default_config
+
+    return default_config()
+
+
+SOURCES = """# Note
+## Sources
+- [Carnegie - US-Israeli Relations Undergoing Shift](https://carnegie.example.org/a?lang=en)
+- [Plain title](https://example.org/b) (accessed 2025-01-10)
+- <https://example.org/c>
+- https://example.org/d, a bare link
+- A book without a link, 2019
+- [Broken](ftp://example.org/e)
+
+### More
+- [Reuters - Nested under Sources](https://example.org/f)
+
+## Related Notes
+- [Not a source](https://example.org/g)
+"""
+
+
+def test_sources_become_citations() -> None:
+    ds = build_notes({"Note.md": SOURCES, "Carnegie Endowment.md": "---\naliases: [Carnegie]\n---\n"})
+    g = graph_of(ds, "note")
+    assert (
+        ttl("""
+        vault:note schema:citation <https://carnegie.example.org/a?lang=en>, <https://example.org/b>,
+            <https://example.org/c>, <https://example.org/d>, <https://example.org/f>,
+            "A book without a link, 2019", "Broken" .
+        <https://carnegie.example.org/a?lang=en> a schema:CreativeWork ;
+            schema:name "US-Israeli Relations Undergoing Shift" ;
+            schema:publisher vault:carnegie-endowment\\#id .
+        <https://example.org/b> a schema:CreativeWork ; schema:name "Plain title" ;
+            vkg:accessed "2025-01-10"^^xsd:date .
+        <https://example.org/c> a schema:CreativeWork .
+        <https://example.org/d> a schema:CreativeWork ; schema:name "a bare link" .
+        <https://example.org/f> schema:name "Nested under Sources" ; schema:publisher vault:reuters\\#id .
+    """)
+        <= g
+    )
+    assert not any(t.object.value == "https://example.org/g" for t in g)
+    assert messages(ds) == [
+        "Note.md:8: warning: source URL 'ftp://example.org/e' is not a valid http(s) IRI; the citation is kept as text"
+    ]
+    assert "https://example.org/vault/reuters#id" in ds.unresolved
+
+
+def test_one_url_cited_by_two_notes_is_one_node() -> None:
+    ds = build_notes(
+        {"A.md": "## Sources\n- [T](https://example.org/x)\n", "B.md": "## References\n- <https://example.org/x>\n"}
+    )
+    union = ds.triples()
+    assert (
+        sum(1 for t in union if t.subject.value == "https://example.org/x" and t.predicate.value.endswith("type")) == 1
+    )
+    assert {t.subject.value for t in union if t.object.value == "https://example.org/x"} == {
+        "https://example.org/vault/a", "https://example.org/vault/b"}  # fmt: skip
+
+
+def test_inline_fields_three_forms_links_and_key_rules() -> None:
+    body = "mediator:: [[United States]]\n- founded:: 1982\nText [status:: frozen] and (since:: 2020-09-15).\n" \
+           "`code:: not a field`\nallies:: [[A]], [[B]]\n"  # fmt: skip
+    ds = build_notes({"X.md": body, "United States.md": ""})
+    assert ttl("""
+        vault:x\\#id prop:mediator vault:united-states\\#id ; prop:founded 1982 ; vkg:status "frozen" ;
+            prop:since "2020-09-15"^^xsd:date ; prop:allies vault:a\\#id, vault:b\\#id .
+    """) <= graph_of(ds, "x")
+    assert not any("code" in t.predicate.value for t in graph_of(ds, "x"))
+    lines = {t.predicate.value.rsplit("/", 1)[-1]: line for t, line in ds.lines["https://example.org/vault/x"]}
+    assert (lines["mediator"], lines["founded"], lines["since"], lines["allies"]) == (1, 2, 3, 5)
+
+
+CLIPPING = """Officials in Jerusalem said Israel Katz met US envoys; Israel's cabinet agreed.
+Critics in the US say us and them. The Islamic Revolutionary Guard Corps and the IRGC were named.
+Georgia and [[Iran]] were mentioned too. Israeli officials spoke.
+"""
+
+
+def test_mentions_longest_match_case_rules_ambiguity_and_links() -> None:
+    notes = {
+        "Clip.md": CLIPPING,
+        "Israel.md": "",
+        "Israel Katz.md": "",
+        "United States.md": "---\naliases: [US]\n---\n",
+        "IRGC.md": "---\naliases: [Islamic Revolutionary Guard Corps]\n---\n",
+        "Iran.md": "",
+        "A/Georgia.md": "",
+        "B/Georgia.md": "",
+    }
+    ds = build_notes(notes)
+    mentioned = {
+        t.object.value.rsplit("/", 1)[-1]: None for t in graph_of(ds, "clip") if t.predicate.value.endswith("mentions")
+    }
+    assert set(mentioned) == {"israel#id", "israel-katz#id", "united-states#id", "irgc#id"}
+    assert ttl("vault:clip schema:mentions vault:israel-katz\\#id .") <= graph_of(ds, "clip")
+    assert [n for n in ds.notices if n["kind"] == "ambiguous-mention"] == [
+        {
+            "kind": "ambiguous-mention",
+            "path": "Clip.md",
+            "line": 3,
+            "name": "Georgia",
+            "candidates": ["georgia", "georgia-b"],
+        }
+    ]
+    lines = {
+        t.object.value: line
+        for t, line in ds.lines["https://example.org/vault/clip"]
+        if t.predicate.value.endswith("mentions")
+    }
+    assert lines["https://example.org/vault/irgc#id"] == 2
+
+
+def test_mentions_skip_own_subject_and_headings_and_can_be_switched_off() -> None:
+    notes = {"Israel.md": "# Israel\nIsrael is small. Iran is not.", "Iran.md": "", "Overview.md": "## Overview\n"}
+    ds = build_notes(notes)
+    assert {t.object.value for t in graph_of(ds, "israel") if t.predicate.value.endswith("mentions")} == {
+        "https://example.org/vault/iran#id"}  # fmt: skip
+    assert {t.object.value for t in graph_of(ds, "overview") if t.predicate.value.endswith("mentions")} == set()
+    off = Config.from_mapping({"mentions": False}, base=_defaults())
+    assert not any(t.predicate.value.endswith("mentions") for t in build_notes(notes, off).triples())
+
+
+def test_body_text_on_the_document_and_switch() -> None:
+    ds = build_notes({"X.md": "---\ntype: country\n---\nBody with [[link]].\n"})
+    assert ttl('vault:x schema:text "Body with [[link]].\\n" .') <= graph_of(ds, "x")
+    off = Config.from_mapping({"body_text": False}, base=_defaults())
+    assert not any(t.predicate.value.endswith("/text") for t in build_notes({"X.md": "Body"}, off).triples())
+
+
+def test_every_statement_knows_its_line() -> None:
+    ds = build_notes({"R.md": TABLE + "\n## Sources\n- <https://example.org/s>\n"})
+    lines = ds.lines["https://example.org/vault/r"]
+    by_pred = {}
+    for t, line in lines:
+        by_pred.setdefault(t.predicate.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1], set()).add(line)
+    assert by_pred["citation"] == {20}
+    assert by_pred["milestone"] == set(range(9, 18))
+    assert all(line >= 1 for _, line in lines)
