@@ -28,6 +28,7 @@ class Dataset:
     attachments: list[dict] = field(default_factory=list)
     notices: list[dict] = field(default_factory=list)
     lines: dict[str, list[tuple[Triple, int]]] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # note graph IRI → vault-relative path
     _union: list[Triple] | None = None
 
     def triples(self) -> list[Triple]:
@@ -62,6 +63,7 @@ def assemble(
     diagnostics: list[Diagnostic] = list(ctx.resolver.diagnostics)
     graphs: dict[str, list[Triple]] = {}
     lines: dict[str, list[tuple[Triple, int]]] = {}
+    paths: dict[str, str] = {}
     vault: dict[Triple, int] = {}
     missing: dict[NamedNode, Counter[str]] = defaultdict(Counter)
     missing_from: dict[NamedNode, list[dict]] = defaultdict(list)
@@ -87,6 +89,7 @@ def assemble(
         ordered = sort_triples(own)
         graphs[graph] = ordered
         lines[graph] = [(t, own[t]) for t in ordered]
+        paths[graph] = note.path
         if on_note is not None:
             on_note(note)
     unresolved: dict[str, dict] = {}
@@ -97,7 +100,7 @@ def assemble(
     vault_graph = ctx.iris.vault_graph().value
     ordered_vault = sort_triples(vault)
     graphs[vault_graph] = ordered_vault
-    lines[vault_graph] = [(t, vault[t]) for t in ordered_vault]
+    lines[vault_graph] = [(t, 0) for t in ordered_vault]  # shared by many notes: no single line
     diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     return Dataset(
         graphs=dict(sorted(graphs.items())),
@@ -108,5 +111,6 @@ def assemble(
         unresolved=dict(sorted(unresolved.items())),
         attachments=sorted(attachments, key=lambda a: (a["path"], a["line"], a["target"])),
         notices=notices,
-        lines=lines,
+        lines=dict(sorted(lines.items())),
+        paths=paths,
     )

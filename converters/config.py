@@ -54,6 +54,7 @@ class Config:
     source_headings: tuple[str, ...] = ("sources", "references", "bibliography", "further reading")
     inline_fields: bool = True
     mentions: bool = True
+    disabled_checks: tuple[str, ...] = ()  # shapes or checks that validation leaves out
 
     def rule(self, key: str) -> KeyRule | None:
         """The rule for a front-matter key (keys match case-insensitively)."""
@@ -87,7 +88,7 @@ class Config:
         known = {
             "base", "types", "default_type", "unknown_type", "folders", "keys", "exclude", "prefixes",
             "body_text", "milestone_date_columns", "milestone_text_columns", "dated_bullets",
-            "source_headings", "inline_fields", "mentions",
+            "source_headings", "inline_fields", "mentions", "validation",
         }  # fmt: skip
         unknown = sorted(set(map(str, data)) - known)
         if unknown:
@@ -133,7 +134,16 @@ class Config:
             source_headings=_lowered(data, "source_headings", defaults.source_headings),
             inline_fields=_flag(data, "inline_fields", defaults.inline_fields),
             mentions=_flag(data, "mentions", defaults.mentions),
+            disabled_checks=(*defaults.disabled_checks, *_disabled(data.get("validation"))),
         )
+
+
+def _disabled(value: Any) -> list[str]:
+    settings = _map(value, "validation")
+    unknown = sorted(set(map(str, settings)) - {"disable"})
+    if unknown:
+        raise ConfigError(f"validation: unknown setting {unknown[0]!r} (known: disable)")
+    return _strings(settings.get("disable", []), "validation.disable")
 
 
 def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:

@@ -21,7 +21,7 @@ from vaultkg import InputError, build
 from vaultkg.cli import cli
 from vaultkg.writers import write_atomically
 
-OUTPUT_FILES = {"graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "report.json"}
+OUTPUT_FILES = {"graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "report.json"}
 
 
 def run(*args: str, cwd: Path | None = None):

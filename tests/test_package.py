@@ -67,11 +67,16 @@ def test_default_mapping_loads() -> None:
     assert data["keys"]["actors"] == {"kind": "entity", "property": "vkg:actor"}
 
 
-def test_shapes_load_and_the_example_vault_conforms(example_build: Path) -> None:
+def test_every_shape_has_a_name_description_message_and_severity() -> None:
     shapes = rdflib.Graph().parse(data=read_text("shapes", "vaultkg.ttl"), format="turtle")
-    data = rdflib.Graph().parse(example_build / "graph.ttl", format="turtle")
-    conforms, _graph, text = pyshacl.validate(data, shacl_graph=shapes)
-    assert conforms, text
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    node_shapes = set(shapes.subjects(rdflib.RDF.type, sh.NodeShape))
+    assert len(node_shapes) >= 15
+    for shape in node_shapes:
+        for prop in (sh.name, sh.description, sh.message, sh.severity):
+            assert shapes.value(shape, prop) is not None, (shape, prop)
+    for prop_shape in shapes.objects(None, sh.property):
+        assert shapes.value(prop_shape, sh.message) is not None and shapes.value(prop_shape, sh.severity) is not None
 
 
 def test_shapes_catch_a_bad_wikidata_link() -> None:
@@ -121,7 +126,7 @@ def test_installed_wheel_runs_from_any_directory(tmp_path: Path) -> None:
         "vaultkg/_data/ontology/context.jsonld",
         "vaultkg/_data/shapes/vaultkg.ttl",
         "vaultkg/_data/queries/summary.rq",
-        "vaultkg/_data/queries/checks/relationship-with-one-actor.rq",
+        "vaultkg/_data/queries/checks/self-actor.rq",
         "vaultkg/py.typed",
         "converters/__init__.py",
     ):

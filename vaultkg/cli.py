@@ -13,7 +13,9 @@ import click
 
 from . import __version__
 from .build import build as build_vault
-from .errors import VaultkgError
+from .errors import UsageError, VaultkgError
+from .reports import ReportFormat
+from .writers import write_text_atomically
 
 DEFAULT_VAULT = Path("examples/vault")
 
@@ -134,6 +136,95 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
             f"{s['warnings']} warnings, {s['errors']} errors in {s['seconds']:.2f} s"
         )
     if result.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("target", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--base", metavar="IRI", help="Base IRI of the vault (overrides the config).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Mapping config (YAML). Default: vaultkg.yaml in the vault, if any.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning", "info", "none"]),
+    default="violation",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option(
+    "--max-warnings", type=click.IntRange(min=0), metavar="N", help="Exit 1 when there are more than N warnings."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in ReportFormat]),
+    default="text",
+    show_default=True,
+    help="Format written to standard output.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a report file; the format comes from the ending "
+    "(.txt, .json, .xml = JUnit, .sarif, .ttl). Repeatable.",
+)
+@click.option(
+    "--prefix",
+    metavar="DIR",
+    help="Folder to put before note paths in the report (default: TARGET for a vault, nothing for a build folder).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+def validate(
+    target: Path | None,
+    base: str | None,
+    config: Path | None,
+    fail_on: str,
+    max_warnings: int | None,
+    fmt: str,
+    outputs: tuple[Path, ...],
+    prefix: str | None,
+    quiet: bool,
+) -> None:
+    """Validate TARGET — a vault, or a build folder — with the SHACL shapes and SPARQL checks.
+
+    Every result is printed as `path:line: severity: message [rule]`, grouped by note.
+    Exit codes: 0 clean; 1 findings at or above --fail-on (or more than --max-warnings
+    warnings); 2 when vaultkg cannot validate (bad arguments, no notes, shapes that do not load).
+    """
+    from .reports import render, summary_line
+    from .validation import validate as run_validation
+
+    files = []
+    for out in outputs:
+        kind = ReportFormat.from_filename(out.name)
+        if kind is None:
+            raise UsageError(f"--output {out}: unknown report format (use .txt, .json, .xml, .sarif or .ttl)")
+        files.append((out, kind))
+    if target is None:
+        target = DEFAULT_VAULT if DEFAULT_VAULT.is_dir() else Path(".")
+    with _progress(_show_progress() and not quiet) as on_event:
+        report = run_validation(target, config=config, base=base, on_event=on_event)
+    if prefix is not None:
+        report.vault = prefix
+    for out, kind in files:
+        write_text_atomically(out, render(report, kind, fail_on))
+    if quiet:
+        click.echo(summary_line(report))
+    else:
+        click.echo(render(report, ReportFormat(fmt), fail_on), nl=False)
+        if fmt not in ("text", "github"):
+            click.echo(summary_line(report), err=True)
+    failed = bool(report.at_or_above(fail_on))
+    if max_warnings is not None and report.count("warning") > max_warnings:
+        click.echo(f"{report.count('warning')} warnings, more than --max-warnings {max_warnings}", err=True)
+        failed = True
+    if failed:
         sys.exit(1)
 
 

@@ -154,6 +154,16 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
     return _json_bytes(report)
 
 
+def render_sourcemap(dataset: Dataset) -> bytes:
+    """``sourcemap.json``: for each graph of ``graph.nq``, the note's path and the source line of
+    every quad, in the order the quads stand in ``graph.nq`` (0: no line, e.g. the vault graph)."""
+    lines = []
+    for graph, pairs in dataset.lines.items():
+        entry = {"path": dataset.paths.get(graph), "lines": [line for _, line in pairs]}
+        lines.append(f"  {json.dumps(graph)}: {json.dumps(entry, separators=(',', ':'))}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
+
+
 def _without_kind(notice: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in notice.items() if k != "kind"}
 
@@ -165,6 +175,7 @@ def render_all(dataset: Dataset, *, version: str) -> dict[str, bytes]:
         Format.JSON_LD.file_name: render_jsonld(dataset),
         "context.jsonld": _json_bytes(jsonld_context(dataset)),
         Format.N_QUADS.file_name: render_nquads(dataset),
+        "sourcemap.json": render_sourcemap(dataset),
     }
     files["report.json"] = render_report(dataset, version=version, files=files)
     return files
@@ -188,6 +199,11 @@ def write_atomically(directory: Path, files: Mapping[str, bytes]) -> None:
         raise
     for name, tmp in staged:
         os.replace(tmp, directory / name)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write one text file atomically (a report, say): temporary file, then rename."""
+    write_atomically(path.parent if str(path.parent) else Path("."), {path.name: text.encode("utf-8")})
 
 
 def differing_files(directory: Path, files: Mapping[str, bytes]) -> list[str]:

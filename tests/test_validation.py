@@ -1,0 +1,284 @@
+"""Validation: every shape and check with a note that passes and one that fails (exact line and
+message), the CLI's exit codes, every report format parsed back, and identity with plain pySHACL."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pyoxigraph as ox
+import pyshacl
+import pytest
+import rdflib
+from click.testing import CliRunner
+from conftest import EXAMPLE_VAULT, ROOT, build_notes
+
+from converters import Dataset
+from vaultkg.cli import cli
+from vaultkg.resources import read_text
+from vaultkg.validation import check_results, findings_from, load_checks, load_shapes, shacl_results, validate
+
+
+def lines_of(ds: Dataset, rules: set[str] | None = None) -> list[str]:
+    """``path:line: severity: message [rule]`` for the SHACL and check results of a dataset."""
+    found = findings_from(ds, shacl_results(ds, load_shapes())[0], "shacl")
+    found += findings_from(ds, check_results(ds, load_checks()), "check")
+    return sorted(f"{f.path}:{f.line}: {f.severity}: {f.message} [{f.rule}]" for f in found
+                  if rules is None or f.rule in rules)  # fmt: skip
+
+
+def add(ds: Dataset, graph_slug: str, turtle: str, line: int) -> None:
+    """Add triples (Turtle with the usual prefixes) to a note graph at a given line."""
+    from conftest import ttl
+
+    graph = "https://example.org/vault/" + graph_slug
+    for t in ttl(turtle):
+        ds.graphs[graph].append(t)
+        ds.lines[graph].append((t, line))
+    ds._union = None
+
+
+REL = "---\ntype: relationship\nactors: [A, B]\nstatus: open\n---\n"
+COUNTRIES = {"A.md": "---\ntype: country\n---\n", "B.md": "---\ntype: country\n---\n"}
+
+
+def test_a_clean_vault_has_no_findings() -> None:
+    assert lines_of(build_notes({"R.md": REL, **COUNTRIES})) == []
+
+
+@pytest.mark.parametrize(
+    ("notes", "expected"),
+    [
+        (
+            {"X.md": "body"},
+            "X.md:1: info: the note gives no type (add `type:` with country, organization, person, "
+            "relationship, event …) [NoteTypeShape]",
+        ),
+        (
+            {"X.md": "---\ntags: [a]\ntype: topic\n---\n"},
+            "X.md:3: info: the note gives no type (add `type:` with "
+            "country, organization, person, relationship, event …) [NoteTypeShape]",
+        ),
+        (
+            {"R.md": "---\ntype: relationship\nstatus: open\nactors: [A]\n---\n", "A.md": "---\ntype: country\n---\n"},
+            "R.md:4: violation: a relationship needs at least two actors (actors: [A, B]) [RelationshipShape]",
+        ),
+        (
+            {
+                "R.md": "---\ntype: relationship\nstatus: open\nactors: [A, Summit]\n---\n",
+                "A.md": "---\ntype: country\n---\n",
+                "Summit.md": "---\ntype: event\ndate: 2020\n---\n",
+            },
+            "R.md:4: warning: an actor of a relationship should be a country, organization or person "
+            "(value: https://example.org/vault/summit#id) [RelationshipActorShape]",
+        ),
+        (
+            {"R.md": "---\ntype: relationship\nactors: [A, B]\n---\n", **COUNTRIES},
+            "R.md:2: warning: a relationship should have a status (status: …) [RelationshipStatusShape]",
+        ),
+        (
+            {"X.md": "---\ntype: country\n---\nSee [[Nowhere Land]].\n"},
+            "X.md:4: warning: 'Nowhere Land' is linked but has no note [UnwrittenEntityShape]",
+        ),
+        (
+            {"P.md": "---\ntype: person\nborn: 1946\n---\n"},
+            "P.md:3: violation: a birth date must be one date (YYYY-MM-DD) (value: 1946) [PersonShape]",
+        ),
+        (
+            {"E.md": "---\ntype: event\ndate: 2020-05-01\nend: 2019\n---\n"},
+            "E.md:3: violation: the event ends (2019) before it starts (2020-05-01) [EventOrderShape]",
+        ),
+        (
+            {"E.md": "---\ntype: event\ndate: soon\n---\n"},
+            "E.md:3: violation: an event starts once, at a year, a year-month or a date (value: soon) [EventDateShape]",
+        ),
+        ({"E.md": "---\ntype: event\n---\n"}, "E.md:2: warning: the event has no date [EventStartShape]"),
+        (
+            {"X.md": "---\ntype: country\n---\n| Year | Event |\n|---|---|\n| 1990 | |\n"},
+            "X.md:6: warning: the milestone says nothing about what happened [MilestoneShape]",
+        ),
+        (
+            {"X.md": "---\ntype: country\n---\n## Sources\n- <https://example.org/a>\n"},
+            "X.md:5: warning: the source has no name (write it as [Publisher - Title](url)) [SourceShape]",
+        ),
+        (
+            {"A/Overview.md": "---\ntype: topic\n---\n", "B/Overview.md": "---\ntype: topic\n---\n"},
+            "A/Overview.md:1: warning: the label 'Overview' is also the label of another note's entity "
+            "[duplicate-labels]",
+        ),
+        (
+            {
+                "United States.md": "---\ntype: country\naliases: [US]\n---\n",
+                "Us.md": "---\ntype: person\naliases: [US]\n---\n",
+            },
+            "United States.md:3: warning: the alias 'US' also names another entity [shared-alias]",
+        ),
+        (
+            {
+                "R.md": "---\ntype: relationship\nstatus: odd\nactors: [R, A]\n---\n",
+                "A.md": "---\ntype: country\n---\n",
+            },
+            "R.md:4: violation: the relationship names itself as an actor [self-actor]",
+        ),
+    ],
+)
+def test_each_shape_and_check_fails_at_the_line(notes: dict[str, str], expected: str) -> None:
+    assert expected in lines_of(build_notes(notes))
+
+
+@pytest.mark.parametrize(
+    ("turtle", "expected"),
+    [
+        ('vault:r rdfs:label "second label" .', "R.md:1: violation: a note needs exactly one label [NoteShape]"),
+        (
+            "vault:r schema:citation <ftp://example.org/x> .",
+            "R.md:9: violation: a citation must be an http(s) URL or text (value: ftp://example.org/x) [CitationShape]",
+        ),
+        (
+            'vault:r\\#id rdfs:label "Other name" .',
+            "R.md:1: violation: an entity needs exactly one label [EntityLabelShape]",
+        ),
+        (
+            "vault:r\\#id owl:sameAs <http://www.wikidata.org/entity/P31> .",
+            "R.md:9: violation: a Wikidata link must be http://www.wikidata.org/entity/Q… "
+            "(value: http://www.wikidata.org/entity/P31) [WikidataShape]",
+        ),
+        (
+            "vault:r\\#id vkg:milestone vault:r\\#event-x . vault:r\\#event-x a vkg:Event ; schema:description 'x' ; "
+            "schema:startDate '2020'^^xsd:gYear ; schema:endDate '2019-05'^^xsd:gYearMonth .",
+            "R.md:9: violation: the event ends (2019-05) before it starts (2020) [EventOrderShape]",
+        ),
+        (
+            "vault:r dcterms:subject tag:a . tag:a a skos:Concept ; skos:prefLabel 'a', 'b' .",
+            "R.md:9: violation: a tag needs exactly one preferred label [TagShape]",
+        ),
+        (
+            "vault:r dcterms:subject tag:a . tag:a a skos:Concept ; skos:prefLabel 'a' ; skos:broader tag:b . "
+            "tag:b a skos:Concept ; skos:prefLabel 'b' ; skos:broader tag:a .",
+            "R.md:9: violation: the tag is its own broader tag (a cycle through "
+            "https://example.org/vault/tag/b) [broader-cycle]",
+        ),
+    ],
+)
+def test_shapes_the_converters_cannot_break_still_catch_bad_data(turtle: str, expected: str) -> None:
+    ds = build_notes({"R.md": REL, **COUNTRIES})
+    add(ds, "r", turtle, 9)
+    assert expected in lines_of(ds)
+
+
+def test_disabled_shapes_and_checks_are_left_out(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "R.md").write_text("---\ntype: relationship\nactors: [A, B]\n---\n[[Missing]]\n")
+    (vault / "A.md").write_text("---\ntype: country\n---\n")
+    (vault / "B.md").write_text("---\ntype: country\n---\n")
+    rules = {f.rule for f in validate(vault).findings}
+    assert rules == {"RelationshipStatusShape", "UnwrittenEntityShape"}
+    (vault / "vaultkg.yaml").write_text("validation:\n  disable: [relationship status, UnwrittenEntityShape]\n")
+    assert validate(vault).findings == []
+
+
+def test_results_are_those_of_one_plain_pyshacl_run(example_build: Path) -> None:
+    data = rdflib.Graph().parse(example_build / "graph.ttl", format="turtle")
+    shapes = rdflib.Graph().parse(data=read_text("shapes", "vaultkg.ttl"), format="turtle")
+    ontology = rdflib.Graph().parse(data=read_text("ontology", "vaultkg.ttl"), format="turtle")
+    _c, graph, _t = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, advanced=True)
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    plain = sorted(
+        (str(graph.value(r, sh.focusNode)), str(graph.value(r, sh.resultSeverity)).rsplit("#")[-1].lower())
+        for r in graph.subjects(rdflib.RDF.type, sh.ValidationResult)
+    )
+    ours = sorted((f.focus, f.severity) for f in validate(EXAMPLE_VAULT).findings if f.source == "shacl")
+    assert ours == plain and len(ours) > 5
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["validate", *args], catch_exceptions=False)
+
+
+def test_cli_example_vault_text_and_exit_codes() -> None:
+    result = run(str(EXAMPLE_VAULT))
+    assert result.exit_code == 0
+    out = result.stdout.splitlines()
+    assert f"{EXAMPLE_VAULT}/Events/Abraham Accords.md:4: warning: 'Bahrain' is linked but has no note " \
+           "[UnwrittenEntityShape]" in out  # fmt: skip
+    assert out[-1].startswith("validated 33 notes: 0 violations, 14 warnings, 4 infos in ")
+    assert run(str(EXAMPLE_VAULT), "--fail-on", "warning", "-q").exit_code == 1
+    assert run(str(EXAMPLE_VAULT), "--fail-on", "none", "-q").exit_code == 0
+    assert run(str(EXAMPLE_VAULT), "--max-warnings", "14", "-q").exit_code == 0
+    over = run(str(EXAMPLE_VAULT), "--max-warnings", "13", "-q")
+    assert over.exit_code == 1 and "14 warnings, more than --max-warnings 13" in over.stderr
+
+
+def test_cli_build_errors_are_findings_with_lines(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "tests" / "vaults" / "broken", tmp_path / "v")
+    result = run(str(tmp_path / "v"))
+    assert result.exit_code == 1
+    assert (f"{tmp_path / 'v'}/Broken YAML.md:4: violation: invalid YAML in front matter: did not find expected ',' "
+            "or ']' (while parsing a flow sequence that began on line 3); the front matter is ignored [yaml]"
+            ) in result.stdout.splitlines()  # fmt: skip
+
+
+def test_cli_exit_2_when_it_cannot_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = run(str(tmp_path / "nope"))
+    assert missing.exit_code == 2 and missing.stderr == f"vaultkg: error: {tmp_path / 'nope'}: no such directory\n"
+    (tmp_path / "empty").mkdir()
+    assert run(str(tmp_path / "empty")).exit_code == 2
+    bad = run(str(EXAMPLE_VAULT), "--output", str(tmp_path / "report.pdf"))
+    assert bad.exit_code == 2 and "unknown report format" in bad.stderr
+    import vaultkg.validation
+
+    monkeypatch.setattr(vaultkg.validation, "read_text", lambda folder, name: "this is not turtle")
+    broken = run(str(EXAMPLE_VAULT))
+    assert broken.exit_code == 2 and broken.stderr.startswith("vaultkg: error: shapes/vaultkg.ttl: does not load")
+
+
+def test_cli_validates_a_build_folder_with_the_same_findings(example_build: Path) -> None:
+    from_vault = run(str(EXAMPLE_VAULT), "--format", "json", "--prefix", "")
+    from_output = run(str(example_build), "--format", "json")
+    assert json.loads(from_output.stdout)["findings"] == json.loads(from_vault.stdout)["findings"]
+
+
+def test_every_report_format_parses_back(tmp_path: Path) -> None:
+    outs = {name: tmp_path / name for name in ("r.json", "r.xml", "r.sarif", "r.ttl", "r.txt")}
+    result = run(str(EXAMPLE_VAULT), *[a for p in outs.values() for a in ("--output", str(p))], "--fail-on", "warning")
+    assert result.exit_code == 1
+    data = json.loads(outs["r.json"].read_text())
+    assert data["summary"] == {"notes": 33, "violations": 0, "warnings": 14, "infos": 4}
+    assert {"path", "line", "severity", "message", "rule"} <= set(data["findings"][0])
+
+    suites = ET.parse(outs["r.xml"]).getroot()
+    cases = suites.findall("testsuite/testcase")
+    assert suites.tag == "testsuites" and len(cases) == int(suites.get("tests")) == 33  # one per note
+    failed = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert "Events/Abraham Accords.md" in failed and "Clippings/Gulf diplomacy after the strikes.md" not in failed
+
+    sarif = json.loads(outs["r.sarif"].read_text())
+    assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
+    run0 = sarif["runs"][0]
+    rule_ids = [r["id"] for r in run0["tool"]["driver"]["rules"]]
+    assert run0["tool"]["driver"]["name"] == "vaultkg" and "UnwrittenEntityShape" in rule_ids
+    for res in run0["results"]:
+        assert rule_ids[res["ruleIndex"]] == res["ruleId"] and res["level"] in ("error", "warning", "note")
+        loc = res["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"].startswith(str(EXAMPLE_VAULT)) and loc["region"]["startLine"] >= 1
+        assert res["message"]["text"]
+
+    quads = list(ox.parse(path=str(outs["r.ttl"]), format=ox.RdfFormat.TURTLE))
+    assert sum(1 for q in quads if q.object.value == "http://www.w3.org/ns/shacl#ValidationResult") == 18
+    assert outs["r.txt"].read_text().splitlines()[-1].startswith("validated 33 notes")
+
+
+def test_github_format_is_workflow_commands() -> None:
+    result = run(str(EXAMPLE_VAULT), "--format", "github")
+    lines = result.stdout.splitlines()
+    pattern = re.compile(r"^::(error|warning|notice) file=[^,]+,line=\d+,title=[\w-]+::.+$")
+    assert all(pattern.match(line) for line in lines[:-1]) and len(lines) == 19
+    assert "::warning file=" + str(EXAMPLE_VAULT) + "/Events/Abraham Accords.md,line=4,title=UnwrittenEntityShape::" \
+           "'Bahrain' is linked but has no note" in lines  # fmt: skip

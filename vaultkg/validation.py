@@ -1,0 +1,374 @@
+"""``validate``: SHACL shapes and SPARQL checks over a build, every result at a note's line.
+
+pySHACL validates the whole graph once (with the ontology, so ``sh:class vkg:Actor`` accepts a
+``vkg:Country``); every ``queries/checks/*.rq`` runs on pyoxigraph. Each result is then placed
+in the note it came from through the build's line map: the line of the offending triple, else of
+the property, else of the thing, else of the first place that links to it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import SH
+
+from converters import Dataset, Severity
+
+from .errors import InputError, VaultkgError
+from .resources import data_root, list_files, read_text
+
+LEVELS = ("violation", "warning", "info")
+_FROM_BUILD = {Severity.ERROR: "violation", Severity.WARNING: "warning", Severity.INFO: "info"}
+_SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+
+
+class ShapesError(VaultkgError):
+    """The shapes or checks cannot be loaded: vaultkg cannot validate (exit 2)."""
+
+
+def rank(level: str) -> int:
+    """0 for violation, 1 for warning, 2 for info."""
+    return LEVELS.index(level)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One validation result, placed at a note's line."""
+
+    path: str | None
+    line: int
+    severity: str  # violation | warning | info
+    message: str
+    rule: str  # shape or check name, or the build's diagnostic code
+    source: str  # shacl | check | build
+    focus: str | None = None
+    value: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.path or "", self.line, rank(self.severity), self.rule, self.message, self.focus or "")
+
+
+@dataclass(slots=True)
+class ValidationReport:
+    """All findings of one validation, sorted by note and line."""
+
+    findings: list[Finding]
+    notes: int
+    seconds: float = 0.0
+    rules: dict[str, dict[str, str]] = field(default_factory=dict)  # rule id → name, description, level
+    vault: str = ""
+    paths: list[str] = field(default_factory=list)  # every note validated
+
+    def count(self, level: str) -> int:
+        return sum(1 for f in self.findings if f.severity == level)
+
+    def at_or_above(self, level: str) -> list[Finding]:
+        """Findings at ``level`` or worse (``none``: no finding counts)."""
+        if level == "none":
+            return []
+        return [f for f in self.findings if rank(f.severity) <= rank(level)]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "notes": self.notes,
+            "violations": self.count("violation"),
+            "warnings": self.count("warning"),
+            "infos": self.count("info"),
+            "seconds": round(self.seconds, 2),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary(), "findings": [asdict(f) for f in self.findings]}
+
+
+# -- input -------------------------------------------------------------------------------------
+
+
+def is_output_dir(path: Path) -> bool:
+    return (path / "graph.nq").is_file() and (path / "sourcemap.json").is_file()
+
+
+def load_output(path: Path) -> tuple[Dataset, list[Finding]]:
+    """The dataset of a build folder (graph.nq + sourcemap.json + report.json)."""
+    try:
+        sourcemap = json.loads((path / "sourcemap.json").read_text(encoding="utf-8"))
+        report = json.loads((path / "report.json").read_text(encoding="utf-8"))
+        quads = list(ox.parse(path=str(path / "graph.nq"), format=ox.RdfFormat.N_QUADS))
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InputError(f"{path}: cannot read the build ({exc}); run 'vaultkg build' again") from None
+    graphs: dict[str, list[ox.Triple]] = {}
+    for q in quads:
+        graphs.setdefault(q.graph_name.value, []).append(q.triple)
+    lines: dict[str, list[tuple[ox.Triple, int]]] = {}
+    paths: dict[str, str] = {}
+    for graph, triples in graphs.items():
+        entry = sourcemap.get(graph)
+        if entry is None or len(entry["lines"]) != len(triples):
+            raise InputError(f"{path}: sourcemap.json does not match graph.nq; run 'vaultkg build' again")
+        lines[graph] = list(zip(triples, entry["lines"], strict=True))
+        if entry.get("path"):
+            paths[graph] = entry["path"]
+    dataset = Dataset(graphs=graphs, vault_graph=report.get("base", ""), prefixes={}, notes=report.get("notes", 0))
+    dataset.lines, dataset.paths = lines, paths
+    build_findings = [
+        Finding(d["path"], d["line"], _FROM_BUILD[Severity(d["severity"])], d["message"], d["code"], "build")
+        for d in report.get("diagnostics", [])
+    ]
+    return dataset, build_findings
+
+
+# -- shapes and checks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A stored SPARQL check: a SELECT of ?entity ?property ?value that must return nothing."""
+
+    name: str
+    query: str
+    severity: str
+    message: str
+    summary: str
+
+
+def load_checks(disabled: Iterable[str] = ()) -> list[Check]:
+    checks = []
+    off = {d.lower() for d in disabled}
+    for name in list_files_under("queries/checks", ".rq"):
+        check_id = name.removesuffix(".rq")
+        if check_id.lower() in off:
+            continue
+        text = (data_root("queries") / "checks" / name).read_text(encoding="utf-8")
+        meta = dict(re.findall(r"^#\+\s*(\w+):\s*(.*)$", text, re.M))
+        severity = meta.get("severity", "warning").strip().lower()
+        if severity not in LEVELS:
+            raise ShapesError(f"queries/checks/{name}: severity '{severity}' is not one of {', '.join(LEVELS)}")
+        try:
+            ox.Store().query(text)
+        except SyntaxError as exc:
+            raise ShapesError(f"queries/checks/{name}: not valid SPARQL: {exc}") from None
+        checks.append(Check(check_id, text, severity, meta.get("message", meta.get("summary", check_id)),
+                            meta.get("summary", check_id)))  # fmt: skip
+    return checks
+
+
+def list_files_under(folder: str, suffix: str) -> list[str]:
+    top, _, sub = folder.partition("/")
+    root = data_root(top) / sub if sub else data_root(top)
+    return sorted(p.name for p in root.iterdir() if p.is_file() and p.name.endswith(suffix)) if root.is_dir() else []
+
+
+def load_shapes(disabled: Iterable[str] = ()) -> rdflib.Graph:
+    """All bundled shapes, minus the node shapes named in ``disabled`` (local or sh:name)."""
+    graph = rdflib.Graph()
+    for name in list_files("shapes", ".ttl"):
+        try:
+            graph.parse(data=read_text("shapes", name), format="turtle")
+        except Exception as exc:  # rdflib raises many kinds of parse errors
+            raise ShapesError(f"shapes/{name}: does not load: {exc}") from None
+    off = {d.lower() for d in disabled}
+    if off:
+        for shape in set(graph.subjects(rdflib.RDF.type, SH.NodeShape)):
+            names = {_local(shape).lower()} | {str(n).lower() for n in graph.objects(shape, SH.name)}
+            if names & off:
+                graph.remove((shape, None, None))
+    return graph
+
+
+def _local(term: Any) -> str:
+    text = str(term)
+    return re.split(r"[#/]", text)[-1] or text
+
+
+def _ontology() -> rdflib.Graph:
+    return rdflib.Graph().parse(data=read_text("ontology", "vaultkg.ttl"), format="turtle")
+
+
+# -- locating results --------------------------------------------------------------------------
+
+
+class Locator:
+    """Finds the note and line a focus node, property and value came from."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.spo: dict[tuple[str, str, str], tuple[str, int]] = {}
+        self.sp: dict[tuple[str, str], tuple[str, int]] = {}
+        self.s: dict[str, tuple[str, int]] = {}
+        self.typed: dict[str, tuple[str, int]] = {}
+        self.o: dict[str, tuple[str, int]] = {}
+        self.labels: dict[str, str] = {}
+        for graph, pairs in dataset.lines.items():
+            path = dataset.paths.get(graph)
+            for t, line in pairs:
+                s, p, o = t.subject.value, t.predicate.value, t.object.value
+                if p == "http://www.w3.org/2000/01/rdf-schema#label":
+                    self.labels.setdefault(s, o)
+                if path is None:
+                    continue
+                here = (path, line)
+                self.spo.setdefault((s, p, o), here)
+                self.sp.setdefault((s, p), here)
+                self.s.setdefault(s, here)
+                if p == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
+                    self.typed.setdefault(s, here)
+                if isinstance(t.object, ox.NamedNode):
+                    self.o.setdefault(o, here)
+
+    def locate(self, focus: str | None, path: str | None, value: str | None) -> tuple[str | None, int, bool]:
+        """``(note path, line, found only through a link to the focus)``."""
+        if focus is not None:
+            if path and value is not None and (hit := self.spo.get((focus, path, value))):
+                return (*hit, False)
+            if path and (hit := self.sp.get((focus, path))):
+                return (*hit, False)
+            if hit := self.typed.get(focus) or self.s.get(focus):
+                return (*hit, False)
+            if hit := self.o.get(focus):
+                return (*hit, True)
+        return None, 0, False
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+def _rdflib_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    add = graph.add
+    for t in triples:
+        o = t.object
+        if isinstance(o, ox.NamedNode):
+            obj: rdflib.term.Node = rdflib.URIRef(o.value)
+        elif o.language:
+            obj = rdflib.Literal(o.value, lang=o.language)
+        else:
+            obj = rdflib.Literal(o.value, datatype=rdflib.URIRef(o.datatype.value))
+        add((rdflib.URIRef(t.subject.value), rdflib.URIRef(t.predicate.value), obj))
+    return graph
+
+
+def shacl_results(dataset: Dataset, shapes: rdflib.Graph) -> tuple[list[dict[str, Any]], rdflib.Graph]:
+    """Plain pySHACL over the whole union graph (plus the ontology): the reference results."""
+    import pyshacl
+
+    data = _rdflib_graph(dataset.triples())
+    _conforms, results_graph, _text = pyshacl.validate(
+        data, shacl_graph=shapes, ont_graph=_ontology(), advanced=True, inference="none", allow_warnings=True
+    )
+    parents = {obj: subj for subj, obj in shapes.subject_objects(SH.property)}
+    results = []
+    for result in results_graph.subjects(rdflib.RDF.type, SH.ValidationResult):
+        shape = results_graph.value(result, SH.sourceShape)
+        node_shape = parents.get(shape, shape)
+        messages = sorted(str(m) for m in results_graph.objects(result, SH.resultMessage))
+        value = results_graph.value(result, SH.value)
+        path = results_graph.value(result, SH.resultPath)
+        results.append({
+            "focus": str(results_graph.value(result, SH.focusNode)),
+            "path": str(path) if isinstance(path, rdflib.URIRef) else None,
+            "value": str(value) if value is not None else None,
+            "severity": _SH_SEVERITY.get(results_graph.value(result, SH.resultSeverity), "violation"),
+            "shape": _local(node_shape) if isinstance(node_shape, rdflib.URIRef) else "shape",
+            "message": messages[0] if messages else "does not conform",
+        })  # fmt: skip
+    return results, results_graph
+
+
+def check_results(dataset: Dataset, checks: list[Check]) -> list[dict[str, Any]]:
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in dataset.triples())
+    rows = []
+    for check in checks:
+        for solution in store.query(check.query):
+            entity, prop, value = (solution[v] for v in ("entity", "property", "value"))
+            rows.append({
+                "focus": entity.value if entity is not None else None,
+                "path": prop.value if prop is not None else None,
+                "value": value.value if value is not None else None,
+                "severity": check.severity,
+                "shape": check.name,
+                "message": check.message.replace("{value}", value.value if value is not None else ""),
+            })  # fmt: skip
+    return rows
+
+
+def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str, str]]:
+    """Rule id → name, description and default level, for SARIF and the README."""
+    rules: dict[str, dict[str, str]] = {}
+    for shape in shapes.subjects(rdflib.RDF.type, SH.NodeShape):
+        if isinstance(shape, rdflib.URIRef):
+            rules[_local(shape)] = {
+                "name": str(shapes.value(shape, SH.name) or _local(shape)),
+                "description": str(shapes.value(shape, SH.description) or ""),
+                "level": _SH_SEVERITY.get(shapes.value(shape, SH.severity), "violation"),
+            }
+    for check in checks:
+        rules[check.name] = {"name": check.name, "description": check.summary, "level": check.severity}
+    return dict(sorted(rules.items()))
+
+
+def findings_from(dataset: Dataset, results: Iterable[dict[str, Any]], source: str) -> list[Finding]:
+    locator = Locator(dataset)
+    findings = []
+    for r in results:
+        path, line, inverse = locator.locate(r["focus"], r["path"], r["value"])
+        message = r["message"]
+        if inverse or path is None:
+            label = locator.labels.get(r["focus"] or "", r["focus"])
+            message = f"'{label}' {message}" if message[:1].islower() else f"{label}: {message}"
+        if r["value"] is not None and r["value"] != r["focus"] and r["value"] not in message:
+            message += f" (value: {r['value']})"
+        findings.append(Finding(path, line, r["severity"], message, r["shape"], source, r["focus"], r["value"]))
+    return findings
+
+
+def validate(
+    target: str | Path,
+    *,
+    config: str | Path | None = None,
+    base: str | None = None,
+    on_event: Callable[..., None] | None = None,
+) -> ValidationReport:
+    """Validate a vault (built in memory) or a build folder (``graph.nq`` + ``sourcemap.json``)."""
+    from .build import build
+    from .config import load_config
+
+    started = time.perf_counter()
+    root = Path(target)
+    shown = str(root)
+    if is_output_dir(root) and not any(root.glob("*.md")):
+        shown = ""  # paths in a build folder are relative to a vault we do not know
+        dataset, findings = load_output(root)
+        cfg, _ = load_config(Path(config) if config else None, base=base)
+    else:
+        result = build(root, None, config=config, base=base, on_event=on_event)
+        dataset = result.dataset
+        cfg, _ = load_config(Path(config) if config else None, vault=root, base=base)
+        findings = [
+            Finding(d.path, d.line, _FROM_BUILD[d.severity], d.message, d.code, "build") for d in result.diagnostics
+        ]
+    shapes = load_shapes(cfg.disabled_checks)
+    checks = load_checks(cfg.disabled_checks)
+    if on_event:
+        on_event("validate")
+    results, _graph = shacl_results(dataset, shapes)
+    findings += findings_from(dataset, results, "shacl")
+    findings += findings_from(dataset, check_results(dataset, checks), "check")
+    off = {d.lower() for d in cfg.disabled_checks}
+    findings = sorted((f for f in findings if f.rule.lower() not in off), key=Finding.sort_key)
+    notes = len(dataset.paths)
+    return ValidationReport(
+        findings,
+        notes,
+        time.perf_counter() - started,
+        rules_table(shapes, checks),
+        shown,
+        sorted(dataset.paths.values()),
+    )
