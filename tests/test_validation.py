@@ -89,7 +89,7 @@ def test_a_clean_vault_has_no_findings() -> None:
         ),
         (
             {"E.md": "---\ntype: event\ndate: 2020-05-01\nend: 2019\n---\n"},
-            "E.md:3: violation: the event ends (2019) before it starts (2020-05-01) [EventOrderShape]",
+            "E.md:3: violation: the event ends before it starts (2020-05-01 … 2019) [event-ends-before-start]",
         ),
         (
             {"E.md": "---\ntype: event\ndate: soon\n---\n"},
@@ -149,7 +149,7 @@ def test_each_shape_and_check_fails_at_the_line(notes: dict[str, str], expected:
         (
             "vault:r\\#id vkg:milestone vault:r\\#event-x . vault:r\\#event-x a vkg:Event ; schema:description 'x' ; "
             "schema:startDate '2020'^^xsd:gYear ; schema:endDate '2019-05'^^xsd:gYearMonth .",
-            "R.md:9: violation: the event ends (2019-05) before it starts (2020) [EventOrderShape]",
+            "R.md:9: violation: the event ends before it starts (2020 … 2019-05) [event-ends-before-start]",
         ),
         (
             "vault:r dcterms:subject tag:a . tag:a a skos:Concept ; skos:prefLabel 'a', 'b' .",
@@ -167,6 +167,11 @@ def test_shapes_the_converters_cannot_break_still_catch_bad_data(turtle: str, ex
     ds = build_notes({"R.md": REL, **COUNTRIES})
     add(ds, "r", turtle, 9)
     assert expected in lines_of(ds)
+
+
+def test_end_in_the_start_year_at_a_coarser_granularity_is_fine() -> None:
+    ds = build_notes({"E.md": "---\ntype: event\ndate: 2017-05-01\nend: 2017\n---\nx"})
+    assert lines_of(ds) == []
 
 
 def test_disabled_shapes_and_checks_are_left_out(tmp_path: Path) -> None:
