@@ -64,13 +64,15 @@ def build(
     config: str | Path | None = None,
     base: str | None = None,
     check: bool = False,
+    render: bool = True,
     on_event: EventCallback | None = None,
 ) -> BuildResult:
     """Build the vault at ``vault`` into ``output``.
 
     With ``check=True`` nothing is written and :attr:`BuildResult.stale` lists the files in
     ``output`` that differ from a fresh build. With ``output=None`` nothing is written either
-    (the rendered files are in :attr:`BuildResult.files`). Raises :class:`InputError` when
+    (the rendered files are in :attr:`BuildResult.files`; ``render=False`` skips rendering when
+    only the dataset is wanted, e.g. to validate it). Raises :class:`InputError` when
     there is no vault or no note in it, and :class:`ConfigFileError` for a bad config.
     """
     started = time.perf_counter()
@@ -94,7 +96,7 @@ def build(
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     emit("render")
-    files = render_all(dataset, version=__version__)
+    files = render_all(dataset, version=__version__) if render or out is not None else {}
     written = False
     stale: list[str] = []
     if out is not None:

@@ -415,7 +415,7 @@ def validate(
         dataset, findings = load_output(root)
         cfg, _ = load_config(Path(config) if config else None, base=base)
     else:
-        result = build(root, None, config=config, base=base, on_event=on_event)
+        result = build(root, None, config=config, base=base, render=False, on_event=on_event)
         dataset = result.dataset
         cfg, _ = load_config(Path(config) if config else None, vault=root, base=base)
         findings = [
