@@ -228,6 +228,121 @@ def validate(
         sys.exit(1)
 
 
+@cli.group()
+def query() -> None:
+    """The library of stored SPARQL queries: list, show and run them."""
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> None:
+    """A table on a terminal (rich), on standard output."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*headers, show_lines=False, header_style="bold")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@query.command("list")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default=None,
+    help="Default: table on a terminal, markdown when piped.",
+)
+def query_list(fmt: str | None) -> None:
+    """List the stored queries: id, summary and parameters."""
+    import json as jsonlib
+
+    from .stored_queries import describe, library
+
+    queries = list(library().values())
+    fmt = fmt or ("table" if sys.stdout.isatty() else "markdown")
+    rows = [[q.id, q.summary, ", ".join(p.describe() for p in q.params)] for q in queries]
+    if fmt == "json":
+        click.echo(jsonlib.dumps([describe(q) for q in queries], indent=1, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo("| id | summary | parameters |\n|---|---|---|")
+        for row in rows:
+            click.echo("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    else:
+        _table(["id", "summary", "parameters"], rows)
+
+
+@query.command("show")
+@click.argument("ref")
+def query_show(ref: str) -> None:
+    """Show a stored query: its description, parameters (with examples) and SPARQL text."""
+    from .stored_queries import defaults_of, resolve
+
+    q = resolve(ref)
+    click.echo(f"# {q.id}: {q.summary}")
+    if q.description:
+        click.echo(f"# {q.description}")
+    examples = defaults_of(q)
+    for p in q.params:
+        example = f" — e.g. {examples[p.name]}" if p.name in examples else ""
+        click.echo(f"# parameter {p.describe()}{example}")
+    click.echo(q.text, nl=not q.text.endswith("\n"))
+
+
+@query.command("run")
+@click.argument("ref", required=False)
+@click.option("-e", "--expression", "text", help="Run this SPARQL text instead of a stored query.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter value (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json", "markdown"]),
+    default=None,
+    help="Default: table on a terminal, csv when piped. json/csv/tsv follow the SPARQL 1.1 results specs.",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="Build folder whose graph is queried (embedded store).",
+)
+@click.option("--endpoint", metavar="URL", help="Query this SPARQL 1.1 endpoint instead of the build folder.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for an endpoint.")
+def query_run(
+    ref: str | None,
+    text: str | None,
+    params: tuple[str, ...],
+    fmt: str | None,
+    output_dir: Path,
+    endpoint: str | None,
+    timeout: float,
+) -> None:
+    """Run a stored query (by id), a .rq file, or -e 'SPARQL'.
+
+    Parameters are bound as RDF terms, never pasted into the query. Exit codes: 0 ran (even
+    with no rows); 2 unknown query, missing or malformed parameter, invalid SPARQL, no build,
+    endpoint unreachable.
+    """
+    from .querying import display, run_endpoint, run_local, serialize
+    from .stored_queries import resolve
+
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param {item!r}: write NAME=VALUE")
+        values[name.strip()] = value
+    q = resolve(ref, text=text)
+    result = run_endpoint(q, values, endpoint, timeout) if endpoint else run_local(q, values, output_dir)
+    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    if fmt == "table" and result.form == "SELECT":
+        _table(result.variables, [[display(t) for t in row] for row in result.rows])
+    else:
+        # bytes, so the CRLF line ends the SPARQL CSV/TSV specs require reach the output as they are
+        click.echo(serialize(result, "csv" if fmt == "table" else fmt).encode("utf-8"), nl=False)
+
+
 def _shown(vault: Path, rel: str) -> str:
     return rel if str(vault) in ("", ".") else f"{vault.as_posix().rstrip('/')}/{rel}"
 

@@ -16,7 +16,22 @@ def rules_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
-SECTIONS = {"rules": rules_markdown}
+def queries_markdown() -> str:
+    """The table of stored queries, from their grlc decorators."""
+    from .stored_queries import defaults_of, library
+
+    rows = ["| id | what it answers | parameters (example) |", "|---|---|---|"]
+    for q in library().values():
+        examples = defaults_of(q)
+        params = ", ".join(
+            f"`{p.name}`{'' if p.required else '?'} ({p.kind}{': ' + examples[p.name] if p.name in examples else ''})"
+            for p in q.params
+        )
+        rows.append(f"| `{q.id}` | {q.summary} | {params or '—'} |")
+    return "\n".join(rows) + "\n"
+
+
+SECTIONS = {"rules": rules_markdown, "queries": queries_markdown}
 
 
 def update_readme(path: Path, *, check: bool = False) -> list[str]:

@@ -1,0 +1,171 @@
+"""The stored query library and `vaultkg query`: every query parsed by two parsers and run on the
+example build against golden rows (reviewed by hand), the same rows from a real Oxigraph server,
+safe parameters, spec-exact result formats and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+from rdflib.plugins.sparql import prepareQuery
+
+from vaultkg.cli import cli
+from vaultkg.querying import STORE_DIR, run_endpoint, run_local, serialize
+from vaultkg.stored_queries import defaults_of, library
+
+GOLDEN = ROOT / "tests" / "golden" / "queries"
+LIBRARY = library()
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["query", *args], catch_exceptions=False)
+
+
+def test_the_library_has_what_users_need() -> None:
+    assert len(LIBRARY) >= 15
+    for q in LIBRARY.values():
+        assert q.summary and q.path == f"queries/{q.id}.rq", q.id
+        for p in q.params:
+            if p.required:
+                assert p.name in defaults_of(q), f"{q.id}: no example (#+ defaults) for {p.name}"
+
+
+@pytest.mark.parametrize("qid", sorted(LIBRARY))
+def test_query_parses_with_pyoxigraph_and_rdflib(qid: str) -> None:
+    import pyoxigraph as ox
+
+    text = LIBRARY[qid].text
+    ox.Store().query(text)
+    prepareQuery(text)
+
+
+@pytest.mark.parametrize("qid", sorted(LIBRARY))
+def test_query_gives_the_golden_rows_on_the_example_build(qid: str, example_build: Path) -> None:
+    q = LIBRARY[qid]
+    result = run_local(q, defaults_of(q), example_build)
+    assert result.rows, f"{qid} returns nothing on the example vault"
+    assert serialize(result, "csv") == (GOLDEN / f"{qid}.csv").read_bytes().decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def loaded_server(oxigraph_server: str, example_build: Path) -> str:
+    req = urllib.request.Request(
+        oxigraph_server + "/store", data=(example_build / "graph.nq").read_bytes(), method="POST",
+        headers={"Content-Type": "application/n-quads"},
+    )  # fmt: skip
+    with urllib.request.urlopen(req, timeout=30):
+        pass
+    return oxigraph_server + "/query?union-default-graph"
+
+
+@pytest.mark.parametrize("qid", sorted(LIBRARY))
+def test_endpoint_and_embedded_store_give_the_same_rows(qid: str, loaded_server: str, example_build: Path) -> None:
+    q = LIBRARY[qid]
+    local = run_local(q, defaults_of(q), example_build)
+    remote = run_endpoint(q, defaults_of(q), loaded_server)
+    assert serialize(remote, "csv") == serialize(local, "csv")
+
+
+HOSTILE = ['a "quoted" word', "x > y", "} ; DROP ALL ; {", "line\nbreak", '") } DROP ALL { ("', "\\", "'"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_parameter_values_are_data_not_query_text(value: str, loaded_server: str, example_build: Path) -> None:
+    q = LIBRARY["find-entity"]
+    assert run_local(q, {"name": value}, example_build).rows == []
+    assert run_endpoint(q, {"name": value}, loaded_server).rows == []
+    still = run_endpoint(LIBRARY["summary"], {}, loaded_server)
+    assert serialize(still, "csv") == (GOLDEN / "summary.csv").read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("value", ["https://example.org/a> } DROP ALL {", "not an iri", "https://x/a b"])
+def test_an_iri_parameter_must_be_an_iri(value: str, example_build: Path) -> None:
+    result = run("run", "backlinks", "--param", f"entity={value}", "-o", str(example_build))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("vaultkg: error: parameter 'entity': ")
+
+
+def test_missing_and_malformed_parameters_name_the_parameter(example_build: Path) -> None:
+    missing = run("run", "relationships", "-o", str(example_build))
+    assert missing.exit_code == 2
+    assert missing.stderr == ("vaultkg: error: missing parameter 'actor' (iri) for relationships, "
+                              "e.g. --param actor=https://example.org/vault/israel#id\n")  # fmt: skip
+    bad = run("run", "timeline", "-p", "from=abc", "-o", str(example_build))
+    assert bad.exit_code == 2 and bad.stderr == "vaultkg: error: parameter 'from': 'abc' is not a valid integer\n"
+    unknown = run("run", "timeline", "-p", "colour=red", "-o", str(example_build))
+    assert unknown.exit_code == 2 and "unknown parameter 'colour' for timeline" in unknown.stderr
+    nosuch = run("run", "timelines", "-o", str(example_build))
+    assert nosuch.exit_code == 2 and "no stored query 'timelines' (did you mean timeline?)" in nosuch.stderr
+
+
+def test_invalid_sparql_names_the_file_and_line(tmp_path: Path, example_build: Path) -> None:
+    bad = tmp_path / "bad.rq"
+    bad.write_text("PREFIX x: <http://x/>\nSELECT ?s WHERE {\n  ?s ?p \n")
+    result = run("run", str(bad), "-o", str(example_build))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"vaultkg: error: {bad}:") and "not valid SPARQL" in result.stderr
+
+
+def test_formats_follow_the_specs(example_build: Path) -> None:
+    args = ("run", "relationships", "-p", "actor=https://example.org/vault/israel#id", "-o", str(example_build))
+    data = json.loads(run(*args, "--format", "json").stdout)
+    assert data["head"]["vars"] == ["relationship", "label", "other", "status"]
+    first = data["results"]["bindings"][0]
+    assert first["relationship"] == {"type": "uri", "value": "https://example.org/vault/iran-israel-shadow-war#id"}
+    assert first["label"] == {"type": "literal", "value": "Iran-Israel Shadow War"}
+    text = run(*args, "--format", "csv").stdout_bytes.decode("utf-8")
+    assert text.startswith("relationship,label,other,status\r\n")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 7
+    tsv = run(*args, "--format", "tsv").stdout.splitlines()
+    assert tsv[0] == "?relationship\t?label\t?other\t?status"
+    assert tsv[1].startswith('<https://example.org/vault/iran-israel-shadow-war#id>\t"Iran-Israel Shadow War"\t')
+    md = run(*args, "--format", "markdown").stdout.splitlines()
+    assert md[0] == "| relationship | label | other | status |" and len(md) == 8
+    ask = run("run", "-e", "ASK { ?s a <https://w3id.org/vaultkg#Relationship> }", "-o", str(example_build),
+              "--format", "json")  # fmt: skip
+    assert json.loads(ask.stdout) == {"head": {}, "boolean": True}
+    construct = run("run", "-e", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3", "-o", str(example_build))
+    assert len(construct.stdout.strip().splitlines()) == 3
+
+
+def test_list_and_show(example_build: Path) -> None:
+    listed = run("list", "--format", "json")
+    ids = [q["id"] for q in json.loads(listed.stdout)]
+    assert ids == sorted(LIBRARY)
+    timeline = next(q for q in json.loads(listed.stdout) if q["id"] == "timeline")
+    assert {"name": "from", "type": "integer", "required": False, "variable": "?__from_integer"} in timeline[
+        "parameters"
+    ]
+    md = run("list", "--format", "markdown").stdout.splitlines()
+    assert md[0] == "| id | summary | parameters |" and len(md) == len(LIBRARY) + 2
+    shown = run("show", "relationships").stdout
+    assert shown.startswith("# relationships: Relationships of an actor")
+    assert "# parameter actor (iri) — e.g. https://example.org/vault/israel#id" in shown
+    assert "SELECT ?relationship ?label ?other ?status WHERE {" in shown
+
+
+def test_the_store_is_built_once_and_reused(example_build: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out, ignore=shutil.ignore_patterns(STORE_DIR))
+    assert run("run", "summary", "-o", str(out), "--format", "csv").exit_code == 0
+    stamp = (out / STORE_DIR / "stamp").stat().st_mtime_ns
+    assert run("run", "summary", "-o", str(out), "--format", "csv").exit_code == 0
+    assert (out / STORE_DIR / "stamp").stat().st_mtime_ns == stamp  # not rebuilt
+    (out / "graph.nq").write_text((out / "graph.nq").read_text() + "\n")  # the build changed
+    assert run("run", "summary", "-o", str(out), "--format", "csv").exit_code == 0
+    assert (out / STORE_DIR / "stamp").stat().st_mtime_ns != stamp
+
+
+def test_no_build_and_unreachable_endpoint_are_exit_2(tmp_path: Path) -> None:
+    nobuild = run("run", "summary", "-o", str(tmp_path))
+    assert nobuild.exit_code == 2 and "no graph.nq here; run 'vaultkg build' first" in nobuild.stderr
+    down = run("run", "summary", "--endpoint", "http://127.0.0.1:9/query", "--timeout", "2")
+    assert down.exit_code == 2 and down.stderr.startswith("vaultkg: error: http://127.0.0.1:9/query: cannot reach")

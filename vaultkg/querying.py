@@ -1,0 +1,183 @@
+"""Run a query where the data is: an embedded pyoxigraph store built from a build folder (kept on
+disk next to it and reused while the build is unchanged), or any SPARQL 1.1 endpoint."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import InputError, VaultkgError
+from .stored_queries import StoredQuery, bind, check_syntax, strip_comments, with_values
+
+STORE_DIR = ".vaultkg-store"
+
+
+class EndpointError(VaultkgError):
+    """The SPARQL endpoint could not be reached or refused the query (exit 2)."""
+
+
+@dataclass(slots=True)
+class QueryResult:
+    """A query's answer: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT/DESCRIBE)."""
+
+    form: str
+    variables: list[str]
+    rows: list[list[ox.NamedNode | ox.Literal | ox.BlankNode | None]]
+    boolean: bool | None = None
+    triples: list[ox.Triple] | None = None
+
+
+def _stamp(output: Path) -> str:
+    nq = output / "graph.nq"
+    stat = nq.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def open_store(output: Path) -> ox.Store:
+    """A read-only store of ``output/graph.nq``, loaded once and reused while it is unchanged."""
+    nq = output / "graph.nq"
+    if not nq.is_file():
+        raise InputError(f"{output}: no graph.nq here; run 'vaultkg build' first (or give --output-dir)")
+    store_dir = output / STORE_DIR
+    stamp_file = store_dir / "stamp"
+    stamp = _stamp(output)
+    if not (stamp_file.is_file() and stamp_file.read_text() == stamp):
+        tmp = Path(tempfile.mkdtemp(prefix=f"{STORE_DIR}.", dir=output))
+        try:
+            store = ox.Store(str(tmp / "data"))
+            store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+            store.flush()
+            del store
+            (tmp / "stamp").write_text(stamp)
+            if store_dir.exists():
+                shutil.rmtree(store_dir)
+            os.replace(tmp, store_dir)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return ox.Store.read_only(str(store_dir / "data"))
+
+
+def run_local(query: StoredQuery, params: dict[str, str], output: Path) -> QueryResult:
+    """Run on the embedded store of a build folder (default graph = union of all graphs)."""
+    check_syntax(query)
+    text = with_values(query.text, bind(query, params))
+    store = open_store(output)
+    answer = store.query(text, use_default_graph_as_union=True)
+    return _result(query.form, answer)
+
+
+def run_endpoint(query: StoredQuery, params: dict[str, str], endpoint: str, timeout: float = 60.0) -> QueryResult:
+    """Run on a SPARQL 1.1 endpoint through SPARQLWrapper; parameters become a VALUES row."""
+    from SPARQLWrapper import POST, SPARQLWrapper
+    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+    check_syntax(query)
+    # full-line comments are dropped: SPARQLWrapper guesses the query form from keywords and a
+    # word like "updated" in a #+ description makes it send the query as an update
+    text = strip_comments(with_values(query.text, bind(query, params)))
+    client = SPARQLWrapper(endpoint)
+    client.setMethod(POST)
+    client.setTimeout(int(timeout))
+    client.setQuery(text)
+    form = query.form
+    if form in ("SELECT", "ASK"):
+        client.setReturnFormat("json")
+    else:
+        client.setReturnFormat("n3")
+        client.addCustomHttpHeader("Accept", "application/n-triples, text/turtle;q=0.9")
+    try:
+        response = client.query()
+        body = response.response.read()
+        content_type = response.response.headers.get("Content-Type", "")
+    except SPARQLWrapperException as exc:
+        raise EndpointError(f"{endpoint}: the endpoint refused the query: {str(exc).splitlines()[0]}") from None
+    except OSError as exc:
+        reason = getattr(exc, "reason", exc)
+        raise EndpointError(f"{endpoint}: cannot reach the endpoint: {reason}") from None
+    if form in ("SELECT", "ASK"):
+        try:
+            answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError) as exc:
+            raise EndpointError(f"{endpoint}: the answer is not SPARQL JSON results: {exc}") from None
+        return _result(form, answer)
+    fmt = ox.RdfFormat.TURTLE if "turtle" in content_type else ox.RdfFormat.N_TRIPLES
+    triples = [q.triple for q in ox.parse(body, format=fmt)]
+    return QueryResult(form, [], [], triples=triples)
+
+
+def _result(form: str, answer: object) -> QueryResult:
+    if isinstance(answer, ox.QuerySolutions):
+        variables = [v.value for v in answer.variables]
+        rows = [[solution[v] for v in variables] for solution in answer]
+        return QueryResult("SELECT", variables, rows)
+    if isinstance(answer, ox.QueryBoolean | bool):
+        return QueryResult("ASK", [], [], boolean=bool(answer))
+    triples = list(answer)  # QueryTriples
+    return QueryResult(form, [], [], triples=triples)
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def _solutions(result: QueryResult) -> ox.QuerySolutions:
+    """Re-create pyoxigraph solutions so that its spec-exact serializers can write them."""
+    data = {
+        "head": {"vars": result.variables},
+        "results": {"bindings": [
+            {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
+            for row in result.rows
+        ]},
+    }  # fmt: skip
+    return ox.parse_query_results(json.dumps(data).encode(), format=ox.QueryResultsFormat.JSON)
+
+
+def _json_term(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def serialize(result: QueryResult, fmt: str) -> str:
+    """``json``, ``csv`` or ``tsv`` exactly per the SPARQL 1.1 results specs (pyoxigraph's
+    writers); ``markdown``; and for CONSTRUCT, Turtle-like N-Triples."""
+    if result.triples is not None:
+        return ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    if result.form == "ASK":
+        if fmt == "json":
+            return json.dumps({"head": {}, "boolean": result.boolean}) + "\n"
+        return ("true" if result.boolean else "false") + "\n"
+    if fmt in ("json", "csv", "tsv"):
+        kind = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+        buffer = io.BytesIO()
+        _solutions(result).serialize(buffer, format=kind[fmt])
+        text = buffer.getvalue().decode("utf-8")
+        return text if fmt != "json" else text + "\n"
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(result.variables) + " |", "|" + "---|" * len(result.variables)]
+        for row in result.rows:
+            cells = [display(t).replace("|", "\\|").replace("\n", " ") for t in row]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+    raise VaultkgError(f"unknown format {fmt}")
+
+
+def display(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> str:
+    """A term as a person reads it: IRIs and literal values without syntax."""
+    if term is None:
+        return ""
+    return term.value
