@@ -1,0 +1,138 @@
+"""Latency of every stored query on a generated vault's build: the embedded pyoxigraph store cold
+(a fresh process that opens the store and runs the query once) and warm (median of 5 runs), next
+to rdflib's in-memory SPARQL engine on the same graph.
+
+    python benchmarks/bench_query.py --notes 10000 --rdflib-budget 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+COLD = r"""
+import json, sys, time
+t = time.perf_counter()
+from pathlib import Path
+from vaultkg.stored_queries import library
+from vaultkg.querying import run_local
+q = library()[sys.argv[1]]
+result = run_local(q, json.loads(sys.argv[3]), Path(sys.argv[2]))
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(result.rows)}))
+"""
+
+RDFLIB = r"""
+import json, sys, time
+import rdflib
+from vaultkg.stored_queries import library, bind, with_values
+t = time.perf_counter()
+graph = rdflib.Graph()
+graph.parse(sys.argv[1], format="turtle")
+print(json.dumps({"load": time.perf_counter() - t}), flush=True)
+params = json.loads(sys.argv[2])
+for qid, q in library().items():
+    text = with_values(q.text, bind(q, params[qid]))
+    t = time.perf_counter()
+    rows = len(list(graph.query(text)))
+    print(json.dumps({"id": qid, "seconds": time.perf_counter() - t, "rows": rows}), flush=True)
+"""
+
+
+def representative_params(output: Path) -> dict[str, dict[str, str]]:
+    """Parameter values that exist in the generated vault (the defaults name example notes)."""
+    from vaultkg.querying import open_store
+    from vaultkg.stored_queries import library
+
+    store = open_store(output)
+
+    def one(sparql: str) -> str:
+        for row in store.query(sparql, use_default_graph_as_union=True):
+            return row[0].value
+        return ""
+
+    vkg, schema = "https://w3id.org/vaultkg#", "https://schema.org/"
+    actor = one(f"SELECT ?a (COUNT(*) AS ?n) WHERE {{ ?s <{vkg}linksTo> ?a . ?a <{schema}subjectOf> ?d }} "
+                "GROUP BY ?a ORDER BY DESC(?n) LIMIT 1")  # fmt: skip
+    second = one(f"SELECT ?a (COUNT(*) AS ?n) WHERE {{ ?s <{vkg}linksTo> ?a . ?a <{schema}subjectOf> ?d }} "
+                 "GROUP BY ?a ORDER BY DESC(?n) OFFSET 1 LIMIT 1")  # fmt: skip
+    source = one(f"SELECT ?w WHERE {{ ?n <{schema}citation> ?w FILTER(isIRI(?w)) }} LIMIT 1")
+    values = {
+        "actor": actor, "entity": actor, "first": actor, "second": second,
+        "note": one(f"SELECT ?n WHERE {{ ?n <{schema}citation> ?w }} LIMIT 1"),
+        "source": source,
+        "publisher": one(f"SELECT ?p WHERE {{ ?w <{schema}publisher> ?p }} LIMIT 1"),
+        "subject": one(f"SELECT ?s WHERE {{ ?s <{vkg}milestone> ?e }} LIMIT 1"),
+        "tag": one("SELECT ?t WHERE { ?t <http://www.w3.org/2004/02/skos/core#prefLabel> 'region' } LIMIT 1"),
+        "since": "2000-01-01", "name": "an", "status": "alliance", "from": "1990", "to": "2020",
+    }  # fmt: skip
+    out = {}
+    for qid, q in library().items():
+        out[qid] = {p.name: values[p.name] for p in q.params if p.required or p.name in ("from", "to")}
+    return out
+
+
+def main() -> None:
+    from generate import generate
+
+    from vaultkg import build
+    from vaultkg.querying import run_local
+    from vaultkg.stored_queries import library
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--notes", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rdflib-budget", type=float, default=300, help="seconds for all rdflib queries")
+    args = parser.parse_args()
+    vault = HERE / "vaults" / f"vault-{args.notes}-{args.seed}"
+    out = HERE / "vaults" / f"out-{args.notes}-{args.seed}"
+    if not vault.is_dir():
+        generate(vault, args.notes, args.seed)
+    build(vault, out)
+    params = representative_params(out)
+    rows: dict[str, dict] = {}
+    for qid, q in library().items():
+        proc = subprocess.run([sys.executable, "-c", COLD, qid, str(out), json.dumps(params[qid])],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        cold = json.loads(proc.stdout.strip().splitlines()[-1])
+        warm = []
+        for _ in range(5):
+            t = time.perf_counter()
+            result = run_local(q, params[qid], out)
+            warm.append(time.perf_counter() - t)
+        rows[qid] = {"cold": cold["seconds"], "warm": statistics.median(warm), "rows": len(result.rows)}
+    proc = subprocess.Popen([sys.executable, "-c", RDFLIB, str(out / "graph.ttl"), json.dumps(params)],
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + args.rdflib_budget
+    load = None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            data = json.loads(line)
+            if "load" in data:
+                load = data["load"]
+            else:
+                rows[data["id"]]["rdflib"] = data["seconds"]
+                rows[data["id"]]["rdflib_rows"] = data["rows"]
+            if time.monotonic() > deadline:
+                break
+    finally:
+        proc.kill()
+    print(f"{args.notes:,} notes; rdflib loads graph.ttl in {load:.1f} s" if load else f"{args.notes:,} notes")
+    print("| query | rows | oxigraph cold | oxigraph warm | rdflib |")
+    print("|---|---:|---:|---:|---:|")
+    for qid, r in rows.items():
+        rdf = f"{r['rdflib'] * 1000:,.0f} ms" if "rdflib" in r else f"> budget ({args.rdflib_budget:.0f} s)"
+        same = "" if r.get("rdflib_rows", r["rows"]) == r["rows"] else f" ({r['rdflib_rows']} rows!)"
+        print(f"| `{qid}` | {r['rows']:,} | {r['cold'] * 1000:,.0f} ms | {r['warm'] * 1000:,.1f} ms | {rdf}{same} |")
+
+
+if __name__ == "__main__":
+    main()
