@@ -93,35 +93,75 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``oxigraph serve`` on a free loopback port; yields its base URL."""
-    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(binary).exists():
-        pytest.fail("the 'oxigraph' server (PyPI package oxigraph) is not installed")
-    port = _free_port()
-    location = tmp_path_factory.mktemp("oxigraph-store")
-    proc = subprocess.Popen(
-        [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class OxigraphServer:
+    """A real ``oxigraph serve`` process on a loopback port (restartable on the same port)."""
+
+    def __init__(self, location: Path, port: int | None = None) -> None:
+        self.location = location
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> OxigraphServer:
+        binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+        if not Path(binary).exists():
+            pytest.fail("the 'oxigraph' server (PyPI package oxigraph) is not installed")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1):
-                    break
+                with urllib.request.urlopen(self.url + "/query?query=ASK%7B%7D", timeout=1):
+                    return self
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    err = self.proc.stderr.read().decode() if self.proc.stderr else ""
                     pytest.fail(f"oxigraph server did not start: {err}")
-                time.sleep(0.1)
-        yield url
+                time.sleep(0.05)
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def quads(self) -> set[tuple[str, str, str, str]]:
+        """Every quad in the store, as N-Triples-ish strings (for comparison with graph.nq)."""
+        req = urllib.request.Request(self.url + "/store", headers={"Accept": "application/n-quads"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            data = resp.read()
+        return {(str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+                for q in ox.parse(data, format=ox.RdfFormat.N_QUADS)}  # fmt: skip
+
+
+def nquads_of(path: Path) -> set[tuple[str, str, str, str]]:
+    return {(str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+            for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS)}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``oxigraph serve`` on a free loopback port for the whole session; yields its URL."""
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-store")).start()
+    try:
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
+
+
+@pytest.fixture
+def fresh_oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
+    """An empty Oxigraph server of this test's own (stopped at the end)."""
+    server = OxigraphServer(tmp_path / "oxigraph-store").start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .build import build as build_vault
 from .errors import UsageError, VaultkgError
+from .loader import PROFILES
 from .reports import ReportFormat
 from .writers import write_text_atomically
 
@@ -341,6 +342,116 @@ def query_run(
     else:
         # bytes, so the CRLF line ends the SPARQL CSV/TSV specs require reach the output as they are
         click.echo(serialize(result, "csv" if fmt == "table" else fmt).encode("utf-8"), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--endpoint",
+    required=True,
+    metavar="URL",
+    help="The store: its Graph Store Protocol URL (generic) or base URL (with --store).",
+)
+@click.option(
+    "--store",
+    type=click.Choice(sorted(PROFILES)),
+    default="generic",
+    show_default=True,
+    help="Where this kind of store keeps its services (see the README).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["gsp", "update"]),
+    default="gsp",
+    show_default=True,
+    help="Graph Store Protocol PUT/DELETE, or SPARQL Update (DROP + INSERT DATA).",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="The build folder to load.",
+)
+@click.option("--full", is_flag=True, help="Send every graph, whatever the manifest says.")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent and deleted; send nothing.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=4,
+    show_default=True,
+    help="Retries (with backoff) on connection errors, 429 and 5xx.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def load(
+    endpoint: str,
+    store: str,
+    method: str,
+    output_dir: Path,
+    full: bool,
+    dry_run: bool,
+    timeout: float,
+    retries: int,
+    quiet: bool,
+) -> None:
+    """Load the build into a triple store, one named graph per note, sending only what changed.
+
+    Credentials come from VAULTKG_USER / VAULTKG_PASSWORD, VAULTKG_TOKEN or ~/.netrc, never from
+    the command line. Exit codes: 0 loaded; 2 no build, store unreachable or refusing.
+    """
+    from .loader import load as run_load
+    from .loader import redact
+
+    with _progress(_show_progress() and not quiet) as on_event:
+        result = run_load(
+            output_dir,
+            endpoint,
+            store=store,
+            method=method,
+            full=full,
+            dry_run=dry_run,
+            timeout=timeout,
+            retries=retries,
+            on_event=on_event,
+        )
+    if quiet:
+        return
+    if dry_run:
+        for graph in result.sent:
+            click.echo(f"send   {graph}")
+        for graph in result.deleted:
+            click.echo(f"delete {graph}")
+    verb = "would send" if dry_run else "sent"
+    click.echo(
+        f"{verb} {len(result.sent)} graphs, {'would delete' if dry_run else 'deleted'} {len(result.deleted)}, "
+        f"{result.unchanged} unchanged → {redact(endpoint)} in {result.seconds:.2f} s"
+    )
+
+
+@cli.command()
+@click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="Build folder (rebuilt first when the vault is given).",
+)
+@click.option("--bind", default="127.0.0.1:7878", show_default=True, help="Host and port to listen on.")
+def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
+    """Start a local Oxigraph server (with its query UI) on the build, until Ctrl-C.
+
+    With VAULT (or when the build folder has no graph yet) the vault is built first.
+    """
+    from .server import serve as run_server
+
+    if vault is not None or not (output_dir / "graph.nq").is_file():
+        vault = vault or (DEFAULT_VAULT if DEFAULT_VAULT.is_dir() else Path("."))
+        result = build_vault(vault, output_dir)
+        click.echo(f"built {result.dataset.notes} notes → {output_dir}/", err=True)
+    run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
 
 
 def _shown(vault: Path, rel: str) -> str:
