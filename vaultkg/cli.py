@@ -52,6 +52,26 @@ def cli() -> None:
     """Publish a vault of Markdown notes as a linked-data knowledge graph."""
 
 
+def _vault_or_default(vault: Path | None) -> Path:
+    """VAULT as given, else examples/vault when run in this repository, else the current folder."""
+    if vault is not None:
+        return vault
+    return DEFAULT_VAULT if DEFAULT_VAULT.is_dir() else Path(".")
+
+
+def mapping_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--base and --config, shared by every command that builds."""
+    fn = click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
+                      help="Mapping config (YAML). Default: vaultkg.yaml in the vault, if any.")(fn)  # fmt: skip
+    return click.option("--base", metavar="IRI", help="Base IRI of the vault (overrides the config).")(fn)
+
+
+def output_dir_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """-o/--output-dir (default output/), shared by the commands that read or write a build."""
+    return click.option("-o", "--output-dir", type=click.Path(path_type=Path, file_okay=False),
+                        default=Path("output"), show_default=True, help=help_text)  # fmt: skip
+
+
 def _show_progress() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR_PROGRESS")
 
@@ -75,8 +95,8 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     )
     tasks: dict[str, Any] = {}
 
-    def on_event(name: str, done: int = 0, total: int = 0) -> None:
-        if name not in ("read", "convert") or total < 200:
+    def on_event(name: str, done: int = 0, total: int = 0, **_details: Any) -> None:
+        if name not in ("read", "convert", "load") or total < 200:
             return
         if name not in tasks:
             tasks[name] = progress.add_task(name, total=total)
@@ -96,13 +116,7 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     show_default=True,
     help="Folder to write the graph files into.",
 )
-@click.option("--base", metavar="IRI", help="Base IRI of the vault (overrides the config).")
-@click.option(
-    "--config",
-    "config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Mapping config (YAML). Default: vaultkg.yaml in the vault, if any.",
-)
+@mapping_options
 @click.option(
     "--check",
     is_flag=True,
@@ -117,7 +131,7 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
     2 usage or input errors.
     """
     if vault is None:
-        vault = DEFAULT_VAULT if DEFAULT_VAULT.is_dir() else Path(".")
+        vault = _vault_or_default(vault)
     with _progress(_show_progress() and not quiet) as on_event:
         result = build_vault(vault, output, config=config, base=base, check=check, on_event=on_event)
     for d in result.diagnostics:
@@ -142,13 +156,7 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
 
 @cli.command()
 @click.argument("target", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--base", metavar="IRI", help="Base IRI of the vault (overrides the config).")
-@click.option(
-    "--config",
-    "config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Mapping config (YAML). Default: vaultkg.yaml in the vault, if any.",
-)
+@mapping_options
 @click.option(
     "--fail-on",
     type=click.Choice(["violation", "warning", "info", "none"]),
@@ -208,7 +216,7 @@ def validate(
             raise UsageError(f"--output {out}: unknown report format (use .txt, .json, .xml, .sarif or .ttl)")
         files.append((out, kind))
     if target is None:
-        target = DEFAULT_VAULT if DEFAULT_VAULT.is_dir() else Path(".")
+        target = _vault_or_default(target)
     with _progress(_show_progress() and not quiet) as on_event:
         report = run_validation(target, config=config, base=base, on_event=on_event)
     if prefix is not None:
@@ -300,14 +308,7 @@ def query_show(ref: str) -> None:
     default=None,
     help="Default: table on a terminal, csv when piped. json/csv/tsv follow the SPARQL 1.1 results specs.",
 )
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-    help="Build folder whose graph is queried (embedded store).",
-)
+@output_dir_option("Build folder whose graph is queried (embedded store).")
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL 1.1 endpoint instead of the build folder.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for an endpoint.")
 def query_run(
@@ -365,14 +366,7 @@ def query_run(
     show_default=True,
     help="Graph Store Protocol PUT/DELETE, or SPARQL Update (DROP + INSERT DATA).",
 )
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-    help="The build folder to load.",
-)
+@output_dir_option("The build folder to load.")
 @click.option("--full", is_flag=True, help="Send every graph, whatever the manifest says.")
 @click.option("--dry-run", is_flag=True, help="Say what would be sent and deleted; send nothing.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
@@ -431,14 +425,7 @@ def load(
 
 @cli.command()
 @click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-    help="Build folder (rebuilt first when the vault is given).",
-)
+@output_dir_option("Build folder (rebuilt first when the vault is given).")
 @click.option("--bind", default="127.0.0.1:7878", show_default=True, help="Host and port to listen on.")
 def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
     """Start a local Oxigraph server (with its query UI) on the build, until Ctrl-C.
@@ -448,7 +435,7 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
     from .server import serve as run_server
 
     if vault is not None or not (output_dir / "graph.nq").is_file():
-        vault = vault or (DEFAULT_VAULT if DEFAULT_VAULT.is_dir() else Path("."))
+        vault = _vault_or_default(vault)
         result = build_vault(vault, output_dir)
         click.echo(f"built {result.dataset.notes} notes → {output_dir}/", err=True)
     run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
