@@ -14,7 +14,8 @@ from . import __version__
 from .config import load_config
 from .errors import InputError
 from .vault import read_vault
-from .writers import differing_files, render_all, write_atomically
+from .outputdir import locked, publish
+from .writers import differing_files, render_all
 
 #: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
 EventCallback = Callable[..., None]
@@ -75,6 +76,23 @@ def build(
     only the dataset is wanted, e.g. to validate it). Raises :class:`InputError` when
     there is no vault or no note in it, and :class:`ConfigFileError` for a bad config.
     """
+    out = Path(output) if output is not None and not check else None
+    if out is None:
+        return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
+    with locked(out):  # a second build of the same folder fails at once, with a clear message
+        return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
+
+
+def _build(
+    vault: str | Path,
+    output: str | Path | None,
+    *,
+    config: str | Path | None,
+    base: str | None,
+    check: bool,
+    render: bool,
+    on_event: EventCallback | None,
+) -> BuildResult:
     started = time.perf_counter()
     root = Path(vault)
     out = Path(output) if output is not None else None
@@ -103,6 +121,6 @@ def build(
         if check:
             stale = differing_files(out, files)
         else:
-            write_atomically(out, files)
+            publish(out, files)
             written = True
     return BuildResult(dataset, files, out or Path(), cfg_path, time.perf_counter() - started, written, stale)

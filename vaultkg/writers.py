@@ -182,7 +182,8 @@ def render_all(dataset: Dataset, *, version: str) -> dict[str, bytes]:
 
 
 def write_atomically(directory: Path, files: Mapping[str, bytes]) -> None:
-    """Write all files or none: each goes to a temporary file first, then all are renamed."""
+    """Write files into a folder, each one atomically (temporary file, then rename); all are
+    written before any is renamed, so a failure before the renames leaves the folder as it was."""
     directory.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[str, Path]] = []
     try:

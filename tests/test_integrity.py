@@ -1,0 +1,89 @@
+"""Output integrity: a build killed at any moment leaves the old build or the new one, never a mix;
+two builds of one folder do not run at once; what else lives in the folder survives a build."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+
+from vaultkg import build
+from vaultkg.cli import cli
+from vaultkg.outputdir import locked
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate  # noqa: E402
+
+OUTPUTS = ("graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "report.json")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in OUTPUTS if (folder / name).exists()}
+
+
+@pytest.mark.slow
+def test_a_build_killed_at_any_moment_leaves_old_or_new_never_a_mix(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    generate(vault, 600, seed=3)
+    out = tmp_path / "out"
+    build(vault, out)
+    old = snapshot(out)
+    (vault / "Countries" / "Added.md").write_text("---\ntype: country\n---\nNew note.\n")
+    build(vault, tmp_path / "expected")
+    new = snapshot(tmp_path / "expected")
+    assert old != new
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(tmp_path / "timing"), "-q"],
+                   check=True)  # fmt: skip
+    duration = time.perf_counter() - started
+    outcomes = set()
+    for i in range(12):
+        proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(out), "-q"])
+        time.sleep(duration * (0.3 + 0.7 * i / 11))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        state = snapshot(out)
+        assert state in (old, new), f"kill {i}: the folder holds a mix of two builds"
+        outcomes.add("new" if state == new else "old")
+        if state == new:  # go back to the old build for the next round
+            (vault / "Countries" / "Added.md").rename(tmp_path / "Added.md")
+            build(vault, out)
+            (tmp_path / "Added.md").rename(vault / "Countries" / "Added.md")
+    assert "old" in outcomes  # some kills did land in the middle of a build
+    build(vault, out)  # and a later build recovers whatever a kill left behind
+    assert snapshot(out) == new
+    assert not list(tmp_path.glob(".out.vaultkg-staging-*"))
+
+
+def test_two_builds_of_one_folder_do_not_run_at_once(tmp_path: Path, example_build: Path) -> None:
+    out = tmp_path / "out"
+    with locked(out):
+        result = CliRunner().invoke(cli, ["build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"vaultkg: error: {out}: another vaultkg build is writing this folder "
+        f"({tmp_path / '.out.vaultkg.lock'} is locked); wait for it to finish and run again\n"
+    )
+    assert not out.exists()
+
+
+def test_what_else_lives_in_the_folder_survives_a_build(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    minimal = ROOT / "tests" / "vaults" / "minimal"
+    build(minimal, out)
+    (out / ".vaultkg-load").mkdir()
+    (out / ".vaultkg-load" / "abc.json").write_text("{}")
+    (out / "NOTES.txt").write_text("mine")
+    inode = os.stat(out).st_ino
+    build(minimal, out)
+    assert (out / ".vaultkg-load" / "abc.json").read_text() == "{}"
+    assert (out / "NOTES.txt").read_text() == "mine"
+    assert os.stat(out).st_ino != inode  # the folder was swapped as a whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.vaultkg.lock", "out"]
