@@ -19,7 +19,7 @@ from vaultkg.cli import cli
 from vaultkg.outputdir import locked
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from generate import generate  # noqa: E402
+from generate import generate
 
 OUTPUTS = ("graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "report.json")
 

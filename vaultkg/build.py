@@ -13,8 +13,8 @@ from converters import Dataset, Diagnostic, Severity, assemble
 from . import __version__
 from .config import load_config
 from .errors import InputError
-from .vault import read_vault
 from .outputdir import locked, publish
+from .vault import read_vault
 from .writers import differing_files, render_all
 
 #: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
