@@ -55,6 +55,8 @@ class Config:
     inline_fields: bool = True
     mentions: bool = True
     disabled_checks: tuple[str, ...] = ()  # shapes or checks that validation leaves out
+    max_note_bytes: int = 20 * 1024 * 1024  # larger files are reported and skipped
+    max_yaml_values: int = 100_000  # front matter expanding to more (alias bombs) is refused
 
     def rule(self, key: str) -> KeyRule | None:
         """The rule for a front-matter key (keys match case-insensitively)."""
@@ -88,7 +90,7 @@ class Config:
         known = {
             "base", "types", "default_type", "unknown_type", "folders", "keys", "exclude", "prefixes",
             "body_text", "milestone_date_columns", "milestone_text_columns", "dated_bullets",
-            "source_headings", "inline_fields", "mentions", "validation",
+            "source_headings", "inline_fields", "mentions", "validation", "limits",
         }  # fmt: skip
         unknown = sorted(set(map(str, data)) - known)
         if unknown:
@@ -135,7 +137,20 @@ class Config:
             inline_fields=_flag(data, "inline_fields", defaults.inline_fields),
             mentions=_flag(data, "mentions", defaults.mentions),
             disabled_checks=(*defaults.disabled_checks, *_disabled(data.get("validation"))),
+            max_note_bytes=_limit(data, "max_note_bytes", defaults.max_note_bytes),
+            max_yaml_values=_limit(data, "max_yaml_values", defaults.max_yaml_values),
         )
+
+
+def _limit(data: Mapping[str, Any], key: str, default: int) -> int:
+    limits = _map(data.get("limits"), "limits")
+    unknown = sorted(set(map(str, limits)) - {"max_note_bytes", "max_yaml_values"})
+    if unknown:
+        raise ConfigError(f"limits: unknown setting {unknown[0]!r} (known: max_note_bytes, max_yaml_values)")
+    value = limits.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"limits.{key} must be a positive whole number")
+    return value
 
 
 def _disabled(value: Any) -> list[str]:

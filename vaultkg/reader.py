@@ -66,7 +66,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     return text, diagnostics
 
 
-def parse_note(path: str, text: str) -> tuple[Note, list[Diagnostic]]:
+def parse_note(path: str, text: str, *, max_yaml: int = MAX_YAML_VALUES) -> tuple[Note, list[Diagnostic]]:
     """Split front matter from body and parse the YAML, keeping every key's line."""
     name = path.rpartition("/")[2]
     name = name[:-3] if name.lower().endswith(".md") else name
@@ -88,11 +88,13 @@ def parse_note(path: str, text: str) -> tuple[Note, list[Diagnostic]]:
     body_start = close.end() + 1 if close.end() < len(text) else close.end()
     body_line = text.count("\n", 0, body_start) + 1
     body = text[body_start:]
-    front, diagnostics = parse_front_matter(path, yaml_text, first_line=2)
+    front, diagnostics = parse_front_matter(path, yaml_text, first_line=2, max_values=max_yaml)
     return Note(path, name, front, body, body_line), diagnostics
 
 
-def parse_front_matter(path: str, yaml_text: str, first_line: int = 2) -> tuple[FrontMatter, list[Diagnostic]]:
+def parse_front_matter(
+    path: str, yaml_text: str, first_line: int = 2, max_values: int = MAX_YAML_VALUES
+) -> tuple[FrontMatter, list[Diagnostic]]:
     """YAML → :class:`FrontMatter`; broken YAML gives an empty one and an error at its line."""
     empty = FrontMatter(start_line=first_line - 1)
     if not yaml_text.strip():
@@ -114,14 +116,14 @@ def parse_front_matter(path: str, yaml_text: str, first_line: int = 2) -> tuple[
                 )
             ]
         size = _expanded_size(node, {})
-        if size > MAX_YAML_VALUES:
+        if size > max_values:
             return empty, [
                 Diagnostic(
                     path,
                     first_line,
                     Severity.ERROR,
                     "front-matter",
-                    f"front matter expands to over {MAX_YAML_VALUES:,} values (YAML alias bomb?); it is ignored",
+                    f"front matter expands to over {max_values:,} values (YAML alias bomb?); it is ignored",
                 )
             ]
         data = loader.construct_document(node)

@@ -12,9 +12,6 @@ from converters import Config, Diagnostic, Note, Severity
 from .errors import InputError
 from .reader import decode, parse_note
 
-#: Notes larger than this are not read (config later); a clear error instead of a stall.
-MAX_NOTE_BYTES = 20 * 1024 * 1024
-
 
 @dataclass(slots=True)
 class VaultContents:
@@ -76,7 +73,7 @@ def read_vault(
     paths, diagnostics = find_notes(root, config, skip)
     contents = VaultContents(root=root, diagnostics=diagnostics, files=len(paths))
     for i, rel in enumerate(paths):
-        note, problems = read_note(root, rel)
+        note, problems = read_note(root, rel, max_bytes=config.max_note_bytes, max_yaml=config.max_yaml_values)
         contents.diagnostics.extend(problems)
         if note is not None:
             contents.notes.append(note)
@@ -85,19 +82,21 @@ def read_vault(
     return contents
 
 
-def read_note(root: Path, rel: str) -> tuple[Note | None, list[Diagnostic]]:
+def read_note(
+    root: Path, rel: str, *, max_bytes: int = 20 * 1024 * 1024, max_yaml: int = 100_000
+) -> tuple[Note | None, list[Diagnostic]]:
     """Read one note; ``None`` (and an error) when the file cannot be a note."""
     full = root / rel
     try:
         size = full.stat().st_size
-        if size > MAX_NOTE_BYTES:
+        if size > max_bytes:
             return None, [
                 Diagnostic(
                     rel,
                     1,
                     Severity.ERROR,
                     "too-large",
-                    f"file is {size:,} bytes, over the {MAX_NOTE_BYTES:,}-byte limit; skipped",
+                    f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (limits.max_note_bytes); skipped",
                 )
             ]
         data = full.read_bytes()
@@ -106,5 +105,5 @@ def read_note(root: Path, rel: str) -> tuple[Note | None, list[Diagnostic]]:
     text, diagnostics = decode(data, rel)
     if text is None:
         return None, diagnostics
-    note, more = parse_note(rel, text)
+    note, more = parse_note(rel, text, max_yaml=max_yaml)
     return note, diagnostics + more

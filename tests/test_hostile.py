@@ -1,0 +1,113 @@
+"""A corpus of hostile and broken notes (generated here where binary or large), built as a user
+would: every problem is a clear `path:line: message`, the rest of the vault builds, nothing is
+read outside the vault and nothing written outside the output folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from vaultkg.cli import cli
+
+LINKS_TO = "https://w3id.org/vaultkg#linksTo"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
+    root = tmp_path_factory.mktemp("hostile")
+    vault = root / "vault"
+    (vault / "sub").mkdir(parents=True)
+    outside = root / "secret.md"
+    outside.write_text("---\ntype: country\n---\nOutside the vault.\n")
+    write = lambda name, text: (vault / name).write_text(text, encoding="utf-8")  # noqa: E731
+    write("Good.md", "---\ntype: country\n---\nA normal note.\n")
+    (vault / "Huge.md").write_bytes(b"x" * (50 * 1024 * 1024))
+    write("Many links.md", " ".join(f"[[Target {i % 1000}]]" for i in range(100_000)))
+    write(
+        "Big table.md",
+        "| Year | Event |\n|---|---|\n" + "".join(f"| {1000 + i % 1000} | row {i} |\n" for i in range(10_000)),
+    )
+    write("Nested.md", "".join("  " * depth + f"- level {depth}\n" for depth in range(2_000)))
+    write("Escape.md", "[[../../etc/passwd]] and [x](../../../etc/passwd.md) and ![[../../secret.md]]\n")
+    write("إسرائيل.md", "---\naliases: [ישראל]\n---\nSee [[إسرائيل]] and [[Good]].\n")
+    write("Self.md", "[[Self]] links to itself.\n")
+    write("Long tag.md", "---\ntags: [" + "t" * 10_000 + "]\n---\n")
+    write("\x07bell\x1bname.md", "control characters in the name\n")
+    write("🚀🚀.md", "emoji only\n")
+    write(
+        "Bomb.md",
+        "---\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n---\n",
+    )
+    write("Objects.md", "---\nx: !!python/object/apply:os.system ['touch /tmp/pwned']\n---\n")
+    os.symlink(outside, vault / "sub" / "leak.md")
+    os.symlink(vault / "sub", vault / "sub" / "loop")
+    before = sorted(p.name for p in root.iterdir())
+    result = CliRunner().invoke(cli, ["build", str(vault), "-o", str(root / "out")])
+    after = sorted(p.name for p in root.iterdir())
+    assert set(after) - set(before) == {"out", ".out.vaultkg.lock"}  # nothing written elsewhere
+    return vault, root / "out", result
+
+
+def test_problems_are_reported_with_lines_and_no_traceback(hostile) -> None:
+    vault, _out, result = hostile
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    v = vault.as_posix()
+    assert f"{v}/Huge.md:1: error: file is 52,428,800 bytes, over the 20,971,520-byte limit " \
+           "(limits.max_note_bytes); skipped" in lines  # fmt: skip
+    assert (
+        f"{v}/Bomb.md:2: error: front matter expands to over 100,000 values (YAML alias bomb?); it is ignored" in lines
+    )
+    assert f"{v}/Objects.md:2: error: invalid YAML in front matter: YAML tag that would build an object is not " \
+           "allowed; the front matter is ignored" in lines  # fmt: skip
+    assert f"{v}/sub/leak.md:1: warning: symlink leads outside the vault; not read" in lines
+    assert not Path("/tmp/pwned").exists()
+
+
+def test_the_rest_of_the_vault_builds(hostile) -> None:
+    _vault, out, _result = hostile
+    report = json.loads((out / "report.json").read_text())
+    quads = list(ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS))
+    paths = {q.object.value for q in quads if q.predicate.value.endswith("#path")}
+    assert {"Good.md", "Many links.md", "Big table.md", "Nested.md", "Escape.md", "إسرائيل.md", "Self.md",
+            "Long tag.md", "\x07bell\x1bname.md", "🚀🚀.md", "Bomb.md", "Objects.md"} == paths  # fmt: skip
+    assert report["notes"] == 12
+    many = {q.object.value for q in quads if q.predicate.value == LINKS_TO
+            and q.subject.value == "https://example.org/vault/many-links#id"}  # fmt: skip
+    assert len(many) == 1000
+    events = sum(1 for q in quads if q.predicate.value.endswith("#milestone"))
+    assert events == 10_000
+
+
+def test_nothing_outside_the_vault_becomes_part_of_the_graph(hostile) -> None:
+    _vault, out, _result = hostile
+    text = (out / "graph.nq").read_text()
+    quads = list(ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS))
+    escape = {q.object.value for q in quads if q.predicate.value == LINKS_TO
+              and q.subject.value == "https://example.org/vault/escape#id"}  # fmt: skip
+    # the targets become names of entities without notes; no file is ever opened for a link
+    assert escape == {"https://example.org/vault/passwd#id", "https://example.org/vault/secret#id"}
+    assert "Outside the vault" not in text
+    attachments = json.loads((out / "report.json").read_text())["attachments"]
+    assert attachments == []
+
+
+def test_names_of_any_script_and_shape_get_valid_iris(hostile) -> None:
+    _vault, out, _result = hostile
+    quads = list(ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS))
+    subjects = {q.subject.value for q in quads}
+    assert "https://example.org/vault/إسرائيل#id" in subjects
+    assert "https://example.org/vault/bell-name#id" in subjects
+    assert any(s.startswith("https://example.org/vault/n-") for s in subjects)  # emoji-only name: stable hash
+    self_links = [q for q in quads if q.predicate.value == LINKS_TO and q.subject.value.endswith("/self#id")]
+    assert self_links == []
+    long_tag = [q for q in quads if q.object.value == "https://example.org/vault/tag/" + "t" * 10_000]
+    assert long_tag
