@@ -36,6 +36,13 @@ def vaults(draw) -> dict[str, str]:
             ),
         }
         body = " ".join(f"[[{draw(text)}]] #{draw(text)}" for _ in range(draw(st.integers(0, 3))))
+        cells = [(draw(text), draw(text)) for _ in range(draw(st.integers(0, 3)))]
+        if cells:  # a milestone table with arbitrary cells (newlines would end the table)
+            body += "\n\n| Year | Event |\n|---|---|\n" + "".join(
+                f"| {a.replace(chr(10), ' ')} | {b.replace(chr(10), ' ')} |\n" for a, b in cells
+            )
+        body += f"\n\n## Sources\n- [{draw(text)}](https://example.org/{draw(text).replace(' ', '')})\n"
+        body += f"\n{draw(text).replace(':', '')}:: {draw(text)}\n"
         notes[f"F{i % 2}/{name}.md"] = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n" + body + "\n"
     return notes
 
