@@ -181,3 +181,20 @@ def display(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> str:
     if term is None:
         return ""
     return term.value
+
+
+def run_query(
+    query: str,
+    params: dict[str, str] | None = None,
+    *,
+    output: str | Path = "output",
+    endpoint: str | None = None,
+    timeout: float = 60.0,
+) -> QueryResult:
+    """Run a stored query (by id), a ``.rq`` file, or SPARQL text (anything with a ``{``) on a
+    build folder's embedded store, or on ``endpoint``."""
+    from .stored_queries import resolve
+
+    q = resolve(None, text=query) if "{" in query else resolve(query)
+    values = params or {}
+    return run_endpoint(q, values, endpoint, timeout) if endpoint else run_local(q, values, Path(output))
