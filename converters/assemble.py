@@ -4,15 +4,15 @@ graph, sorted, de-duplicated and free of blank nodes."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from .config import Config
 from .context import Context
-from .model import Attachment, Diagnostic, Graph, Note, Notice, Statement, Unresolved
-from .vocab import RDFS_LABEL
+from .model import Attachment, Diagnostic, Graph, Note, Notice, Severity, Statement, Unresolved
+from .vocab import OWL_SAME_AS, RDFS_LABEL, WD
 
 
 @dataclass(slots=True)
@@ -54,8 +54,13 @@ def assemble(
     notes: Sequence[Note],
     config: Config,
     on_note: Callable[[Note], None] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> Dataset:
-    """Run the converters over every note and gather the dataset (pure: no I/O)."""
+    """Run the converters over every note and gather the dataset (pure: no I/O).
+
+    ``links`` maps entity IRIs to Wikidata QIDs a person accepted (``wikidata-links.yaml``);
+    they are added where the note's front matter gives none (front matter always wins).
+    """
     from . import convert
 
     notes = sorted(notes, key=lambda n: n.path)
@@ -69,6 +74,7 @@ def assemble(
     missing_from: dict[NamedNode, list[dict]] = defaultdict(list)
     attachments: list[dict] = []
     notices: list[dict] = []
+    qid_claims: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for note in notes:
         own: dict[Triple, int] = {}
         for out in convert(note, ctx):
@@ -85,6 +91,12 @@ def assemble(
                 attachments.append({"path": note.path, "line": out.line, "target": out.target})
             elif isinstance(out, Notice):
                 notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
+        thing = ctx.thing(note)
+        claimed = [t for t in own if t.subject == thing and t.predicate == OWL_SAME_AS]
+        for t in claimed:
+            qid_claims[t.object.value].append((note.path, own[t]))
+        if links and not claimed and thing.value in links:
+            own.setdefault(Triple(thing, OWL_SAME_AS, NamedNode(WD + links[thing.value])), 1)
         graph = ctx.document(note).value
         ordered = sort_triples(own)
         graphs[graph] = ordered
@@ -92,11 +104,19 @@ def assemble(
         paths[graph] = note.path
         if on_note is not None:
             on_note(note)
+    for qid, claims in sorted(qid_claims.items()):
+        for path, line in claims:
+            others = sorted({p for p, _ in claims if p != path})
+            if others:
+                message = f"{qid.removeprefix(WD)} is also claimed by {', '.join(others)}"
+                diagnostics.append(Diagnostic(path, line, Severity.WARNING, "duplicate-wikidata", message))
     unresolved: dict[str, dict] = {}
     for entity, spellings in missing.items():
         text = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         vault.setdefault(Triple(entity, RDFS_LABEL, Literal(text)), 0)
         unresolved[entity.value] = {"label": text, "links": missing_from[entity]}
+        if links and entity.value in links:
+            vault.setdefault(Triple(entity, OWL_SAME_AS, NamedNode(WD + links[entity.value])), 0)
     vault_graph = ctx.iris.vault_graph().value
     ordered_vault = sort_triples(vault)
     graphs[vault_graph] = ordered_vault

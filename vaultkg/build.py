@@ -13,6 +13,7 @@ from converters import Dataset, Diagnostic, Severity, assemble
 from . import __version__
 from .config import load_config
 from .errors import InputError
+from .linking import accepted_links
 from .outputdir import locked, publish
 from .vault import read_vault
 from .writers import differing_files, render_all
@@ -110,7 +111,7 @@ def _build(
         done += 1
         emit("convert", done=done, total=total)
 
-    dataset = assemble(contents.notes, cfg, on_note=on_note)
+    dataset = assemble(contents.notes, cfg, on_note=on_note, links=accepted_links(root))
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     emit("render")
