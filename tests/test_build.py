@@ -21,7 +21,7 @@ from vaultkg import InputError, build
 from vaultkg.cli import cli
 from vaultkg.writers import write_atomically
 
-OUTPUT_FILES = {"graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "report.json"}
+OUTPUT_FILES = {"graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "void.ttl", "report.json"}
 
 
 def run(*args: str, cwd: Path | None = None):
@@ -348,7 +348,9 @@ def test_summary_line_and_base_option(tmp_path: Path) -> None:
         "https://kg.example.net/",
     )
     assert result.exit_code == 0 and result.stderr == ""
-    assert result.stdout.startswith(f"built 2 notes → {tmp_path / 'o'}/: 19 triples, 0 warnings, 0 errors in ")
+    assert result.stdout.startswith(
+        f"built 2 notes → {tmp_path / 'o'}/: 19 triples, 0 warnings, 0 errors, 1/2 entities linked to Wikidata in "
+    )
     assert "<https://kg.example.net/israel#id>" in (tmp_path / "o" / "graph.nq").read_text()
 
 

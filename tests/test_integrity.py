@@ -21,7 +21,7 @@ from vaultkg.outputdir import locked
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate
 
-OUTPUTS = ("graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "report.json")
+OUTPUTS = ("graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "void.ttl", "report.json")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

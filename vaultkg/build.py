@@ -50,8 +50,13 @@ class BuildResult:
         return self.count(Severity.WARNING)
 
     def summary(self) -> dict[str, Any]:
+        from .writers import link_coverage
+
+        coverage = link_coverage(self.dataset)
         return {
             "notes": self.dataset.notes,
+            "linked": coverage["linked"],
+            "linkable": coverage["linkable"],
             "triples": self.dataset.triple_count,
             "warnings": self.warnings,
             "errors": self.errors,

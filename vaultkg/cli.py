@@ -96,7 +96,7 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     tasks: dict[str, Any] = {}
 
     def on_event(name: str, done: int = 0, total: int = 0, **_details: Any) -> None:
-        if name not in ("read", "convert", "load") or total < 200:
+        if name not in ("read", "convert", "load", "link") or total < 200:
             return
         if name not in tasks:
             tasks[name] = progress.add_task(name, total=total)
@@ -148,7 +148,8 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
     elif not quiet:
         click.echo(
             f"built {s['notes']} notes → {output}/: {s['triples']} triples, "
-            f"{s['warnings']} warnings, {s['errors']} errors in {s['seconds']:.2f} s"
+            f"{s['warnings']} warnings, {s['errors']} errors, {s['linked']}/{s['linkable']} entities linked "
+            f"to Wikidata in {s['seconds']:.2f} s"
         )
     if result.errors:
         sys.exit(1)
@@ -439,6 +440,75 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
         result = build_vault(vault, output_dir)
         click.echo(f"built {result.dataset.notes} notes → {output_dir}/", err=True)
     run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
+
+
+@cli.command()
+@click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--endpoint",
+    default="https://query.wikidata.org/sparql",
+    show_default=True,
+    metavar="URL",
+    help="SPARQL endpoint with Wikidata's data model.",
+)
+@click.option("--accept-matches", is_flag=True, help="Accept the clear matches (score ≥ 95, 10 points ahead).")
+@click.option(
+    "--write-front-matter",
+    is_flag=True,
+    help="Write accepted QIDs into the notes' front matter (one `wikidata:` line, nothing else).",
+)
+@click.option("--offline", is_flag=True, help="Use only cached answers; send nothing.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where answers are cached (default: $XDG_CACHE_HOME/vaultkg or ~/.cache/vaultkg).",
+)
+@click.option("--contact", metavar="TEXT", help="Contact (e-mail or URL) for the User-Agent Wikidata asks for.")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    default=("en",),
+    show_default=True,
+    help="Label languages to match (repeatable).",
+)
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Mapping config (YAML). Default: vaultkg.yaml in the vault, if any.",
+)
+def link(
+    vault: Path | None,
+    endpoint: str,
+    accept_matches: bool,
+    write_front_matter: bool,
+    offline: bool,
+    cache_dir: Path | None,
+    contact: str | None,
+    languages: tuple[str, ...],
+    config: Path | None,
+) -> None:
+    """Propose Wikidata items for entities without one, into VAULT/wikidata-links.yaml for review.
+
+    Nothing is linked silently: a person sets `status: accepted` (or uses --accept-matches for
+    the clear ones) and `vaultkg build` uses the accepted links. Exit codes: 0 done; 2 endpoint
+    unreachable or refusing, or --offline without the needed answers cached.
+    """
+    from .linking import link as run_link
+
+    vault = _vault_or_default(vault)
+    with _progress(_show_progress()) as on_event:
+        result = run_link(vault, endpoint=endpoint, config=config, cache_dir=cache_dir, offline=offline,
+                          accept_matches=accept_matches, write_front_matter=write_front_matter,
+                          languages=languages, contact=contact, on_event=on_event)  # fmt: skip
+    click.echo(
+        f"{result.entities} entities: {result.matches} clear matches, {result.ambiguous} ambiguous, "
+        f"{result.proposed} to review, {result.unmatched} without candidates; {result.accepted} accepted "
+        f"→ {result.path} ({result.requests} requests sent)"
+    )
+    for note in result.written_notes:
+        click.echo(f"wrote wikidata: into {note}")
 
 
 def _shown(vault: Path, rel: str) -> str:

@@ -39,7 +39,8 @@ DEFAULT_CLASSES = {
     VKG + "Organization": "Q43229",
     VKG + "Person": "Q5",
 }
-LINKABLE = {VKG + c for c in ("Country", "Organization", "Person", "Place", "Actor", "Entity")}
+#: Notes of these classes are linked (plain entities and topics are not worth a lookup).
+LINKABLE = {VKG + c for c in ("Country", "Organization", "Person", "Place", "Actor")}
 DEFAULT_AGENT = "vaultkg/0.1 (https://w3id.org/vaultkg; set a contact with --contact)"
 PREFIXES = """PREFIX wd: <http://www.wikidata.org/entity/>
 PREFIX wdt: <http://www.wikidata.org/prop/direct/>

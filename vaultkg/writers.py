@@ -13,6 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from converters import Dataset
+from converters.assemble import sort_triples
 from converters.vocab import RDF_TYPE, XSD_STRING
 
 
@@ -147,11 +148,86 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
         "unresolved_links": [
             {"entity": iri, "label": info["label"], "links": info["links"]} for iri, info in dataset.unresolved.items()
         ],
+        "wikidata_links": link_coverage(dataset),
         "attachments": dataset.attachments,
         "tables": [_without_kind(n) for n in dataset.notices if n["kind"] == "table"],
         "ambiguous_mentions": [_without_kind(n) for n in dataset.notices if n["kind"] == "ambiguous-mention"],
     }
     return _json_bytes(report)
+
+
+_VKG = "https://w3id.org/vaultkg#"
+_LINKABLE = ("Country", "Organization", "Person", "Place")
+
+
+def link_coverage(dataset: Dataset) -> dict[str, Any]:
+    """How many linkable entities (countries, organisations, people, places) have a Wikidata link."""
+    classes: dict[str, set[str]] = {}
+    linked: set[str] = set()
+    for t in dataset.triples():
+        if t.predicate == RDF_TYPE and t.object.value.startswith(_VKG):
+            classes.setdefault(t.subject.value, set()).add(t.object.value.removeprefix(_VKG))
+        elif t.predicate.value == "http://www.w3.org/2002/07/owl#sameAs" and t.object.value.startswith(
+            "http://www.wikidata.org/entity/"
+        ):
+            linked.add(t.subject.value)
+    by_class = {}
+    for name in _LINKABLE:
+        members = {s for s, cs in classes.items() if name in cs}
+        if members:
+            by_class[name] = {"linked": len(members & linked), "linkable": len(members)}
+    linkable = {s for s, cs in classes.items() if cs & set(_LINKABLE)}
+    return {"linked": len(linkable & linked), "linkable": len(linkable), "by_class": by_class,
+            "sameas_triples": sum(1 for t in dataset.triples() if t.predicate.value.endswith("#sameAs"))}  # fmt: skip
+
+
+def render_void(dataset: Dataset) -> bytes:
+    """``void.ttl``: a VoID/DCAT description of the build, with a Linkset to Wikidata."""
+    void, dcat, dcterms = "http://rdfs.org/ns/void#", "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
+    base = dataset.prefixes.get("vault", dataset.vault_graph)
+    ds, linkset = ox.NamedNode(base), ox.NamedNode(base + "void#wikidata-links")
+    n = ox.NamedNode
+    integer = n("http://www.w3.org/2001/XMLSchema#integer")
+    triples = dataset.triples()
+    classes: dict[str, int] = {}
+    for t in triples:
+        if t.predicate == RDF_TYPE:
+            classes[t.object.value] = classes.get(t.object.value, 0) + 1
+    coverage = link_coverage(dataset)
+    out = [
+        ox.Triple(ds, RDF_TYPE, n(void + "Dataset")),
+        ox.Triple(ds, RDF_TYPE, n(dcat + "Dataset")),
+        ox.Triple(ds, n(dcterms + "title"), ox.Literal("vaultkg build of a Markdown vault")),
+        ox.Triple(ds, n(void + "triples"), ox.Literal(str(len(triples)), datatype=integer)),
+        ox.Triple(
+            ds, n(void + "distinctSubjects"), ox.Literal(str(len({t.subject for t in triples})), datatype=integer)
+        ),
+        ox.Triple(ds, n(void + "uriSpace"), ox.Literal(base)),
+        ox.Triple(ds, n(void + "subset"), linkset),
+        ox.Triple(linkset, RDF_TYPE, n(void + "Linkset")),
+        ox.Triple(linkset, n(void + "linkPredicate"), n("http://www.w3.org/2002/07/owl#sameAs")),
+        ox.Triple(linkset, n(void + "subjectsTarget"), ds),
+        ox.Triple(linkset, n(void + "objectsTarget"), n("http://www.wikidata.org/entity/")),
+        ox.Triple(linkset, n(void + "triples"), ox.Literal(str(coverage["sameas_triples"]), datatype=integer)),
+    ]
+    for vocab in ("https://w3id.org/vaultkg#", "https://schema.org/", "http://www.w3.org/2004/02/skos/core#",
+                  "http://purl.org/dc/terms/"):  # fmt: skip
+        out.append(ox.Triple(ds, n(void + "vocabulary"), n(vocab)))
+    for cls, count in sorted(classes.items()):
+        part = n(base + "void#class-" + _slug_of(cls))
+        out += [
+            ox.Triple(ds, n(void + "classPartition"), part),
+            ox.Triple(part, n(void + "class"), n(cls)),
+            ox.Triple(part, n(void + "entities"), ox.Literal(str(count), datatype=integer)),
+        ]
+    prefixes = {"void": void, "dcat": dcat, "dcterms": dcterms, "vault": base, "owl": "http://www.w3.org/2002/07/owl#"}
+    return ox.serialize(sort_triples(out), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+
+
+def _slug_of(iri: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9]+", "-", iri.split("://", 1)[-1]).strip("-")
 
 
 def render_sourcemap(dataset: Dataset) -> bytes:
@@ -176,6 +252,7 @@ def render_all(dataset: Dataset, *, version: str) -> dict[str, bytes]:
         "context.jsonld": _json_bytes(jsonld_context(dataset)),
         Format.N_QUADS.file_name: render_nquads(dataset),
         "sourcemap.json": render_sourcemap(dataset),
+        "void.ttl": render_void(dataset),
     }
     files["report.json"] = render_report(dataset, version=version, files=files)
     return files
