@@ -94,7 +94,7 @@ def test_nquads_has_one_named_graph_per_note_plus_the_vault_graph(example_build:
         if not p.relative_to(EXAMPLE_VAULT).as_posix().startswith("Templates/")
     )
     assert sorted(paths.values()) == notes
-    assert graphs == set(paths) | {"https://example.org/vault/"}
+    assert graphs == set(paths) | {"https://example.org/vault/", "https://example.org/vault/wikidata"}
 
 
 def test_example_vault_shows_the_design_cases(example_build: Path) -> None:

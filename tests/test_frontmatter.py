@@ -224,3 +224,13 @@ def test_empty_key_is_reported_not_turned_into_a_property() -> None:
     ds = build_notes({"X.md": fm('"": lost\nkept: yes')})
     assert messages(ds) == ["X.md:2: warning: a front-matter key is empty; its value is left out (give the key a name)"]
     assert not any(t.predicate.value == "https://example.org/vault/property/" for t in graph_of(ds, "x"))
+
+
+def test_two_notes_claiming_one_qid_warn_naming_each_other() -> None:
+    ds = build_notes(
+        {"A/Israel.md": fm("wikidata: Q801"), "B/State of Israel.md": fm("type: country\nwikidata: wd:Q801")}
+    )
+    assert messages(ds) == [
+        "A/Israel.md:2: warning: Q801 is also claimed by B/State of Israel.md",
+        "B/State of Israel.md:3: warning: Q801 is also claimed by A/Israel.md",
+    ]

@@ -210,3 +210,18 @@ def test_cli_link_summary_and_unreachable_endpoint(vault: Path, wikidata: str, t
     assert down.exit_code == 2
     assert down.stderr.startswith("vaultkg: error: http://127.0.0.1:9/sparql: cannot reach the endpoint")
     shutil.rmtree(tmp_path / "d", ignore_errors=True)
+
+
+def test_enrich_puts_wikidata_facts_in_a_graph_of_their_own(vault: Path, wikidata: str, tmp_path: Path) -> None:
+    from vaultkg.linking import FACTS_FILE, enrich
+
+    path, count = enrich(vault, endpoint=wikidata, cache_dir=tmp_path / "cache")
+    assert path == vault / FACTS_FILE and count == 3  # Q801's English label, description and P31
+    out = tmp_path / "out"
+    build(vault, out)
+    nq = (out / "graph.nq").read_text()
+    assert ('<http://www.wikidata.org/entity/Q801> <http://schema.org/description> "country in Western Asia"@en '
+            "<https://example.org/vault/wikidata> .") in nq  # fmt: skip
+    (vault / FACTS_FILE).write_text("wd:Q1 broken turtle .\n")
+    result = CliRunner().invoke(cli, ["build", str(vault), "-o", str(out)])
+    assert result.exit_code == 1 and f"{vault}/{FACTS_FILE}:1: error: invalid Turtle:" in result.stderr

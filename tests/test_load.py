@@ -34,10 +34,10 @@ def rebuild(vault: Path, out: Path) -> Path:
 def test_full_load_then_the_store_holds_exactly_the_build(vault: Path, tmp_path: Path, fresh_oxigraph) -> None:
     out = rebuild(vault, tmp_path / "out")
     result = load(out, fresh_oxigraph.url, store="oxigraph")
-    assert len(result.sent) == 34 and result.deleted == [] and result.unchanged == 0
+    assert len(result.sent) == 35 and result.deleted == [] and result.unchanged == 0
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
     again = load(out, fresh_oxigraph.url, store="oxigraph")
-    assert again.sent == [] and again.deleted == [] and again.unchanged == 34
+    assert again.sent == [] and again.deleted == [] and again.unchanged == 35
 
 
 def test_edits_renames_deletions_and_alias_changes_never_drift(vault: Path, tmp_path: Path, fresh_oxigraph) -> None:
@@ -87,10 +87,10 @@ def test_a_load_killed_half_way_can_be_rerun_and_ends_exactly_right(
     with pytest.raises(LoadError, match="cannot reach the store"):
         load(out, fresh_oxigraph.url, store="oxigraph", retries=1, backoff=0.01, workers=1, on_event=on_event)
     manifest = json.loads(next((out / MANIFEST_DIR).glob("*.json")).read_text())
-    assert 10 <= len(manifest["graphs"]) < 34  # only what the store acknowledged
+    assert 10 <= len(manifest["graphs"]) < 35  # only what the store acknowledged
     fresh_oxigraph.start()  # same port, same data folder
     result = load(out, fresh_oxigraph.url, store="oxigraph")
-    assert len(result.sent) == 34 - len(manifest["graphs"])
+    assert len(result.sent) == 35 - len(manifest["graphs"])
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
 
 
@@ -101,7 +101,7 @@ def test_a_wiped_store_is_noticed_and_filled_again(vault: Path, tmp_path: Path, 
         fresh_oxigraph.url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}
     )
     result = load(out, fresh_oxigraph.url, store="oxigraph")
-    assert len(result.sent) == 34
+    assert len(result.sent) == 35
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
 
 
@@ -125,7 +125,7 @@ def test_cli_load_dry_run_and_summary(vault: Path, tmp_path: Path, fresh_oxigrap
     assert fresh_oxigraph.quads() == set()
     real = runner.invoke(cli, ["load", "--endpoint", fresh_oxigraph.url, "--store", "oxigraph", "-o", str(out)])
     assert real.exit_code == 0
-    assert real.stdout.startswith(f"sent 34 graphs, deleted 0, 0 unchanged → {fresh_oxigraph.url} in ")
+    assert real.stdout.startswith(f"sent 35 graphs, deleted 0, 0 unchanged → {fresh_oxigraph.url} in ")
 
 
 def test_unreachable_store_is_exit_2(tmp_path: Path, example_build: Path) -> None:
@@ -170,7 +170,7 @@ def test_retries_5xx_and_429_with_retry_after(example_build: Path, tmp_path: Pat
         return httpx.Response(204)
 
     result = load(out, "http://store.test/gsp", transport=mock(handler), backoff=0.001)
-    assert len(result.sent) == 34 and set(calls.values()) == {3}
+    assert len(result.sent) == 35 and set(calls.values()) == {3}
 
 
 def test_credentials_come_from_the_environment_and_never_leak(

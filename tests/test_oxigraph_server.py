@@ -44,7 +44,7 @@ def test_readme_query_on_a_real_oxigraph_server(oxigraph_server: str, example_bu
     assert {"relationship": "US-Israel Relations", "actor": "United States", "status": "close alliance"} in rows
     assert {"relationship": "US-Iran Relations", "actor": "United States", "status": "hostile"} in rows
     graphs = _select_csv(oxigraph_server, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-    assert graphs == [{"n": "34"}]  # 33 notes + the vault graph
+    assert graphs == [{"n": "35"}]  # 33 notes + the vault graph + the Wikidata facts graph
 
 
 def test_readme_shows_the_query_it_tests() -> None:

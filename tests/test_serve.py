@@ -26,7 +26,7 @@ def test_serve_builds_serves_and_stops_cleanly(example_build: Path, tmp_path: Pa
         query = urllib.parse.urlencode({"query": "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"})
         req = urllib.request.Request(f"http://127.0.0.1:{port}/query?{query}", headers={"Accept": "text/csv"})
         with urllib.request.urlopen(req, timeout=10) as resp:
-            assert resp.read().decode().splitlines() == ["n", "34"]
+            assert resp.read().decode().splitlines() == ["n", "35"]
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from converters import Dataset, Diagnostic, Severity, assemble
+from converters.assemble import sort_triples
 
 from . import __version__
 from .config import load_config
 from .errors import InputError
-from .linking import accepted_links
+from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
 from .vault import read_vault
 from .writers import differing_files, render_all
@@ -117,6 +119,7 @@ def _build(
         emit("convert", done=done, total=total)
 
     dataset = assemble(contents.notes, cfg, on_note=on_note, links=accepted_links(root))
+    _add_wikidata_facts(dataset, root, cfg.base)
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     emit("render")
@@ -130,3 +133,20 @@ def _build(
             publish(out, files)
             written = True
     return BuildResult(dataset, files, out or Path(), cfg_path, time.perf_counter() - started, written, stale)
+
+
+def _add_wikidata_facts(dataset: Dataset, root: Path, base: str) -> None:
+    """Put ``wikidata-facts.ttl`` (from ``vaultkg link --enrich``) into the graph ``{base}wikidata``."""
+    facts, error = read_facts(root)
+    if error is not None:
+        line = int(m.group(1)) if (m := re.search(r"line (\d+)", error)) else 1
+        dataset.diagnostics.append(Diagnostic(FACTS_FILE, line, Severity.ERROR, "facts", f"invalid Turtle: {error}"))
+    if facts:
+        graph = base + WIKIDATA_GRAPH
+        ordered = sort_triples(set(facts))
+        dataset.graphs[graph] = ordered
+        dataset.graphs = dict(sorted(dataset.graphs.items()))
+        dataset.lines[graph] = [(t, 0) for t in ordered]
+        dataset.lines = dict(sorted(dataset.lines.items()))
+        dataset.prefixes.setdefault("wdt", "http://www.wikidata.org/prop/direct/")
+        dataset._union = None

@@ -459,6 +459,12 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
 )
 @click.option("--offline", is_flag=True, help="Use only cached answers; send nothing.")
 @click.option(
+    "--enrich",
+    is_flag=True,
+    help="Also fetch label, description and P31 of every linked item into wikidata-facts.ttl "
+    "(the build puts them in the graph {base}wikidata).",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Where answers are cached (default: $XDG_CACHE_HOME/vaultkg or ~/.cache/vaultkg).",
@@ -484,6 +490,7 @@ def link(
     accept_matches: bool,
     write_front_matter: bool,
     offline: bool,
+    enrich: bool,
     cache_dir: Path | None,
     contact: str | None,
     languages: tuple[str, ...],
@@ -509,6 +516,12 @@ def link(
     )
     for note in result.written_notes:
         click.echo(f"wrote wikidata: into {note}")
+    if enrich:
+        from .linking import enrich as run_enrich
+
+        path, count = run_enrich(vault, endpoint=endpoint, config=config, cache_dir=cache_dir, offline=offline,
+                                 languages=languages, contact=contact)  # fmt: skip
+        click.echo(f"wrote {count} Wikidata facts → {path}")
 
 
 def _shown(vault: Path, rel: str) -> str:

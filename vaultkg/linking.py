@@ -536,3 +536,65 @@ def write_qids_to_front_matter(vault: Path, entries: dict[str, dict[str, Any]]) 
         path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
         written.append(note)
     return sorted(written)
+
+
+# -- enrichment --------------------------------------------------------------------------------
+
+FACTS_FILE = "wikidata-facts.ttl"
+WIKIDATA_GRAPH = "wikidata"  # the build's graph {base}wikidata
+
+
+def enrich(
+    vault: str | Path,
+    *,
+    endpoint: str = WDQS,
+    config: str | Path | None = None,
+    cache_dir: Path | None = None,
+    offline: bool = False,
+    languages: tuple[str, ...] = ("en",),
+    contact: str | None = None,
+    batch: int = 100,
+) -> tuple[Path, int]:
+    """Fetch label, description and P31 of every linked QID into ``wikidata-facts.ttl`` in the
+    vault; ``build`` puts it in a named graph of its own (``{base}wikidata``) for offline queries."""
+    from .build import build
+
+    root = Path(vault)
+    dataset = build(root, None, config=config, render=False).dataset
+    qids = sorted({t.object.value.removeprefix(WD) for t in dataset.triples()
+                   if t.predicate.value.endswith("#sameAs") and t.object.value.startswith(WD)})  # fmt: skip
+    agent = DEFAULT_AGENT if not contact else f"vaultkg/0.1 (https://w3id.org/vaultkg; {contact})"
+    client = WikidataClient(endpoint, cache_dir=cache_dir, offline=offline, agent=agent)
+    triples: set[ox.Triple] = set()
+    rdfs_label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    description = ox.NamedNode("http://schema.org/description")
+    p31 = ox.NamedNode("http://www.wikidata.org/prop/direct/P31")
+    for start in range(0, len(qids), batch):
+        for row in client.select(details_query(qids[start : start + batch], languages)):
+            item = ox.NamedNode(row["item"]["value"])
+            for key, predicate in (("label", rdfs_label), ("description", description)):
+                if key in row:
+                    value = row[key]
+                    triples.add(ox.Triple(item, predicate, ox.Literal(value["value"], language=value.get("xml:lang"))))
+            if "class" in row:
+                triples.add(ox.Triple(item, p31, ox.NamedNode(row["class"]["value"])))
+    path = root / FACTS_FILE
+    body = ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.TURTLE, prefixes={
+        "wd": WD, "wdt": "http://www.wikidata.org/prop/direct/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        "schema": "http://schema.org/"})  # fmt: skip
+    header = b"# Facts about the vault's linked Wikidata items, fetched by `vaultkg link --enrich`.\n"
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(header + body)
+    os.replace(tmp, path)
+    return path, len(triples)
+
+
+def read_facts(vault: Path) -> tuple[list[ox.Triple], str | None]:
+    """The triples of ``wikidata-facts.ttl`` (strictly parsed), or an error message with the line."""
+    path = vault / FACTS_FILE
+    if not path.is_file():
+        return [], None
+    try:
+        return [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)], None
+    except (SyntaxError, ValueError, OSError) as exc:
+        return [], str(exc)
