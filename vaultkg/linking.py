@@ -41,6 +41,8 @@ DEFAULT_CLASSES = {
 }
 #: Notes of these classes are linked (plain entities and topics are not worth a lookup).
 LINKABLE = {VKG + c for c in ("Country", "Organization", "Person", "Place", "Actor")}
+#: An answer larger than this is refused (a batch of candidates is a few hundred kB at most).
+MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 DEFAULT_AGENT = "vaultkg/0.1 (https://w3id.org/vaultkg; set a contact with --contact)"
 PREFIXES = """PREFIX wd: <http://www.wikidata.org/entity/>
 PREFIX wdt: <http://www.wikidata.org/prop/direct/>
@@ -109,7 +111,10 @@ class WikidataClient:
         for attempt in range(self.retries + 1):
             try:
                 self.sent += 1
-                return client.query().convert()["results"]["bindings"]  # type: ignore[index,union-attr]
+                raw = client.query().response.read(MAX_RESPONSE_BYTES + 1)
+                if len(raw) > MAX_RESPONSE_BYTES:
+                    raise LinkError(f"{self.endpoint}: the answer is larger than {MAX_RESPONSE_BYTES:,} bytes; refused")
+                return json.loads(raw)["results"]["bindings"]
             except urllib.error.HTTPError as exc:
                 if exc.code in (429, 503) and attempt < self.retries:
                     retry_after = exc.headers.get("Retry-After", "") if exc.headers else ""

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -30,6 +31,8 @@ import pyoxigraph as ox
 from .errors import InputError, VaultkgError
 
 MANIFEST_DIR = ".vaultkg-load"
+#: The largest answer read from a store (graph lists of big vaults included).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 class LoadError(VaultkgError):
@@ -240,7 +243,7 @@ class StoreClient:
         where = redact(url)
         for attempt in range(self.retries + 1):
             try:
-                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+                response = self._request(method, url, **kwargs)
             except httpx.TransportError as exc:
                 if attempt == self.retries:
                     raise LoadError(f"{where}: cannot reach the store ({type(exc).__name__}: {exc})") from None
@@ -254,6 +257,19 @@ class StoreClient:
                 continue
             raise LoadError(_refusal(where, method, response))
         raise LoadError(f"{where}: no answer after {self.retries + 1} attempts")  # pragma: no cover
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request whose answer is read up to ``MAX_RESPONSE_BYTES`` (a store's answers are
+        small: acknowledgements, a graph list); a larger one is refused."""
+        with self.client.stream(method, url, **kwargs) as response:
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    raise LoadError(f"{redact(url)}: the answer is larger than {MAX_RESPONSE_BYTES:,} bytes; refused")
+        headers = [(k, v) for k, v in response.headers.items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]  # fmt: skip
+        return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
         delay = self.backoff * (2**attempt) * (1 + random.random() / 4)
