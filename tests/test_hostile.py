@@ -39,6 +39,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, objec
     write("Long tag.md", "---\ntags: [" + "t" * 10_000 + "]\n---\n")
     write("\x07bell\x1bname.md", "control characters in the name\n")
     write("🚀🚀.md", "emoji only\n")
+    write('<>"{}|\\^`.md', 'IRI-breaking characters in the name [[<>"{}|\\^`]]\n')
+    write(".md", "a note with an empty name\n")
     write(
         "Bomb.md",
         "---\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
@@ -69,6 +71,7 @@ def test_problems_are_reported_with_lines_and_no_traceback(hostile) -> None:
     assert f"{v}/Objects.md:2: error: invalid YAML in front matter: YAML tag that would build an object is not " \
            "allowed; the front matter is ignored" in lines  # fmt: skip
     assert f"{v}/sub/leak.md:1: warning: symlink leads outside the vault; not read" in lines
+    assert f"{v}/.md:1: warning: a note with an empty name (only '.md'); not read" in lines
     assert not Path("/tmp/pwned").exists()
 
 
@@ -78,8 +81,9 @@ def test_the_rest_of_the_vault_builds(hostile) -> None:
     quads = list(ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS))
     paths = {q.object.value for q in quads if q.predicate.value.endswith("#path")}
     assert {"Good.md", "Many links.md", "Big table.md", "Nested.md", "Escape.md", "إسرائيل.md", "Self.md",
-            "Long tag.md", "\x07bell\x1bname.md", "🚀🚀.md", "Bomb.md", "Objects.md"} == paths  # fmt: skip
-    assert report["notes"] == 12
+            "Long tag.md", "\x07bell\x1bname.md", "🚀🚀.md", "Bomb.md", "Objects.md",
+            '<>"{}|\\^`.md'} == paths  # fmt: skip
+    assert report["notes"] == 13
     many = {q.object.value for q in quads if q.predicate.value == LINKS_TO
             and q.subject.value == "https://example.org/vault/many-links#id"}  # fmt: skip
     assert len(many) == 1000

@@ -34,6 +34,11 @@ def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip_real)
         for name in sorted(filenames):
+            if name.lower() == ".md":
+                rel = (here / name).relative_to(root).as_posix()
+                diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "empty-name",
+                                              "a note with an empty name (only '.md'); not read"))  # fmt: skip
+                continue
             if not name.lower().endswith(".md") or name.startswith("."):
                 continue
             full = here / name
