@@ -327,7 +327,7 @@ def query_run(
     with no rows); 2 unknown query, missing or malformed parameter, invalid SPARQL, no build,
     endpoint unreachable.
     """
-    from .querying import display, run_endpoint, run_local, serialize
+    from .querying import display, display_prefixes, run_endpoint, run_local, serialize
     from .stored_queries import resolve
 
     values = {}
@@ -339,11 +339,13 @@ def query_run(
     q = resolve(ref, text=text)
     result = run_endpoint(q, values, endpoint, timeout) if endpoint else run_local(q, values, output_dir)
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    prefixes = display_prefixes(output_dir)  # tables and markdown are for people: prefixed names
     if fmt == "table" and result.form == "SELECT":
-        _table(result.variables, [[display(t) for t in row] for row in result.rows])
+        _table(result.variables, [[display(t, prefixes) for t in row] for row in result.rows])
     else:
         # bytes, so the CRLF line ends the SPARQL CSV/TSV specs require reach the output as they are
-        click.echo(serialize(result, "csv" if fmt == "table" else fmt).encode("utf-8"), nl=False)
+        text = serialize(result, "csv" if fmt == "table" else fmt, prefixes)
+        click.echo(text.encode("utf-8"), nl=False)
 
 
 @cli.command()

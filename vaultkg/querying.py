@@ -152,7 +152,7 @@ def _json_term(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> dict[str, str]
     return out
 
 
-def serialize(result: QueryResult, fmt: str) -> str:
+def serialize(result: QueryResult, fmt: str, prefixes: dict[str, str] | None = None) -> str:
     """``json``, ``csv`` or ``tsv`` exactly per the SPARQL 1.1 results specs (pyoxigraph's
     writers); ``markdown``; and for CONSTRUCT, Turtle-like N-Triples."""
     if result.triples is not None:
@@ -170,17 +170,38 @@ def serialize(result: QueryResult, fmt: str) -> str:
     if fmt == "markdown":
         lines = ["| " + " | ".join(result.variables) + " |", "|" + "---|" * len(result.variables)]
         for row in result.rows:
-            cells = [display(t).replace("|", "\\|").replace("\n", " ") for t in row]
+            cells = [display(t, prefixes).replace("|", "\\|").replace("\n", " ") for t in row]
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
     raise VaultkgError(f"unknown format {fmt}")
 
 
-def display(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> str:
-    """A term as a person reads it: IRIs and literal values without syntax."""
+def display(term: ox.NamedNode | ox.Literal | ox.BlankNode | None, prefixes: dict[str, str] | None = None) -> str:
+    """A term as a person reads it: literal values without syntax, IRIs as prefixed names where
+    a prefix fits (``vkg:Event``, ``vault:israel#id``).
+
+    >>> display(ox.NamedNode("https://w3id.org/vaultkg#Event"), {"vkg": "https://w3id.org/vaultkg#"})
+    'vkg:Event'
+    """
     if term is None:
         return ""
+    if isinstance(term, ox.NamedNode) and prefixes:
+        best = max((ns for ns in prefixes.values() if term.value.startswith(ns)), key=len, default=None)
+        if best is not None and len(term.value) > len(best):
+            name = next(p for p, ns in prefixes.items() if ns == best)
+            return f"{name}:{term.value[len(best) :]}"
     return term.value
+
+
+def display_prefixes(output: Path) -> dict[str, str]:
+    """The standard prefixes plus the build's own (``vault:``, ``tag:``, ``prop:``)."""
+    from converters.vocab import PREFIXES
+
+    try:
+        base = json.loads((output / "report.json").read_text(encoding="utf-8"))["base"]
+    except (OSError, ValueError, KeyError):
+        return dict(PREFIXES)
+    return {**PREFIXES, "vault": base, "tag": base + "tag/", "prop": base + "property/"}
 
 
 def run_query(
