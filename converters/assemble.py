@@ -50,60 +50,107 @@ def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
     return sorted(triples, key=str)
 
 
+@dataclass(slots=True)
+class NoteResult:
+    """Everything one note contributed: its graph (triples with lines, sorted) and the rest."""
+
+    path: str
+    graph: str
+    triples: list[tuple[Triple, int]]
+    vault: list[tuple[Triple, int]]
+    diagnostics: list[Diagnostic]
+    unresolved: list[tuple[str, str, int]]  # entity IRI, text as written, line
+    attachments: list[dict]
+    notices: list[dict]
+    claims: list[tuple[str, int]]  # Wikidata items the front matter links the thing to, with lines
+
+
+def convert_note(note: Note, ctx: Context, links: Mapping[str, str] | None = None) -> NoteResult:
+    """Run every converter over one note (pure; independent of the other notes' conversion)."""
+    from . import convert
+
+    own: dict[Triple, int] = {}
+    vault: dict[Triple, int] = {}
+    result = NoteResult(note.path, ctx.document(note).value, [], [], [], [], [], [], [])
+    for out in convert(note, ctx):
+        if isinstance(out, Statement):
+            triple = Triple(out.subject, out.predicate, out.object)
+            (vault if out.graph is Graph.VAULT else own).setdefault(triple, out.line)
+        elif isinstance(out, Diagnostic):
+            result.diagnostics.append(out)
+        elif isinstance(out, Unresolved):
+            result.unresolved.append((out.entity.value, out.text, out.line))
+        elif isinstance(out, Attachment):
+            result.attachments.append({"path": note.path, "line": out.line, "target": out.target})
+        elif isinstance(out, Notice):
+            result.notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
+    thing = ctx.thing(note)
+    result.claims = [(t.object.value, own[t]) for t in own if t.subject == thing and t.predicate == OWL_SAME_AS]
+    if links and not result.claims and thing.value in links:
+        own.setdefault(Triple(thing, OWL_SAME_AS, NamedNode(WD + links[thing.value])), 1)
+    result.triples = [(t, own[t]) for t in sort_triples(own)]
+    result.vault = list(vault.items())
+    return result
+
+
+#: ``map(function, notes)`` — the plain built-in, or a parallel one supplied by the caller.
+NoteMapper = Callable[[Callable[[Note], NoteResult], Sequence[Note]], Iterable[NoteResult]]
+
+
 def assemble(
     notes: Sequence[Note],
     config: Config,
     on_note: Callable[[Note], None] | None = None,
     links: Mapping[str, str] | None = None,
+    mapper: NoteMapper | None = None,
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
     ``links`` maps entity IRIs to Wikidata QIDs a person accepted (``wikidata-links.yaml``);
     they are added where the note's front matter gives none (front matter always wins).
+    ``mapper`` may convert the notes in parallel; the result is the same, byte for byte.
     """
-    from . import convert
-
     notes = sorted(notes, key=lambda n: n.path)
     ctx = Context(notes, config)
+    results = (mapper or map)(lambda note: convert_note(note, ctx, links), notes)
+    return merge(ctx, notes, results, links, on_note)
+
+
+def merge(
+    ctx: Context,
+    notes: Sequence[Note],
+    results: Iterable[NoteResult],
+    links: Mapping[str, str] | None = None,
+    on_note: Callable[[Note], None] | None = None,
+) -> Dataset:
+    """Gather the notes' results into one dataset: shared facts, unresolved names, warnings."""
     diagnostics: list[Diagnostic] = list(ctx.resolver.diagnostics)
     graphs: dict[str, list[Triple]] = {}
     lines: dict[str, list[tuple[Triple, int]]] = {}
     paths: dict[str, str] = {}
     vault: dict[Triple, int] = {}
-    missing: dict[NamedNode, Counter[str]] = defaultdict(Counter)
-    missing_from: dict[NamedNode, list[dict]] = defaultdict(list)
+    missing: dict[str, Counter[str]] = defaultdict(Counter)
+    missing_from: dict[str, list[dict]] = defaultdict(list)
     attachments: list[dict] = []
     notices: list[dict] = []
     qid_claims: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for note in notes:
-        own: dict[Triple, int] = {}
-        for out in convert(note, ctx):
-            if isinstance(out, Statement):
-                triple = Triple(out.subject, out.predicate, out.object)
-                target = vault if out.graph is Graph.VAULT else own
-                target.setdefault(triple, out.line)
-            elif isinstance(out, Diagnostic):
-                diagnostics.append(out)
-            elif isinstance(out, Unresolved):
-                missing[out.entity][out.text] += 1
-                missing_from[out.entity].append({"path": note.path, "line": out.line})
-            elif isinstance(out, Attachment):
-                attachments.append({"path": note.path, "line": out.line, "target": out.target})
-            elif isinstance(out, Notice):
-                notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
-        thing = ctx.thing(note)
-        claimed = [t for t in own if t.subject == thing and t.predicate == OWL_SAME_AS]
-        for t in claimed:
-            qid_claims[t.object.value].append((note.path, own[t]))
-        if links and not claimed and thing.value in links:
-            own.setdefault(Triple(thing, OWL_SAME_AS, NamedNode(WD + links[thing.value])), 1)
-        graph = ctx.document(note).value
-        ordered = sort_triples(own)
-        graphs[graph] = ordered
-        lines[graph] = [(t, own[t]) for t in ordered]
-        paths[graph] = note.path
+    by_path = {n.path: n for n in notes}
+    for result in results:
+        diagnostics.extend(result.diagnostics)
+        for entity, text, line in result.unresolved:
+            missing[entity][text] += 1
+            missing_from[entity].append({"path": result.path, "line": line})
+        attachments.extend(result.attachments)
+        notices.extend(result.notices)
+        for qid, line in result.claims:
+            qid_claims[qid].append((result.path, line))
+        for triple, line in result.vault:
+            vault.setdefault(triple, line)
+        graphs[result.graph] = [t for t, _ in result.triples]
+        lines[result.graph] = result.triples
+        paths[result.graph] = result.path
         if on_note is not None:
-            on_note(note)
+            on_note(by_path[result.path])
     for qid, claims in sorted(qid_claims.items()):
         for path, line in claims:
             others = sorted({p for p, _ in claims if p != path})
@@ -113,10 +160,11 @@ def assemble(
     unresolved: dict[str, dict] = {}
     for entity, spellings in missing.items():
         text = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        vault.setdefault(Triple(entity, RDFS_LABEL, Literal(text)), 0)
-        unresolved[entity.value] = {"label": text, "links": missing_from[entity]}
-        if links and entity.value in links:
-            vault.setdefault(Triple(entity, OWL_SAME_AS, NamedNode(WD + links[entity.value])), 0)
+        node = NamedNode(entity)
+        vault.setdefault(Triple(node, RDFS_LABEL, Literal(text)), 0)
+        unresolved[entity] = {"label": text, "links": missing_from[entity]}
+        if links and entity in links:
+            vault.setdefault(Triple(node, OWL_SAME_AS, NamedNode(WD + links[entity])), 0)
     vault_graph = ctx.iris.vault_graph().value
     ordered_vault = sort_triples(vault)
     graphs[vault_graph] = ordered_vault

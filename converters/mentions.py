@@ -24,8 +24,7 @@ from .model import Note, Notice, Output, Statement
 from .resolve import normalize
 from .vocab import SCHEMA_MENTIONS
 
-_LINK_SPANS = re.compile(r"!?\[\[[^\[\]\n]*\]\]|!?\[[^\[\]\n]*\]\([^()\s]*\)|<?https?://\S+")
-_HEADINGS = re.compile(r"^ {0,3}#{1,6}[ \t].*$", re.M)
+_SKIP = re.compile(r"!?\[\[[^\[\]\n]*\]\]|!?\[[^\[\]\n]*\]\([^()\s]*\)|<?https?://\S+|^ {0,3}#{1,6}[ \t].*$", re.M)
 MIN_NAME_LENGTH = 2
 
 
@@ -117,8 +116,8 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
                 if isinstance(item, str) and item.strip():
                     target = item.strip().strip("[]").split("|")[0]
                     linked.add(ctx.resolver.name(target, note).slug)
-    text = _LINK_SPANS.sub(lambda m: " " * len(m.group(0)), mask(note.body))
-    text = _HEADINGS.sub(lambda m: " " * len(m.group(0)), text)  # section titles are not prose
+    # links are not mentions, and section titles are not prose: blank both out
+    text = _SKIP.sub(lambda m: " " * (m.end() - m.start()), mask(note.body))
     lines = LineIndex(text, note.body_line)
     doc = ctx.document(note)
     seen: set[str] = set()

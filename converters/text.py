@@ -23,6 +23,8 @@ def plain_text(markdown: str) -> str:
             return label.strip()
         return target.removesuffix("\\").partition("#")[0].strip()
 
-    text = WIKILINK_ANY.sub(wiki, markdown)
-    text = _MDLINK.sub(lambda m: m.group(1), text)
+    if "[" not in markdown:  # the common case: no link syntax at all
+        return " ".join(markdown.replace("\\|", "|").split())
+    text = WIKILINK_ANY.sub(wiki, markdown) if "[[" in markdown else markdown
+    text = _MDLINK.sub(lambda m: m.group(1), text) if "](" in text else text
     return " ".join(text.replace("\\|", "|").split())
