@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -30,6 +31,13 @@ class Dataset:
     lines: dict[str, list[tuple[Triple, int]]] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # note graph IRI → vault-relative path
     _union: list[Triple] | None = None
+    _cache: dict[str, Any] = field(default_factory=dict)  # renderings shared by several writers
+
+    def cached(self, name: str, make: Callable[[], Any]) -> Any:
+        """A value derived from the dataset, computed once (the dataset is not changed after)."""
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
 
     def triples(self) -> list[Triple]:
         """The union of all graphs, sorted, each triple once (computed once)."""
@@ -112,6 +120,10 @@ def assemble(
     """
     notes = sorted(notes, key=lambda n: n.path)
     ctx = Context(notes, config)
+    if config.mentions:  # vault-wide index, built once here rather than in every worker
+        from .mentions import mention_index
+
+        mention_index(ctx)
     results = (mapper or map)(lambda note: convert_note(note, ctx, links), notes)
     return merge(ctx, notes, results, links, on_note)
 

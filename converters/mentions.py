@@ -99,11 +99,16 @@ def _case_ok(form: str, surface: str) -> bool:
     return True
 
 
+def mention_index(ctx: Context) -> MentionIndex:
+    """The vault's mention index, built once per build."""
+    return ctx.cached("mentions", lambda: MentionIndex(ctx))
+
+
 def convert(note: Note, ctx: Context) -> Iterator[Output]:
     """``{doc} schema:mentions {id}`` for names of other notes in the text (``mentions: true``)."""
     if not ctx.config.mentions or not note.body.strip():
         return
-    index: MentionIndex = ctx.cached("mentions", lambda: MentionIndex(ctx))
+    index = mention_index(ctx)
     own = ctx.resolver.slug(note)
     linked = {own}
     for link in extract_links(note.body, note.body_line):

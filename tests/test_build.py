@@ -364,3 +364,19 @@ def test_default_vault_is_examples_vault_in_the_repository(tmp_path: Path) -> No
 def test_library_raises_typed_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such directory"):
         build(tmp_path / "missing", tmp_path / "out")
+
+
+def test_parallel_conversion_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaultkg.parallel
+    from converters import assemble
+    from vaultkg.config import load_config
+    from vaultkg.vault import read_vault
+    from vaultkg.writers import render_all
+
+    cfg, _ = load_config(vault=EXAMPLE_VAULT)
+    notes = read_vault(EXAMPLE_VAULT, cfg).notes
+    monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    parallel = assemble(notes, cfg, mapper=vaultkg.parallel.fork_mapper(2))
+    single = assemble(notes, cfg)
+    assert render_all(parallel, version="t") == render_all(single, version="t")
+    assert parallel.diagnostics == single.diagnostics and parallel.unresolved == single.unresolved

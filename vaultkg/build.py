@@ -17,6 +17,7 @@ from .config import load_config
 from .errors import InputError
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
+from .parallel import fork_mapper
 from .vault import read_vault
 from .writers import differing_files, render_all
 
@@ -118,7 +119,7 @@ def _build(
         done += 1
         emit("convert", done=done, total=total)
 
-    dataset = assemble(contents.notes, cfg, on_note=on_note, links=accepted_links(root))
+    dataset = assemble(contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=fork_mapper())
     _add_wikidata_facts(dataset, root, cfg.base)
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))

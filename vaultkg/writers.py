@@ -42,14 +42,20 @@ def render_turtle(dataset: Dataset) -> bytes:
     return ox.serialize(dataset.triples(), format=ox.RdfFormat.TURTLE, prefixes=dataset.prefixes)
 
 
-def render_nquads(dataset: Dataset) -> bytes:
-    """N-Quads, graph by graph: one named graph per note, the vault graph among them."""
-    quads = (
-        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
-        for graph, triples in dataset.graphs.items()
-        for t in triples
+def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
+    """Each graph as N-Triples (pyoxigraph's serializer), computed once per dataset."""
+    return dataset.cached(
+        "ntriples", lambda: {g: ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) for g, ts in dataset.graphs.items()}
     )
-    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+
+
+def render_nquads(dataset: Dataset) -> bytes:
+    """N-Quads, graph by graph: one named graph per note, the vault graph among them.
+
+    Each graph's N-Triples get the graph name before their final `` .`` (a literal never holds a
+    raw line break in N-Triples, so `` .\n`` only ends statements)."""
+    parts = [nt.replace(b" .\n", f" <{graph}> .\n".encode()) for graph, nt in graph_ntriples(dataset).items()]
+    return b"".join(parts)
 
 
 class _Compactor:
@@ -140,10 +146,7 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
         "warnings": counts["warning"],
         "infos": counts["info"],
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
-        "graph_hashes": {
-            graph: hashlib.sha256("\n".join(map(str, triples)).encode()).hexdigest()[:16]
-            for graph, triples in dataset.graphs.items()
-        },
+        "graph_hashes": {graph: hashlib.sha256(nt).hexdigest()[:16] for graph, nt in graph_ntriples(dataset).items()},
         "diagnostics": [d.as_dict() for d in dataset.diagnostics],
         "unresolved_links": [
             {"entity": iri, "label": info["label"], "links": info["links"]} for iri, info in dataset.unresolved.items()
@@ -162,6 +165,10 @@ _LINKABLE = ("Country", "Organization", "Person", "Place")
 
 def link_coverage(dataset: Dataset) -> dict[str, Any]:
     """How many linkable entities (countries, organisations, people, places) have a Wikidata link."""
+    return dataset.cached("coverage", lambda: _link_coverage(dataset))
+
+
+def _link_coverage(dataset: Dataset) -> dict[str, Any]:
     classes: dict[str, set[str]] = {}
     linked: set[str] = set()
     for t in dataset.triples():
