@@ -11,7 +11,7 @@ test: .venv/bin/python
 	$(PY) -m pytest
 
 lint: .venv/bin/python
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy converters vaultkg
 
 check: lint test
 

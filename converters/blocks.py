@@ -125,7 +125,7 @@ def scan_blocks(body: str, first_line: int = 1) -> Blocks:
             continue
         if item := _ITEM.match(m_line):
             original = _ITEM.match(lines[i])
-            text = original[2] if original else item[2]
-            items.append(ListItem(text.strip(), line_no, len(item[1].expandtabs(4)), tuple(t for _, t in stack)))
+            item_text: str = original[2] if original else item[2]
+            items.append(ListItem(item_text.strip(), line_no, len(item[1].expandtabs(4)), tuple(t for _, t in stack)))
         i += 1
     return Blocks(tuple(headings), tuple(items), tuple(tables))

@@ -16,6 +16,7 @@ from pyoxigraph import NamedNode
 
 from .vocab import VKG, expand
 
+DEFAULT_BASE = "https://example.org/vault/"
 _BASE = re.compile(r"^https?://[^\s<>\"{}|\\^`#?]+/$")
 KINDS = ("literal", "entity", "date", "alias", "tag", "wikidata", "type", "label", "slug")
 SUBJECTS = ("thing", "document")
@@ -39,7 +40,7 @@ class KeyRule:
 class Config:
     """Everything the converters need to know besides the notes themselves."""
 
-    base: str = "https://example.org/vault/"
+    base: str = DEFAULT_BASE
     types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_class: str = VKG + "Entity"
     unknown_class: str = VKG + "Entity"
@@ -109,7 +110,7 @@ class Config:
         keys = dict(base.keys) if base else {}
         for key, spec in _map(data.get("keys"), "keys").items():
             keys[str(key).lower()] = _rule(str(key), spec, prefixes)
-        base_iri = str(data.get("base", base.base if base else cls.base))
+        base_iri = str(data.get("base", base.base if base else DEFAULT_BASE))
         if not _BASE.match(base_iri):
             raise ConfigError(
                 f"base {base_iri!r} must be an http(s) IRI ending in '/' with no '#', "

@@ -178,8 +178,8 @@ def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan 
     if len(parts) == 2:
         left, right = _single(parts[0]), _single(parts[1])
         if left is None and right is not None and (m := re.fullmatch(rf"{_MONTH}", parts[0].strip(), re.I)):
-            year = right.value[:4]  # "June–July 2025"
-            left = _year_month(int(year), MONTHS[m[0].lower().rstrip(".")])
+            year_text = right.value[:4]  # "June–July 2025"
+            left = _year_month(int(year_text), MONTHS[m[0].lower().rstrip(".")])
         if left is not None and right is not None and left.value <= right.value:
             return DateSpan(left, right)
     # 1990s → 1990–1999; 1900s → 1900–1999

@@ -171,7 +171,8 @@ class Emitter:
 
     def key(self, key: str, value: Any, line: int | None = None) -> Iterator[Output]:
         """The triples of one key; ``line`` pins every value to one line (inline fields)."""
-        at: Callable[..., int] = self.note.front_matter.line if line is None else (lambda *_path: line)
+        fixed = line
+        at: Callable[..., int] = self.note.front_matter.line if fixed is None else (lambda *_path: fixed)
         if not key.strip():
             yield Diagnostic(
                 self.note.path,

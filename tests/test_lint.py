@@ -18,3 +18,9 @@ def test_ruff_format() -> None:
         [sys.executable, "-m", "ruff", "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_on_the_library() -> None:
+    proc = subprocess.run([sys.executable, "-m", "mypy", "converters", "vaultkg"], cwd=ROOT, capture_output=True,
+                          text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -584,7 +584,9 @@ def enrich(
             if "class" in row:
                 triples.add(ox.Triple(item, p31, ox.NamedNode(row["class"]["value"])))
     path = root / FACTS_FILE
-    body = ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.TURTLE, prefixes={
+    from .writers import rdf_bytes
+
+    body = rdf_bytes(sorted(triples, key=str), ox.RdfFormat.TURTLE, {
         "wd": WD, "wdt": "http://www.wikidata.org/prop/direct/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
         "schema": "http://schema.org/"})  # fmt: skip
     header = b"# Facts about the vault's linked Wikidata items, fetched by `vaultkg link --enrich`.\n"

@@ -18,7 +18,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ import httpx
 import pyoxigraph as ox
 
 from .errors import InputError, VaultkgError
+from .writers import rdf_bytes
 
 MANIFEST_DIR = ".vaultkg-load"
 #: The largest answer read from a store (graph lists of big vaults included).
@@ -120,7 +121,7 @@ class _Bearer(httpx.Auth):
     def __init__(self, token: str) -> None:
         self._token = token
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
 
@@ -147,7 +148,7 @@ def read_graphs(output: Path) -> dict[str, bytes]:
     graphs: dict[str, list[ox.Triple]] = {}
     for quad in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS):
         graphs.setdefault(quad.graph_name.value, []).append(quad.triple)
-    return {g: ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) for g, triples in graphs.items()}
+    return {g: rdf_bytes(triples, ox.RdfFormat.N_TRIPLES) for g, triples in graphs.items()}
 
 
 def content_hash(data: bytes) -> str:

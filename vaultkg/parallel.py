@@ -15,13 +15,15 @@ import pyoxigraph as ox
 from converters import Note
 from converters.assemble import NoteResult
 
+from .writers import rdf_bytes
+
 #: Below this many notes, one process is faster than starting workers.
 MIN_NOTES = 1500
 _WORK: tuple[Callable[[Note], NoteResult], Sequence[Note]] | None = None
 
 
 def _pack(triples: list[tuple[ox.Triple, int]]) -> tuple[bytes, list[int]]:
-    return ox.serialize([t for t, _ in triples], format=ox.RdfFormat.N_TRIPLES), [line for _, line in triples]
+    return rdf_bytes([t for t, _ in triples], ox.RdfFormat.N_TRIPLES), [line for _, line in triples]
 
 
 def _unpack(data: bytes, lines: list[int]) -> list[tuple[ox.Triple, int]]:

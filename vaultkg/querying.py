@@ -10,11 +10,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from .errors import InputError, VaultkgError
 from .stored_queries import StoredQuery, bind, check_syntax, strip_comments, with_values
+from .writers import rdf_bytes
 
 STORE_DIR = ".vaultkg-store"
 
@@ -113,7 +115,7 @@ def run_endpoint(query: StoredQuery, params: dict[str, str], endpoint: str, time
     return QueryResult(form, [], [], triples=triples)
 
 
-def _result(form: str, answer: object) -> QueryResult:
+def _result(form: str, answer: Any) -> QueryResult:
     if isinstance(answer, ox.QuerySolutions):
         variables = [v.value for v in answer.variables]
         rows = [[solution[v] for v in variables] for solution in answer]
@@ -136,7 +138,9 @@ def _solutions(result: QueryResult) -> ox.QuerySolutions:
             for row in result.rows
         ]},
     }  # fmt: skip
-    return ox.parse_query_results(json.dumps(data).encode(), format=ox.QueryResultsFormat.JSON)
+    solutions = ox.parse_query_results(json.dumps(data).encode(), format=ox.QueryResultsFormat.JSON)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
 
 
 def _json_term(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> dict[str, str]:
@@ -156,7 +160,7 @@ def serialize(result: QueryResult, fmt: str, prefixes: dict[str, str] | None = N
     """``json``, ``csv`` or ``tsv`` exactly per the SPARQL 1.1 results specs (pyoxigraph's
     writers); ``markdown``; and for CONSTRUCT, Turtle-like N-Triples."""
     if result.triples is not None:
-        return ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        return rdf_bytes(result.triples, ox.RdfFormat.N_TRIPLES).decode("utf-8")
     if result.form == "ASK":
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": result.boolean}) + "\n"

@@ -23,7 +23,7 @@ _FENCE_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 MAX_YAML_VALUES = 100_000
 
 
-class _NoteLoader(_Loader):  # type: ignore[misc,valid-type]
+class _NoteLoader(_Loader):
     """Safe loader whose invalid timestamps (``2024-02-30``) stay strings instead of failing."""
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> Any:

@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 from . import __version__
 from .validation import Finding, ValidationReport, rank
+from .writers import rdf_bytes
 
 _GITHUB_LEVEL = {"violation": "error", "warning": "warning", "info": "notice"}
 _SARIF_LEVEL = {"violation": "error", "warning": "warning", "info": "note"}
@@ -59,8 +60,8 @@ def summary_line(report: ValidationReport) -> str:
 
 def render_text(report: ValidationReport, fail_on: str = "violation") -> str:
     """``path:line: severity: message [rule]``, grouped by note, then a summary line."""
-    lines = []
-    current = object()
+    lines: list[str] = []
+    current: object = object()
     for f in report.findings:
         if f.path != current and lines:
             lines.append("")
@@ -218,8 +219,7 @@ def render_turtle(report: ValidationReport, fail_on: str = "violation") -> str:
         if f.value is not None:
             value = ox.NamedNode(f.value) if _is_iri(f.value) else ox.Literal(f.value)
             triples.append(ox.Triple(r, ox.NamedNode(sh + "value"), value))
-    data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"sh": sh, "vkg": vkg})
-    return data.decode("utf-8")
+    return rdf_bytes(triples, ox.RdfFormat.TURTLE, {"sh": sh, "vkg": vkg}).decode("utf-8")
 
 
 def ox_rdf_type() -> str:

@@ -37,6 +37,11 @@ class ShapesError(VaultkgError):
     """The shapes or checks cannot be loaded: vaultkg cannot validate (exit 2)."""
 
 
+def _severity(node: object) -> str:
+    """``violation``, ``warning`` or ``info`` for a ``sh:severity`` value (Violation by default)."""
+    return {str(k): v for k, v in _SH_SEVERITY.items()}.get(str(node), "violation")
+
+
 def rank(level: str) -> int:
     """0 for violation, 1 for warning, 2 for info."""
     return LEVELS.index(level)
@@ -158,8 +163,8 @@ def load_checks(disabled: Iterable[str] = ()) -> list[Check]:
             ox.Store().query(text)
         except SyntaxError as exc:
             raise ShapesError(f"queries/checks/{name}: not valid SPARQL: {exc}") from None
-        checks.append(Check(check_id, text, severity, meta.get("message", meta.get("summary", check_id)),
-                            meta.get("summary", check_id)))  # fmt: skip
+        message, summary = str(meta.get("message", meta.get("summary", check_id))), str(meta.get("summary", check_id))
+        checks.append(Check(check_id, text, severity, message, summary))
     return checks
 
 
@@ -374,7 +379,7 @@ def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str
             rules[_local(shape)] = {
                 "name": str(shapes.value(shape, SH.name) or _local(shape)),
                 "description": str(shapes.value(shape, SH.description) or ""),
-                "level": _SH_SEVERITY.get(shapes.value(shape, SH.severity), "violation"),
+                "level": _severity(shapes.value(shape, SH.severity)),
             }
     for check in checks:
         rules[check.name] = {"name": check.name, "description": check.summary, "level": check.severity}

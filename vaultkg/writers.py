@@ -37,15 +37,24 @@ class Format(Enum):
         return self.value[2]
 
 
+def rdf_bytes(
+    triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, prefixes: Mapping[str, str] | None = None
+) -> bytes:
+    """pyoxigraph's serializer into bytes (it returns ``None`` only when given an output)."""
+    data = ox.serialize(triples, format=rdf_format, prefixes=dict(prefixes) if prefixes else None)
+    assert data is not None
+    return data
+
+
 def render_turtle(dataset: Dataset) -> bytes:
     """Pretty Turtle of the union of all graphs, subjects sorted (pyoxigraph's serializer)."""
-    return ox.serialize(dataset.triples(), format=ox.RdfFormat.TURTLE, prefixes=dataset.prefixes)
+    return rdf_bytes(dataset.triples(), ox.RdfFormat.TURTLE, dataset.prefixes)
 
 
 def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
     """Each graph as N-Triples (pyoxigraph's serializer), computed once per dataset."""
     return dataset.cached(
-        "ntriples", lambda: {g: ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) for g, ts in dataset.graphs.items()}
+        "ntriples", lambda: {g: rdf_bytes(ts, ox.RdfFormat.N_TRIPLES) for g, ts in dataset.graphs.items()}
     )
 
 
@@ -228,7 +237,7 @@ def render_void(dataset: Dataset) -> bytes:
             ox.Triple(part, n(void + "entities"), ox.Literal(str(count), datatype=integer)),
         ]
     prefixes = {"void": void, "dcat": dcat, "dcterms": dcterms, "vault": base, "owl": "http://www.w3.org/2002/07/owl#"}
-    return ox.serialize(sort_triples(out), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    return rdf_bytes(sort_triples(out), ox.RdfFormat.TURTLE, prefixes)
 
 
 def _slug_of(iri: str) -> str:
@@ -279,11 +288,11 @@ def write_atomically(directory: Path, files: Mapping[str, bytes]) -> None:
                 handle.flush()
                 os.fsync(handle.fileno())
     except BaseException:
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
+        for _, staged_path in staged:
+            staged_path.unlink(missing_ok=True)
         raise
-    for name, tmp in staged:
-        os.replace(tmp, directory / name)
+    for name, staged_path in staged:
+        os.replace(staged_path, directory / name)
 
 
 def write_text_atomically(path: Path, text: str) -> None:
@@ -303,4 +312,4 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-__all__: Iterable[str] = ["Format", "differing_files", "render_all", "write_atomically"]
+__all__ = ["Format", "differing_files", "render_all", "write_atomically"]
