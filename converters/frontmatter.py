@@ -13,7 +13,8 @@ from pyoxigraph import Literal, NamedNode
 
 from .context import Context
 from .dates import date_literal
-from .model import Diagnostic, Note, Output, Severity, Statement, Unresolved
+from .links import resolution_outputs
+from .model import Diagnostic, Note, Output, Severity, Statement
 from .tags import split_tags, tag_statements
 from .vocab import (
     OWL_SAME_AS,
@@ -84,19 +85,7 @@ class Emitter:
         m = _LINK.match(name)
         target = m.group(1).split("|")[0].split("#")[0].strip() if m else name.strip()
         res = self.ctx.resolver.link(target, self.note) if m else self.ctx.resolver.name(target, self.note)
-        if res.candidates:
-            yield Diagnostic(
-                self.note.path,
-                line,
-                Severity.WARNING,
-                "ambiguous-name",
-                f"'{target}' matches {len(res.candidates)} notes "
-                f"({', '.join(res.candidates)}); using '{res.note.path if res.note else res.slug}'",
-            )
-        iri = self.ctx.iris.thing(res.slug)
-        if res.note is None:
-            yield Unresolved(iri, target.rsplit("/", 1)[-1], line)
-        yield iri
+        return resolution_outputs(res, target, self.note, self.ctx, line, kind="name")
 
     def value(
         self,

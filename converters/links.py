@@ -107,15 +107,23 @@ def resolve_link(link: Link, note: Note, ctx: Context) -> Resolution:
 
 def link_target(link: Link, note: Note, ctx: Context) -> Iterator[Output | NamedNode]:
     """Diagnostics and unresolved records for one link, then the entity IRI it leads to."""
-    res = resolve_link(link, note, ctx)
+    return resolution_outputs(resolve_link(link, note, ctx), link.target, note, ctx, link.line, kind="link")
+
+
+def resolution_outputs(
+    res: Resolution, written: str, note: Note, ctx: Context, line: int, *, kind: str
+) -> Iterator[Output | NamedNode]:
+    """What a resolved name or link adds: a warning when it was ambiguous, a record when no
+    note is behind it (for its label and the report), and last the entity IRI itself."""
     if res.candidates:
         chosen = res.note.path if res.note else res.slug
-        yield Diagnostic(note.path, link.line, Severity.WARNING, "ambiguous-link",
-                         f"link '{link.target}' matches {len(res.candidates)} notes "
-                         f"({', '.join(res.candidates)}); using '{chosen}'")  # fmt: skip
+        shown = f"link '{written}'" if kind == "link" else f"'{written}'"
+        yield Diagnostic(note.path, line, Severity.WARNING, f"ambiguous-{kind}",
+                         f"{shown} matches {len(res.candidates)} notes ({', '.join(res.candidates)}); "
+                         f"using '{chosen}'")  # fmt: skip
     entity = ctx.iris.thing(res.slug)
     if res.note is None:
-        yield Unresolved(entity, posixpath.basename(link.target.removesuffix(".md")) or link.target, link.line)
+        yield Unresolved(entity, posixpath.basename(written.removesuffix(".md")) or written, line)
     yield entity
 
 

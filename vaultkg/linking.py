@@ -58,6 +58,11 @@ class LinkError(VaultkgError):
     """The endpoint cannot be reached, refuses, or the cache lacks an answer offline (exit 2)."""
 
 
+def user_agent(contact: str | None) -> str:
+    """The User-Agent Wikidata asks for: the tool, and a way to reach whoever runs it."""
+    return DEFAULT_AGENT if not contact else f"vaultkg/0.1 (https://w3id.org/vaultkg; {contact})"
+
+
 # -- asking the endpoint, politely -------------------------------------------------------------
 
 
@@ -202,6 +207,15 @@ class Candidate:
     redirected_from: str | None = None
     score: int = 0
     why: str = ""
+
+    def add_details(self, row: dict[str, Any]) -> None:
+        """Label, description, class and sitelinks from one answer row (first label wins)."""
+        self.label = self.label or row.get("label", {}).get("value", "")
+        self.description = self.description or row.get("description", {}).get("value", "")
+        if "class" in row:
+            self.classes.add(_qid(row["class"]["value"]))
+        if "sitelinks" in row:
+            self.sitelinks = int(float(row["sitelinks"]["value"]))
 
 
 def _literal(text: str, lang: str) -> str:
@@ -389,8 +403,7 @@ def link(
     path = root / LINK_FILE
     existing = read_link_file(path)
     class_map = {**DEFAULT_CLASSES, **(classes or {})}
-    agent = DEFAULT_AGENT if not contact else f"vaultkg/0.1 (https://w3id.org/vaultkg; {contact})"
-    client = WikidataClient(endpoint, cache_dir=cache_dir, offline=offline, agent=agent)
+    client = WikidataClient(endpoint, cache_dir=cache_dir, offline=offline, agent=user_agent(contact))
     todo = [e for e in linkable_entities(dataset)
             if existing.get(e.iri, {}).get("status") not in ("accepted", "rejected")]  # fmt: skip
     entries = dict(existing)
@@ -448,14 +461,7 @@ def _candidates(
             if target:
                 c.redirected_from = item
             else:
-                if "label" in row and not c.label:
-                    c.label = row["label"]["value"]
-                if "description" in row and not c.description:
-                    c.description = row["description"]["value"]
-                if "class" in row:
-                    c.classes.add(_qid(row["class"]["value"]))
-                if "sitelinks" in row:
-                    c.sitelinks = int(float(row["sitelinks"]["value"]))
+                c.add_details(row)
             found[entity.iri][qid] = c
     # details of redirect targets (their own label, class, sitelinks)
     missing = sorted({c.qid for cands in found.values() for c in cands.values() if c.redirected_from and not c.label})
@@ -463,15 +469,8 @@ def _candidates(
         for row in client.select(details_query(missing, languages)):
             qid = _qid(row["item"]["value"])
             for cands in found.values():
-                c = cands.get(qid)
-                if c is None:
-                    continue
-                c.label = c.label or row.get("label", {}).get("value", "")
-                c.description = c.description or row.get("description", {}).get("value", "")
-                if "class" in row:
-                    c.classes.add(_qid(row["class"]["value"]))
-                if "sitelinks" in row:
-                    c.sitelinks = int(float(row["sitelinks"]["value"]))
+                if (c := cands.get(qid)) is not None:
+                    c.add_details(row)
     # type fit, one query for the whole batch
     wanted = {e.iri: {class_map[c] for c in e.classes if c in class_map} for e in group}
     items = sorted({c.qid for cands in found.values() for c in cands.values()})
@@ -568,8 +567,7 @@ def enrich(
     dataset = build(root, None, config=config, render=False).dataset
     qids = sorted({t.object.value.removeprefix(WD) for t in dataset.triples()
                    if t.predicate.value.endswith("#sameAs") and t.object.value.startswith(WD)})  # fmt: skip
-    agent = DEFAULT_AGENT if not contact else f"vaultkg/0.1 (https://w3id.org/vaultkg; {contact})"
-    client = WikidataClient(endpoint, cache_dir=cache_dir, offline=offline, agent=agent)
+    client = WikidataClient(endpoint, cache_dir=cache_dir, offline=offline, agent=user_agent(contact))
     triples: set[ox.Triple] = set()
     rdfs_label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     description = ox.NamedNode("http://schema.org/description")
