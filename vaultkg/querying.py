@@ -42,14 +42,30 @@ def _stamp(output: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+_OPEN: dict[Path, tuple[str, ox.Store]] = {}  # stores opened by this process, by folder
+
+
 def open_store(output: Path) -> ox.Store:
-    """A read-only store of ``output/graph.nq``, loaded once and reused while it is unchanged."""
+    """A read-only store of ``output/graph.nq``, loaded once and reused while it is unchanged
+    (on disk across processes, and kept open within one)."""
     nq = output / "graph.nq"
     if not nq.is_file():
         raise InputError(f"{output}: no graph.nq here; run 'vaultkg build' first (or give --output-dir)")
+    key = output.resolve()
+    stamp = _stamp(output)
+    hit = _OPEN.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    _OPEN.pop(key, None)  # close a store of an older build before its folder is replaced
+    store = _load_store(output, stamp)
+    _OPEN[key] = (stamp, store)
+    return store
+
+
+def _load_store(output: Path, stamp: str) -> ox.Store:
+    nq = output / "graph.nq"
     store_dir = output / STORE_DIR
     stamp_file = store_dir / "stamp"
-    stamp = _stamp(output)
     if not (stamp_file.is_file() and stamp_file.read_text() == stamp):
         tmp = Path(tempfile.mkdtemp(prefix=f"{STORE_DIR}.", dir=output))
         try:
