@@ -110,7 +110,9 @@ class Config:
         keys = dict(base.keys) if base else {}
         for key, spec in _map(data.get("keys"), "keys").items():
             keys[str(key).lower()] = _rule(str(key), spec, prefixes)
-        base_iri = str(data.get("base", base.base if base else DEFAULT_BASE))
+        base_iri = str(data.get("base", base.base if base else DEFAULT_BASE)).strip()
+        if re.match(r"^https?://[^#?]*[^/#?]$", base_iri):
+            base_iri += "/"  # https://example.org/vault means https://example.org/vault/
         if not _BASE.match(base_iri):
             raise ConfigError(
                 f"base {base_iri!r} must be an http(s) IRI ending in '/' with no '#', "

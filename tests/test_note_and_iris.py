@@ -144,6 +144,14 @@ def test_base_changes_every_iri(defaults) -> None:
     assert ox_triple("https://kg.example.net/notes/israel#id") in {t.subject.value for t in ds.triples()}
 
 
+def test_base_without_a_final_slash_gets_one(defaults) -> None:
+    from converters import Config
+
+    assert Config.from_mapping({"base": "https://kg.example.net/notes"}, base=defaults).base == (
+        "https://kg.example.net/notes/"
+    )
+
+
 @pytest.mark.parametrize("base", ["https://kg.example.net/notes#", "ftp://x/", "https://x/a b/", "vault/"])
 def test_base_must_be_an_http_iri_ending_in_slash(defaults, base: str) -> None:
     from converters import Config, ConfigError
