@@ -380,3 +380,12 @@ def test_parallel_conversion_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatc
     single = assemble(notes, cfg)
     assert render_all(parallel, version="t") == render_all(single, version="t")
     assert parallel.diagnostics == single.diagnostics and parallel.unresolved == single.unresolved
+
+
+def test_output_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("not a folder")
+    result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "is a file" in result.stderr  # click's own check of -o
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        build(ROOT / "tests" / "vaults" / "minimal", tmp_path / "out")
+    assert (tmp_path / "out").read_text() == "not a folder"

@@ -86,6 +86,8 @@ def build(
     there is no vault or no note in it, and :class:`ConfigFileError` for a bad config.
     """
     out = Path(output) if output is not None and not check else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; give another --output")
     if out is None:
         return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
     with locked(out):  # a second build of the same folder fails at once, with a clear message
