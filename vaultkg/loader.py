@@ -26,10 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import pyoxigraph as ox
 
 from .errors import InputError, VaultkgError
-from .writers import rdf_bytes
 
 MANIFEST_DIR = ".vaultkg-load"
 #: The largest answer read from a store (graph lists of big vaults included).
@@ -140,15 +138,35 @@ def _auth(url: str, profile: StoreProfile) -> httpx.Auth | None:
 # -- the build side ----------------------------------------------------------------------------
 
 
-def read_graphs(output: Path) -> dict[str, bytes]:
-    """Graph IRI → its triples as N-Triples, from ``output/graph.nq``."""
+def read_graphs(output: Path, only: set[str] | None = None) -> dict[str, bytes]:
+    """Graph IRI → its triples as N-Triples, from ``output/graph.nq`` (only the ``only`` graphs,
+    when given). The build writes every quad on one line ending in ``<graph> .``, so a graph's
+    triples are its lines with the graph name cut off — no RDF parsing needed."""
     nq = output / "graph.nq"
     if not nq.is_file():
         raise InputError(f"{output}: no graph.nq here; run 'vaultkg build' first")
-    graphs: dict[str, list[ox.Triple]] = {}
-    for quad in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS):
-        graphs.setdefault(quad.graph_name.value, []).append(quad.triple)
-    return {g: rdf_bytes(triples, ox.RdfFormat.N_TRIPLES) for g, triples in graphs.items()}
+    graphs: dict[str, list[bytes]] = {}
+    with open(nq, "rb") as handle:
+        for line in handle:
+            line = line.rstrip(b"\n")
+            if not line or line.startswith(b"#"):
+                continue
+            cut = line.rfind(b" <", 0, len(line) - 2)
+            if cut < 0 or not line.endswith(b"> ."):
+                raise InputError(f"{nq}: a line is not an N-Quads statement with a graph; run 'vaultkg build' again")
+            graph = line[cut + 2 : -3].decode("utf-8")
+            if only is None or graph in only:
+                graphs.setdefault(graph, []).append(line[:cut] + b" .\n")
+    return {g: b"".join(lines) for g, lines in graphs.items()}
+
+
+def build_hashes(output: Path) -> dict[str, str] | None:
+    """The per-graph content hashes the build wrote into report.json (``None`` if absent)."""
+    try:
+        hashes = json.loads((output / "report.json").read_text(encoding="utf-8"))["graph_hashes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {str(g): str(h) for g, h in hashes.items()} if isinstance(hashes, dict) else None
 
 
 def content_hash(data: bytes) -> str:
@@ -324,8 +342,9 @@ def load(
         raise LoadError(f"--method {method!r}: gsp or update")
     profile = PROFILES[store]
     out = Path(output)
-    graphs = read_graphs(out)
-    hashes = {g: content_hash(data) for g, data in graphs.items()}
+    known = build_hashes(out)
+    graphs = read_graphs(out) if known is None else None
+    hashes = known if known is not None else {g: content_hash(data) for g, data in (graphs or {}).items()}
     mpath = manifest_path(out, endpoint, profile)
     manifest = {} if full else read_manifest(mpath)
     client = StoreClient(endpoint, profile, method=method, timeout=timeout, retries=retries, backoff=backoff,
@@ -335,20 +354,23 @@ def load(
         if manifest and not dry_run:
             present = client.graphs_in_store()
             if present is not None:  # the store lost graphs (wiped, restored): send them again
-                manifest = {g: h for g, h in manifest.items() if g in present or g not in graphs}
-        to_send = sorted(g for g in graphs if manifest.get(g) != hashes[g])
-        to_delete = sorted(g for g in manifest if g not in graphs)
-        result.unchanged = len(graphs) - len(to_send)
+                manifest = {g: h for g, h in manifest.items() if g in present or g not in hashes}
+        to_send = sorted(g for g in hashes if manifest.get(g) != hashes[g])
+        to_delete = sorted(g for g in manifest if g not in hashes)
+        result.unchanged = len(hashes) - len(to_send)
         if dry_run:
             result.sent, result.deleted = to_send, to_delete
             return result
+        if graphs is None:
+            graphs = read_graphs(out, set(to_send)) if to_send else {}
+        data = graphs
         done = dict(manifest)
         lock = threading.Lock()
         counter = [0]
         total = len(to_send) + len(to_delete)
 
         def send(graph: str) -> None:
-            client.put(graph, graphs[graph])
+            client.put(graph, data[graph])
             with lock:
                 done[graph] = hashes[graph]
                 result.sent.append(graph)
