@@ -84,13 +84,26 @@ def test_a_load_killed_half_way_can_be_rerun_and_ends_exactly_right(
             killed.set()
             fresh_oxigraph.stop(kill=True)
 
+    gsp = fresh_oxigraph.url + "/store"  # the generic profile: one PUT per graph, no bulk upload
     with pytest.raises(LoadError, match="cannot reach the store"):
-        load(out, fresh_oxigraph.url, store="oxigraph", retries=1, backoff=0.01, workers=1, on_event=on_event)
+        load(out, gsp, retries=1, backoff=0.01, workers=1, on_event=on_event)
     manifest = json.loads(next((out / MANIFEST_DIR).glob("*.json")).read_text())
     assert 10 <= len(manifest["graphs"]) < 35  # only what the store acknowledged
     fresh_oxigraph.start()  # same port, same data folder
-    result = load(out, fresh_oxigraph.url, store="oxigraph")
+    result = load(out, gsp)
     assert len(result.sent) == 35 - len(manifest["graphs"])
+    assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
+
+
+def test_bulk_upload_only_into_a_store_without_our_graphs(vault: Path, tmp_path: Path, fresh_oxigraph) -> None:
+    out = rebuild(vault, tmp_path / "out")
+    load(out, fresh_oxigraph.url, store="oxigraph")  # empty store: one upload of graph.nq
+    assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
+    shutil.rmtree(out / MANIFEST_DIR)  # a manifest lost, and the vault changed meanwhile
+    note = vault / "Countries" / "Qatar.md"
+    note.write_text(note.read_text().replace("Hosts a large US air base.", "Hosts talks."))
+    result = load(rebuild(vault, out), fresh_oxigraph.url, store="oxigraph")
+    assert len(result.sent) == 35  # graph by graph: adding graph.nq would have kept Qatar's old triples
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
 
 

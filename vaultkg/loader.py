@@ -50,13 +50,14 @@ class StoreProfile:
     query: str  # path of the SPARQL query service
     digest: bool = False
     description: str = ""
+    bulk: str = ""  # path taking a whole N-Quads dataset by POST (adds quads), if the store has one
 
 
 PROFILES: dict[str, StoreProfile] = {
     p.name: p
     for p in (
         StoreProfile("generic", "", "graph", "", "", description="--endpoint is the Graph Store Protocol URL itself"),
-        StoreProfile("oxigraph", "/store", "graph", "/update", "/query", description="http://host:7878"),
+        StoreProfile("oxigraph", "/store", "graph", "/update", "/query", description="http://host:7878", bulk="/store"),
         StoreProfile("fuseki", "/data", "graph", "/update", "/query", description="http://host:3030/DATASET"),
         StoreProfile(
             "graphdb", "/rdf-graphs/service", "graph", "/statements", "", description="http://host:7200/repositories/ID"
@@ -238,6 +239,12 @@ class StoreClient:
             self._send("PUT", self._url(self.profile.gsp), params={self.profile.graph_param: graph}, content=data,
                        headers={"Content-Type": "application/n-triples"})  # fmt: skip
 
+    def post_dataset(self, nquads: bytes) -> None:
+        """Add a whole N-Quads dataset in one request (stores with a bulk endpoint only)."""
+        self._send(
+            "POST", self._url(self.profile.bulk), content=nquads, headers={"Content-Type": "application/n-quads"}
+        )
+
     def delete(self, graph: str) -> None:
         if self.method == "update":
             self._send("POST", self._url(self.profile.update), content=f"DROP SILENT GRAPH <{graph}>".encode(),
@@ -361,6 +368,18 @@ def load(
         if dry_run:
             result.sent, result.deleted = to_send, to_delete
             return result
+        if not manifest and profile.bulk and method == "gsp" and len(to_send) == len(hashes) > 1:
+            present = client.graphs_in_store()
+            if present is not None and not present & set(hashes):
+                # none of the build's graphs is in the store yet: one upload of graph.nq adds
+                # exactly them, several times faster than one request per graph
+                client.post_dataset((out / "graph.nq").read_bytes())
+                write_manifest(mpath, endpoint, profile, dict(hashes))
+                result.sent = to_send
+                result.seconds = time.perf_counter() - started
+                if on_event:
+                    on_event("load", done=len(to_send), total=len(to_send))
+                return result
         if graphs is None:
             graphs = read_graphs(out, set(to_send)) if to_send else {}
         data = graphs
