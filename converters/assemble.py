@@ -3,6 +3,7 @@ graph, sorted, de-duplicated and free of blank nodes."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class Dataset:
     notices: list[dict] = field(default_factory=list)
     lines: dict[str, list[tuple[Triple, int]]] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # note graph IRI → vault-relative path
+    digest: str = ""  # what the notes' conversion depended on besides their own text
     _union: list[Triple] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)  # renderings shared by several writers
 
@@ -111,12 +113,19 @@ def assemble(
     on_note: Callable[[Note], None] | None = None,
     links: Mapping[str, str] | None = None,
     mapper: NoteMapper | None = None,
+    earlier: Mapping[str, NoteResult] | None = None,
+    earlier_digest: str = "",
+    keep: dict[str, NoteResult] | None = None,
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
     ``links`` maps entity IRIs to Wikidata QIDs a person accepted (``wikidata-links.yaml``);
     they are added where the note's front matter gives none (front matter always wins).
     ``mapper`` may convert the notes in parallel; the result is the same, byte for byte.
+    ``earlier`` holds results of an earlier build for notes whose text is unchanged; they are
+    reused when ``earlier_digest`` equals this build's :attr:`Dataset.digest` (the vault's name
+    index, the config and the accepted links are the same), so only edited notes are converted
+    again. ``keep`` collects every note's result for the next build.
     """
     notes = sorted(notes, key=lambda n: n.path)
     ctx = Context(notes, config)
@@ -124,8 +133,18 @@ def assemble(
         from .mentions import mention_index
 
         mention_index(ctx)
-    results = (mapper or map)(lambda note: convert_note(note, ctx, links), notes)
-    return merge(ctx, notes, results, links, on_note)
+    digest = hashlib.sha256(
+        f"{ctx.resolver.digest()}\n{config!r}\n{sorted((links or {}).items())}".encode()
+    ).hexdigest()
+    reusable = earlier if earlier and earlier_digest == digest else {}
+    todo = [n for n in notes if n.path not in reusable]
+    fresh = {r.path: r for r in (mapper or map)(lambda note: convert_note(note, ctx, links), todo)}
+    results = [reusable.get(n.path) or fresh[n.path] for n in notes]
+    if keep is not None:
+        keep.update((r.path, r) for r in results)
+    dataset = merge(ctx, notes, results, links, on_note)
+    dataset.digest = digest
+    return dataset
 
 
 def merge(

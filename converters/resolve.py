@@ -61,6 +61,16 @@ class Resolver:
                 if note not in self._by_alias[key]:
                     self._by_alias[key].append(note)
 
+    def digest(self) -> str:
+        """What every note's resolution depends on — paths, names, aliases, titles and slugs of
+        all notes — as one hash: while it stays the same, a note converts the same as before."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for note in self._notes:
+            h.update(f"{note.path}\0{self._slugs[note.path]}\0{sorted(self.aliases(note))}\n".encode())
+        return h.hexdigest()
+
     @property
     def notes(self) -> list[Note]:
         """Every note of the vault, in path order."""

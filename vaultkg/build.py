@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from converters import Dataset, Diagnostic, Severity, assemble
-from converters.assemble import sort_triples
+from converters.assemble import NoteResult, sort_triples
 
 from . import __version__
+from .buildcache import BuildCache, load_cache, pack, save_cache
 from .config import load_config
 from .errors import InputError
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
@@ -110,7 +111,9 @@ def _build(
     cfg, cfg_path = load_config(Path(config) if config else None, vault=root, base=base)
     emit = on_event or (lambda *_a, **_k: None)
     skip = (out,) if out is not None else ()
-    contents = read_vault(root, cfg, skip=skip, on_file=lambda i, n: emit("read", done=i, total=n))
+    cache = load_cache(out, root) if out is not None and not check else None
+    contents = read_vault(root, cfg, skip=skip, on_file=lambda i, n: emit("read", done=i, total=n),
+                          known=cache.read if cache else None)  # fmt: skip
     if contents.files == 0:
         raise InputError(f"{root}: no notes found (no .md files)")
     total = len(contents.notes)
@@ -121,7 +124,15 @@ def _build(
         done += 1
         emit("convert", done=done, total=total)
 
-    dataset = assemble(contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=fork_mapper())
+    unchanged = (
+        {p for p, r in contents.read.items() if p in cache.read and cache.read[p].stamp == r.stamp} if cache else set()
+    )
+    keep: dict[str, NoteResult] = {}
+    dataset = assemble(
+        contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=fork_mapper(),
+        earlier=cache.earlier_results(unchanged) if cache else None, earlier_digest=cache.digest if cache else "",
+        keep=keep,
+    )  # fmt: skip
     _add_wikidata_facts(dataset, root, cfg.base)
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
@@ -135,6 +146,14 @@ def _build(
         else:
             publish(out, files)
             written = True
+            if cache is not None:  # for the next build: reuse packed results of unchanged notes
+                reused = unchanged if dataset.digest == cache.digest else set()
+                packed = {
+                    p: cache.results[p] if p in reused and p in cache.results else pack(r) for p, r in keep.items()
+                }
+                save_cache(
+                    out, BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
+                )
     return BuildResult(dataset, files, out or Path(), cfg_path, time.perf_counter() - started, written, stale)
 
 

@@ -10,25 +10,14 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import pyoxigraph as ox
-
 from converters import Note
 from converters.assemble import NoteResult
 
-from .writers import rdf_bytes
+from .buildcache import pack, unpack
 
 #: Below this many notes, one process is faster than starting workers.
 MIN_NOTES = 1500
 _WORK: tuple[Callable[[Note], NoteResult], Sequence[Note]] | None = None
-
-
-def _pack(triples: list[tuple[ox.Triple, int]]) -> tuple[bytes, list[int]]:
-    return rdf_bytes([t for t, _ in triples], ox.RdfFormat.N_TRIPLES), [line for _, line in triples]
-
-
-def _unpack(data: bytes, lines: list[int]) -> list[tuple[ox.Triple, int]]:
-    triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
-    return list(zip(triples, lines, strict=True))
 
 
 def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
@@ -36,9 +25,7 @@ def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
     fn, notes = _WORK
     packed = []
     for note in notes[bounds[0] : bounds[1]]:
-        r = fn(note)
-        packed.append((r.path, r.graph, *_pack(r.triples), *_pack(r.vault), r.diagnostics, r.unresolved,
-                       r.attachments, r.notices, r.claims))  # fmt: skip
+        packed.append(pack(fn(note)))
     return packed
 
 
@@ -59,21 +46,7 @@ def fork_mapper(
         try:
             with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork")) as pool:
                 for packed in pool.map(_convert_chunk, chunks):  # in order: the output stays the same
-                    for (
-                        path,
-                        graph,
-                        nt,
-                        lines,
-                        vnt,
-                        vlines,
-                        diagnostics,
-                        unresolved,
-                        attachments,
-                        notices,
-                        claims,
-                    ) in packed:
-                        yield NoteResult(path, graph, _unpack(nt, lines), _unpack(vnt, vlines), diagnostics,
-                                         unresolved, attachments, notices, claims)  # fmt: skip
+                    yield from map(unpack, packed)
         finally:
             _WORK = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,16 @@ class VaultContents:
     notes: list[Note] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
+    read: dict[str, ReadNote] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadNote:
+    """A note as read from a file of a given modification time and size (for the build cache)."""
+
+    stamp: tuple[int, int]
+    note: Note | None
+    diagnostics: tuple[Diagnostic, ...]
 
 
 def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple[list[str], list[Diagnostic]]:
@@ -69,8 +79,12 @@ def read_vault(
     *,
     skip: tuple[Path, ...] = (),
     on_file: Callable[[int, int], None] | None = None,
+    known: Mapping[str, ReadNote] | None = None,
 ) -> VaultContents:
-    """Read every note of the vault at ``root``; a bad file becomes a diagnostic, never an abort."""
+    """Read every note of the vault at ``root``; a bad file becomes a diagnostic, never an abort.
+
+    ``known`` holds notes read before, by path: a file whose size and modification time are
+    unchanged is not read again. :attr:`VaultContents.read` holds what this read found."""
     if not root.exists():
         raise InputError(f"{root}: no such directory")
     if not root.is_dir():
@@ -78,7 +92,18 @@ def read_vault(
     paths, diagnostics = find_notes(root, config, skip)
     contents = VaultContents(root=root, diagnostics=diagnostics, files=len(paths))
     for i, rel in enumerate(paths):
-        note, problems = read_note(root, rel, max_bytes=config.max_note_bytes, max_yaml=config.max_yaml_values)
+        try:
+            stat = (root / rel).stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        previous = known.get(rel) if known else None
+        if previous is not None and stamp is not None and previous.stamp == stamp:
+            note, problems = previous.note, list(previous.diagnostics)
+        else:
+            note, problems = read_note(root, rel, max_bytes=config.max_note_bytes, max_yaml=config.max_yaml_values)
+        if stamp is not None:
+            contents.read[rel] = ReadNote(stamp, note, tuple(problems))
         contents.diagnostics.extend(problems)
         if note is not None:
             contents.notes.append(note)

@@ -1,0 +1,101 @@
+"""Incremental builds: only edited notes are read and converted again — unless the vault's name
+index changed — and the output is byte-identical to a clean build after edits, renames, new
+aliases and deletions."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE_VAULT
+
+from vaultkg import build
+
+ASSEMBLE = importlib.import_module("converters.assemble")  # the module (the package exports the function)
+
+OUTPUTS = ("graph.ttl", "graph.jsonld", "context.jsonld", "graph.nq", "sourcemap.json", "void.ttl", "report.json")
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths of the notes converted (not reused) by the builds of a test."""
+    converted: list[str] = []
+    original = ASSEMBLE.convert_note
+
+    def counting(note, ctx, links=None):  # type: ignore[no-untyped-def]
+        converted.append(note.path)
+        return original(note, ctx, links)
+
+    monkeypatch.setattr(ASSEMBLE, "convert_note", counting)
+    return converted
+
+
+def same_as_clean_build(vault: Path, out: Path, tmp_path: Path) -> None:
+    clean = tmp_path / f"clean-{len(list(tmp_path.iterdir()))}"
+    build(vault, clean)
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (clean / name).read_bytes(), name
+
+
+def test_incremental_builds_equal_clean_builds(tmp_path: Path, counted: list[str]) -> None:
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    assert len(counted) == 33
+    counted.clear()
+    build(vault, out)  # nothing changed: nothing converted
+    assert counted == []
+    # an edit: only that note is converted again
+    note = vault / "Countries" / "Qatar.md"
+    note.write_text(note.read_text() + "\nTalks with [[Iran]] and Iran.\n")
+    counted.clear()
+    build(vault, out)
+    assert counted == ["Countries/Qatar.md"]
+    same_as_clean_build(vault, out, tmp_path)
+    # a new alias changes how other notes resolve: everything is converted again
+    iran = vault / "Countries" / "Iran.md"
+    iran.write_text(
+        iran.read_text().replace("aliases: [Islamic Republic of Iran, Persia]", "aliases: [Persia, Tehran]")
+    )
+    counted.clear()
+    build(vault, out)
+    assert len(counted) == 33
+    same_as_clean_build(vault, out, tmp_path)
+    # a rename and a deletion change the name index too
+    (vault / "Countries" / "Lebanon.md").rename(vault / "Countries" / "Lebanese Republic.md")
+    (vault / "People" / "Joe Biden.md").unlink()
+    counted.clear()
+    build(vault, out)
+    assert len(counted) == 32
+    same_as_clean_build(vault, out, tmp_path)
+    # an edit to the body only, again: one note
+    note.write_text(note.read_text() + "More text.\n")
+    counted.clear()
+    build(vault, out)
+    assert counted == ["Countries/Qatar.md"]
+    same_as_clean_build(vault, out, tmp_path)
+
+
+def test_a_changed_config_converts_everything(tmp_path: Path, counted: list[str]) -> None:
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    counted.clear()
+    build(vault, out, base="https://kg.example.net/")
+    assert len(counted) == 33
+    same = tmp_path / "same"
+    build(vault, same, base="https://kg.example.net/")
+    assert (out / "graph.nq").read_bytes() == (same / "graph.nq").read_bytes()
+
+
+def test_a_broken_cache_is_ignored(tmp_path: Path, counted: list[str]) -> None:
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    (out / ".vaultkg-cache" / "build.pickle").write_bytes(b"not a pickle")
+    counted.clear()
+    build(vault, out)
+    assert len(counted) == 33
+    same_as_clean_build(vault, out, tmp_path)

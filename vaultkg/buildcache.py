@@ -1,0 +1,94 @@
+"""The build cache: what the last build of a folder read and converted, so the next build reads
+only changed files and converts only changed notes (when the vault's name index, the config and
+the accepted links are unchanged). Kept in ``output/.vaultkg-cache/``; safe to delete."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from converters.assemble import NoteResult
+
+from . import __version__
+from .vault import ReadNote
+from .writers import rdf_bytes
+
+CACHE_DIR = ".vaultkg-cache"
+CACHE_FILE = "build.pickle"
+
+
+def pack(r: NoteResult) -> tuple[Any, ...]:
+    """A note's result in a form that pickles fast (its triples as N-Triples)."""
+    return (r.path, r.graph, *_pack(r.triples), *_pack(r.vault), r.diagnostics, r.unresolved, r.attachments,
+            r.notices, r.claims)  # fmt: skip
+
+
+def unpack(packed: tuple[Any, ...]) -> NoteResult:
+    path, graph, nt, lines, vnt, vlines, diagnostics, unresolved, attachments, notices, claims = packed
+    return NoteResult(path, graph, _unpack(nt, lines), _unpack(vnt, vlines), diagnostics, unresolved, attachments,
+                      notices, claims)  # fmt: skip
+
+
+def _pack(triples: list[tuple[ox.Triple, int]]) -> tuple[bytes, list[int]]:
+    return rdf_bytes([t for t, _ in triples], ox.RdfFormat.N_TRIPLES), [line for _, line in triples]
+
+
+def _unpack(data: bytes, lines: list[int]) -> list[tuple[ox.Triple, int]]:
+    triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
+    return list(zip(triples, lines, strict=True))
+
+
+@dataclass(slots=True)
+class BuildCache:
+    """Notes as read (by path, with the file's time and size) and their packed results."""
+
+    version: str = __version__
+    vault: str = ""
+    digest: str = ""
+    read: dict[str, ReadNote] = field(default_factory=dict)
+    results: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def earlier_results(self, unchanged: set[str]) -> Mapping[str, NoteResult]:
+        """Results of notes whose files are unchanged, unpacked only when used."""
+        return _Lazy({p: self.results[p] for p in unchanged if p in self.results})
+
+
+class _Lazy(Mapping[str, NoteResult]):
+    def __init__(self, packed: dict[str, tuple[Any, ...]]) -> None:
+        self._packed = packed
+
+    def __getitem__(self, path: str) -> NoteResult:
+        return unpack(self._packed[path])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+
+def load_cache(output: Path, vault: Path) -> BuildCache:
+    """The cache of the last build into ``output`` from ``vault``; empty when absent or unusable."""
+    try:
+        with open(output / CACHE_DIR / CACHE_FILE, "rb") as handle:
+            cache = pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return BuildCache(vault=str(vault.resolve()))
+    if not isinstance(cache, BuildCache) or cache.version != __version__ or cache.vault != str(vault.resolve()):
+        return BuildCache(vault=str(vault.resolve()))
+    return cache
+
+
+def save_cache(output: Path, cache: BuildCache) -> None:
+    folder = output / CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{CACHE_FILE}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as handle:
+        pickle.dump(cache, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, folder / CACHE_FILE)
