@@ -1,8 +1,8 @@
 """Unlinked mentions: names and aliases of notes found in the text of a note →
 ``{doc} schema:mentions {id}``.
 
-All names of the vault are compiled once into one trie-shaped regular expression, so a note is
-scanned in a single pass however many names there are. Rules: whole words only; the longest
+All names of the vault are indexed once by their words (case-folded tokens), so a note is
+scanned in a single pass of dictionary lookups however many names there are. Rules: whole words only; the longest
 name wins ("Israel Katz" before "Israel"); an all-capitals name (``US``, ``IRGC``) matches only
 in capitals, and a capitalised name only where the text is capitalised too (so the alias ``US``
 never matches "us"); names that belong to several notes are skipped and listed in the report;
@@ -13,44 +13,19 @@ are not scanned: a section called "Overview" is not a mention of a note called *
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .context import Context
 from .links import extract_links, is_attachment, resolve_link
 from .markdown import LineIndex, mask
 from .model import Note, Notice, Output, Statement
-from .resolve import normalize
 from .vocab import SCHEMA_MENTIONS
 
 _SKIP = re.compile(r"!?\[\[[^\[\]\n]*\]\]|!?\[[^\[\]\n]*\]\([^()\s]*\)|<?https?://\S+|^ {0,3}#{1,6}[ \t].*$", re.M)
 MIN_NAME_LENGTH = 2
-
-
-def trie_pattern(words: Iterable[str]) -> str:
-    """One regular expression matching any of ``words``, shaped as a trie (longest first).
-
-    >>> re.fullmatch(trie_pattern(["israel", "israel katz", "iran"]), "israel katz") is not None
-    True
-    """
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        alternatives = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not alternatives:
-            return ""
-        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
-        if "" in node:
-            return ("(?:" + body + ")?") if len(alternatives) > 1 or len(body) > 1 else body + "?"
-        return body
-
-    return build(trie)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +34,24 @@ class _Form:
     slug: str
 
 
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """Case-folded words and punctuation marks: how names and text are compared.
+
+    >>> tokens("U.S.-Israel Relations")
+    ('u', '.', 's', '.', '-', 'israel', 'relations')
+    """
+    return tuple(m.group().casefold() for m in _TOKEN.finditer(unicodedata.normalize("NFC", text)))
+
+
 class MentionIndex:
-    """Every note name and alias, compiled for one-pass scanning."""
+    """Every note name and alias by its tokens, for one pass over a text with dictionary lookups
+    (longest name first) — no per-name work while scanning, and nothing to compile."""
 
     def __init__(self, ctx: Context) -> None:
-        forms: dict[str, list[_Form]] = defaultdict(list)
+        forms: dict[tuple[str, ...], list[_Form]] = defaultdict(list)
         resolver = ctx.resolver
         for note in resolver.notes:
             slug = resolver.slug(note)
@@ -71,23 +59,35 @@ class MentionIndex:
                 text = " ".join(text.split())
                 if len(text) < MIN_NAME_LENGTH or text.isdigit() or not re.search(r"\w", text):
                     continue
-                key = normalize(text)
-                if all(f.slug != slug or f.text != text for f in forms[key]):
+                key = tokens(text)
+                if key and all(f.slug != slug or f.text != text for f in forms[key]):
                     forms[key].append(_Form(text, slug))
         self._forms = dict(forms)
-        self._regex = (
-            re.compile(r"(?<!\w)(?:" + trie_pattern(sorted(forms)) + r")(?!\w)", re.IGNORECASE) if forms else None
-        )
+        self._longest: dict[str, int] = {}  # first token → most tokens of a name starting with it
+        for key in self._forms:
+            self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
 
     def find(self, text: str) -> Iterator[tuple[str, set[str], int]]:
         """``(matched text, slugs it may name, offset)`` for each name found in ``text``."""
-        if self._regex is None:
+        if not self._forms:
             return
-        for m in self._regex.finditer(text):
-            surface = m.group(0)
-            slugs = {f.slug for f in self._forms.get(normalize(surface), ()) if _case_ok(f.text, surface)}
-            if slugs:
-                yield surface, slugs, m.start()
+        found = [(m.start(), m.end(), m.group().casefold()) for m in _TOKEN.finditer(text)]
+        i, count = 0, len(found)
+        while i < count:
+            longest = self._longest.get(found[i][2], 0)
+            step = 1
+            for n in range(min(longest, count - i), 0, -1):
+                forms = self._forms.get(tuple(t[2] for t in found[i : i + n]))
+                if not forms:
+                    continue
+                start, end = found[i][0], found[i + n - 1][1]
+                surface = " ".join(text[start:end].split())
+                slugs = {f.slug for f in forms if _case_ok(f.text, surface)}
+                if slugs:
+                    yield surface, slugs, start
+                    step = n
+                    break
+            i += step
 
 
 def _case_ok(form: str, surface: str) -> bool:
