@@ -106,7 +106,7 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
         yield on_event
 
 
-@cli.command()
+@cli.command(short_help="Build a vault into Turtle, JSON-LD, N-Quads and a report.")
 @click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "-o",
@@ -155,7 +155,7 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
         sys.exit(1)
 
 
-@cli.command()
+@cli.command(short_help="Validate a vault or build with SHACL shapes and checks.")
 @click.argument("target", required=False, type=click.Path(path_type=Path, file_okay=False))
 @mapping_options
 @click.option(
@@ -281,7 +281,7 @@ def query_list(fmt: str | None) -> None:
         _table(["id", "summary", "parameters"], rows)
 
 
-@query.command("show")
+@query.command("show", short_help="Show a stored query with its parameters.")
 @click.argument("ref")
 def query_show(ref: str) -> None:
     """Show a stored query: its description, parameters (with examples) and SPARQL text."""
@@ -348,7 +348,7 @@ def query_run(
         click.echo(text.encode("utf-8"), nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Load a build into a triple store, sending only what changed.")
 @click.option(
     "--endpoint",
     required=True,
@@ -426,7 +426,7 @@ def load(
     )
 
 
-@cli.command()
+@cli.command(short_help="Serve a build with a local Oxigraph server and query UI.")
 @click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
 @output_dir_option("Build folder (rebuilt first when the vault is given).")
 @click.option("--bind", default="127.0.0.1:7878", show_default=True, help="Host and port to listen on.")
@@ -444,7 +444,7 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
     run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
 
 
-@cli.command()
+@cli.command(short_help="Propose Wikidata links for review; use accepted ones.")
 @click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--endpoint",
