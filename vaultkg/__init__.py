@@ -20,6 +20,8 @@ _LAZY = {
     "ValidationReport": ("vaultkg.validation", "ValidationReport"),
     "run_query": ("vaultkg.querying", "run_query"),
     "load": ("vaultkg.loader", "load"),
+    "link": ("vaultkg.linking", "link"),
+    "LinkError": ("vaultkg.linking", "LinkError"),
     "LoadError": ("vaultkg.loader", "LoadError"),
 }
 
@@ -28,12 +30,14 @@ __all__ = [
     "ConfigFileError",
     "Format",
     "InputError",
+    "LinkError",
     "LoadError",
     "UsageError",
     "ValidationReport",
     "VaultkgError",
     "__version__",
     "build",
+    "link",
     "load",
     "run_query",
     "validate",
