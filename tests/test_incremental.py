@@ -5,7 +5,9 @@ aliases and deletions."""
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,13 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return converted
 
 
+def settle(*paths: Path) -> None:
+    """Date files 10 s back, as if written a while before the next build (not "racy")."""
+    for path in paths:
+        past = time.time_ns() - 10_000_000_000
+        os.utime(path, ns=(past, past))
+
+
 def same_as_clean_build(vault: Path, out: Path, tmp_path: Path) -> None:
     clean = tmp_path / f"clean-{len(list(tmp_path.iterdir()))}"
     build(vault, clean)
@@ -50,6 +59,7 @@ def test_incremental_builds_equal_clean_builds(tmp_path: Path, counted: list[str
     # an edit: only that note is converted again
     note = vault / "Countries" / "Qatar.md"
     note.write_text(note.read_text() + "\nTalks with [[Iran]] and Iran.\n")
+    settle(note)
     counted.clear()
     build(vault, out)
     assert counted == ["Countries/Qatar.md"]
@@ -59,6 +69,7 @@ def test_incremental_builds_equal_clean_builds(tmp_path: Path, counted: list[str
     iran.write_text(
         iran.read_text().replace("aliases: [Islamic Republic of Iran, Persia]", "aliases: [Persia, Tehran]")
     )
+    settle(iran)
     counted.clear()
     build(vault, out)
     assert len(counted) == 33
@@ -72,6 +83,7 @@ def test_incremental_builds_equal_clean_builds(tmp_path: Path, counted: list[str
     same_as_clean_build(vault, out, tmp_path)
     # an edit to the body only, again: one note
     note.write_text(note.read_text() + "More text.\n")
+    settle(note)
     counted.clear()
     build(vault, out)
     assert counted == ["Countries/Qatar.md"]
@@ -98,4 +110,19 @@ def test_a_broken_cache_is_ignored(tmp_path: Path, counted: list[str]) -> None:
     counted.clear()
     build(vault, out)
     assert len(counted) == 33
+    same_as_clean_build(vault, out, tmp_path)
+
+
+def test_a_same_size_edit_right_after_a_build_is_not_missed(tmp_path: Path, counted: list[str]) -> None:
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    note = vault / "Countries" / "Qatar.md"
+    note.write_text(note.read_text() + "\nA fresh edit.\n")  # written just before the build
+    build(vault, out)
+    stamp = note.stat()
+    note.write_text(note.read_text().replace("A fresh edit.", "A fresh idea."))
+    os.utime(note, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # a coarse clock: same time, same size
+    counted.clear()
+    build(vault, out)
+    assert counted == ["Countries/Qatar.md"]  # changed within 2 s of the cache being written: read again
     same_as_clean_build(vault, out, tmp_path)

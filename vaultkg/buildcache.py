@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from .writers import rdf_bytes
 
 CACHE_DIR = ".vaultkg-cache"
 CACHE_FILE = "build.pickle"
+RACY_NS = 2_000_000_000
 
 
 def pack(r: NoteResult) -> tuple[Any, ...]:
@@ -53,6 +55,7 @@ class BuildCache:
     digest: str = ""
     read: dict[str, ReadNote] = field(default_factory=dict)
     results: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    saved_ns: int = 0  # when the cache was written
 
     def earlier_results(self, unchanged: set[str]) -> Mapping[str, NoteResult]:
         """Results of notes whose files are unchanged, unpacked only when used."""
@@ -121,12 +124,19 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
         return BuildCache(vault=str(vault.resolve()))
     if not isinstance(cache, BuildCache) or cache.version != __version__ or cache.vault != str(vault.resolve()):
         return BuildCache(vault=str(vault.resolve()))
+    # "racy" entries: a file changed within RACY_NS of the cache being written could change again
+    # without its time or size showing it (coarse file-system clocks) — read those again
+    racy = {p for p, r in cache.read.items() if r.stamp[0] >= cache.saved_ns - RACY_NS}
+    for path in racy:
+        cache.read.pop(path, None)
+        cache.results.pop(path, None)
     return cache
 
 
 def save_cache(output: Path, cache: BuildCache) -> None:
     folder = output / CACHE_DIR
     folder.mkdir(parents=True, exist_ok=True)
+    cache.saved_ns = time.time_ns()
     tmp = folder / f".{CACHE_FILE}.{os.getpid()}.tmp"
     with open(tmp, "wb") as handle:
         pickle.dump(cache, handle, protocol=pickle.HIGHEST_PROTOCOL)
