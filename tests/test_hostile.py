@@ -41,6 +41,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, objec
     write("🚀🚀.md", "emoji only\n")
     write('<>"{}|\\^`.md', 'IRI-breaking characters in the name [[<>"{}|\\^`]]\n')
     write(".md", "a note with an empty name\n")
+    write("Traversal.md", "---\nslug: ../../etc/passwd\ntitle: ../../etc/passwd\n---\n")
     write(
         "Bomb.md",
         "---\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
@@ -82,8 +83,8 @@ def test_the_rest_of_the_vault_builds(hostile) -> None:
     paths = {q.object.value for q in quads if q.predicate.value.endswith("#path")}
     assert {"Good.md", "Many links.md", "Big table.md", "Nested.md", "Escape.md", "إسرائيل.md", "Self.md",
             "Long tag.md", "\x07bell\x1bname.md", "🚀🚀.md", "Bomb.md", "Objects.md",
-            '<>"{}|\\^`.md'} == paths  # fmt: skip
-    assert report["notes"] == 13
+            '<>"{}|\\^`.md', "Traversal.md"} == paths  # fmt: skip
+    assert report["notes"] == 14
     many = {q.object.value for q in quads if q.predicate.value == LINKS_TO
             and q.subject.value == "https://example.org/vault/many-links#id"}  # fmt: skip
     assert len(many) == 1000
@@ -110,6 +111,8 @@ def test_names_of_any_script_and_shape_get_valid_iris(hostile) -> None:
     subjects = {q.subject.value for q in quads}
     assert "https://example.org/vault/إسرائيل#id" in subjects
     assert "https://example.org/vault/bell-name#id" in subjects
+    assert "https://example.org/vault/etc-passwd#id" in subjects  # a pinned slug is a slug too
+    assert all(s.startswith("https://example.org/vault/") or not s.startswith("https://example.org/") for s in subjects)
     assert any(s.startswith("https://example.org/vault/n-") for s in subjects)  # emoji-only name: stable hash
     self_links = [q for q in quads if q.predicate.value == LINKS_TO and q.subject.value.endswith("/self#id")]
     assert self_links == []
