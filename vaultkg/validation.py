@@ -262,6 +262,18 @@ def _rdflib_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
     return graph
 
 
+def relevant_triples(triples: list[ox.Triple], shapes: rdflib.Graph) -> Iterable[ox.Triple]:
+    """The triples SHACL Core shapes can look at: those whose predicate the shapes name (in a
+    path or a target), plus ``rdf:type``. Without ``sh:sparql`` or ``sh:closed``, a shape's
+    results cannot depend on any other triple, so they stay exactly those of the whole graph —
+    and loading a third fewer triples into rdflib is the largest saving in validation."""
+    if (None, SH.sparql, None) in shapes or (None, SH.closed, None) in shapes:
+        return triples
+    named = {str(t) for triple in shapes for t in triple if isinstance(t, rdflib.URIRef)}
+    named.add(str(rdflib.RDF.type))
+    return [t for t in triples if t.predicate.value in named]
+
+
 def shacl_results(
     dataset: Dataset, shapes: rdflib.Graph, *, workers: int | None = None
 ) -> tuple[list[dict[str, Any]], rdflib.Graph | None]:
@@ -271,7 +283,7 @@ def shacl_results(
     (forked, so the data graph is built once), each validating the whole graph with its share of
     the shapes; the union of their results is exactly the result of one run with all shapes.
     """
-    data = _rdflib_graph(dataset.triples())
+    data = _rdflib_graph(relevant_triples(dataset.triples(), shapes))
     data += _ontology()  # what pySHACL's ont_graph does, without cloning the data graph first
     workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(data) > 50_000 else 1)
     groups = _partition(shapes, data, workers)
