@@ -171,7 +171,8 @@ def build_hashes(output: Path) -> dict[str, str] | None:
 
 
 def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """A graph's content hash, as the build writes it into report.json."""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def manifest_path(output: Path, endpoint: str, profile: StoreProfile) -> Path:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from enum import StrEnum
 from xml.etree import ElementTree as ET
 
+from converters.vocab import RDF_TYPE
+
 from . import __version__
 from .validation import Finding, ValidationReport, rank
 from .writers import rdf_bytes
@@ -188,7 +190,7 @@ def render_turtle(report: ValidationReport, fail_on: str = "violation") -> str:
     level = {"violation": "Violation", "warning": "Warning", "info": "Info"}
     report_iri = ox.NamedNode("urn:vaultkg:validation")
     triples = [
-        ox.Triple(report_iri, ox.NamedNode(ox_rdf_type()), ox.NamedNode(sh + "ValidationReport")),
+        ox.Triple(report_iri, RDF_TYPE, ox.NamedNode(sh + "ValidationReport")),
         ox.Triple(
             report_iri,
             ox.NamedNode(sh + "conforms"),
@@ -202,7 +204,7 @@ def render_turtle(report: ValidationReport, fail_on: str = "violation") -> str:
         r = ox.NamedNode(f"urn:vaultkg:validation:result:{i}")
         triples += [
             ox.Triple(report_iri, ox.NamedNode(sh + "result"), r),
-            ox.Triple(r, ox.NamedNode(ox_rdf_type()), ox.NamedNode(sh + "ValidationResult")),
+            ox.Triple(r, RDF_TYPE, ox.NamedNode(sh + "ValidationResult")),
             ox.Triple(r, ox.NamedNode(sh + "resultSeverity"), ox.NamedNode(sh + level[f.severity])),
             ox.Triple(r, ox.NamedNode(sh + "resultMessage"), ox.Literal(f.message)),
             ox.Triple(r, ox.NamedNode(vkg + "rule"), ox.Literal(f.rule)),
@@ -220,10 +222,6 @@ def render_turtle(report: ValidationReport, fail_on: str = "violation") -> str:
             value = ox.NamedNode(f.value) if _is_iri(f.value) else ox.Literal(f.value)
             triples.append(ox.Triple(r, ox.NamedNode(sh + "value"), value))
     return rdf_bytes(triples, ox.RdfFormat.TURTLE, {"sh": sh, "vkg": vkg}).decode("utf-8")
-
-
-def ox_rdf_type() -> str:
-    return "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def _is_iri(text: str) -> bool:
