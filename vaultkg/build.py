@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from converters import Dataset, Diagnostic, Severity, assemble
+from converters import Config, Dataset, Diagnostic, Severity, assemble
 from converters.assemble import NoteResult, sort_triples
 
 from . import __version__
@@ -37,6 +37,7 @@ class BuildResult:
     seconds: float
     written: bool
     stale: list[str] = field(default_factory=list)
+    config: Config | None = None  # the effective mapping config
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -154,7 +155,7 @@ def _build(
                 save_cache(
                     out, BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
                 )
-    return BuildResult(dataset, files, out or Path(), cfg_path, time.perf_counter() - started, written, stale)
+    return BuildResult(dataset, files, out or Path(), cfg_path, time.perf_counter() - started, written, stale, cfg)
 
 
 def _add_wikidata_facts(dataset: Dataset, root: Path, base: str) -> None:

@@ -434,7 +434,8 @@ def validate(
     else:
         result = build(root, None, config=config, base=base, render=False, on_event=on_event)
         dataset = result.dataset
-        cfg, _ = load_config(Path(config) if config else None, vault=root, base=base)
+        assert result.config is not None
+        cfg = result.config
         findings = [
             Finding(d.path, d.line, _FROM_BUILD[d.severity], d.message, d.code, "build") for d in result.diagnostics
         ]
