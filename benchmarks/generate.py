@@ -115,6 +115,36 @@ def _note(
     return f"---\n{fm}tags: [{', '.join(tags)}]\n---\n" + "\n".join(body)
 
 
+FAULTS = [
+    "---\ntype: relationship\nactors: [{a}]\n---\n# One-sided\nOnly [[{a}]] is named.\n",
+    "---\ntype: relationship\nactors: [{a}, {e}]\nstatus: tense\n---\nAn event as an actor.\n",
+    "---\ntype: person\nborn: 1961\n---\nBorn in a year, not on a date.\n",
+    "---\ntype: event\nparticipants: [{a}]\n---\nNo date at all.\n",
+    "---\ntype: event\ndate: 2020-05-01\nend: 2019\n---\nEnds before it starts.\n",
+    "---\ntype: relationship\nactors: [{a}, {b}]\nstatus: open\n---\n## Sources\n- https://example.org/{n}\n",
+    "---\ntags: [loose]\n---\nA note without a type that links [[{a}]].\n",
+    "---\ntype: organization\naliases: [{alias}]\n---\nShares an alias with another note.\n",
+]
+
+
+def inject_faults(out: Path, count: int, seed: int = 1) -> list[Path]:
+    """Add ``count`` notes to the vault at ``out`` that break shapes and checks (one relationship
+    with one actor, a person born in a year, an undated event …), into ``out/Faults/``."""
+    rng = random.Random(seed)
+    actors = sorted(p.stem for folder in ("Countries", "Organizations", "People") for p in (out / folder).rglob("*.md"))
+    events = sorted(p.stem for p in (out / "Events").rglob("*.md")) or actors
+    folder = out / "Faults"
+    folder.mkdir(exist_ok=True)
+    written = []
+    for n in range(count):
+        a, b = rng.sample(actors, k=2)
+        text = FAULTS[n % len(FAULTS)].format(a=a, b=b, e=rng.choice(events), n=n, alias=f"Alias {n // len(FAULTS)}")
+        path = folder / f"Fault {n:05d}.md"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)

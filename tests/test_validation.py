@@ -24,7 +24,11 @@ from vaultkg.validation import check_results, findings_from, load_checks, load_s
 
 def lines_of(ds: Dataset, rules: set[str] | None = None) -> list[str]:
     """``path:line: severity: message [rule]`` for the SHACL and check results of a dataset."""
-    found = findings_from(ds, shacl_results(ds, load_shapes())[0], "shacl")
+    results, engine = shacl_results(ds, load_shapes())
+    reference, _ = shacl_results(ds, load_shapes(), engine="pyshacl")
+    assert engine == "sparql"
+    assert sorted(map(str, results)) == sorted(map(str, reference))  # every case: both engines agree
+    found = findings_from(ds, results, "shacl")
     found += findings_from(ds, check_results(ds, load_checks()), "check")
     return sorted(f"{f.path}:{f.line}: {f.severity}: {f.message} [{f.rule}]" for f in found
                   if rules is None or f.rule in rules)  # fmt: skip
@@ -282,7 +286,7 @@ def test_every_report_format_parses_back(tmp_path: Path) -> None:
     result = run(str(EXAMPLE_VAULT), *[a for p in outs.values() for a in ("--output", str(p))], "--fail-on", "warning")
     assert result.exit_code == 1
     data = json.loads(outs["r.json"].read_text())
-    assert data["summary"] == {"notes": 33, "violations": 0, "warnings": 14, "infos": 4}
+    assert data["summary"] == {"notes": 33, "violations": 0, "warnings": 14, "infos": 4, "engine": "sparql"}
     assert {"path", "line", "severity", "message", "rule"} <= set(data["findings"][0])
 
     suites = ET.parse(outs["r.xml"]).getroot()
@@ -314,3 +318,13 @@ def test_github_format_is_workflow_commands() -> None:
     assert all(pattern.match(line) for line in lines[:-1]) and len(lines) == 19
     assert "::warning file=" + str(EXAMPLE_VAULT) + "/Events/Abraham Accords.md,line=4,title=UnwrittenEntityShape::" \
            "'Bahrain' is linked but has no note" in lines  # fmt: skip
+
+
+def test_cli_engines_agree_on_the_example_vault() -> None:
+    outputs = {engine: run(str(EXAMPLE_VAULT), "--engine", engine, "--format", "json") for engine in
+               ("auto", "sparql", "pyshacl")}  # fmt: skip
+    assert {r.exit_code for r in outputs.values()} == {0}
+    findings = {engine: json.loads(r.stdout)["findings"] for engine, r in outputs.items()}
+    assert findings["auto"] == findings["sparql"] == findings["pyshacl"] and len(findings["auto"]) == 18
+    assert json.loads(outputs["pyshacl"].stdout)["summary"]["engine"] == "pyshacl (asked for)"
+    assert "note:" not in outputs["auto"].stderr

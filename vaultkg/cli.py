@@ -189,6 +189,14 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
     metavar="DIR",
     help="Folder to put before note paths in the report (default: TARGET for a vault, nothing for a build folder).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "sparql", "pyshacl"]),
+    default="auto",
+    show_default=True,
+    help="What runs the shapes: compiled to SPARQL on Oxigraph (fast), pySHACL (the reference), or "
+    "SPARQL when the shapes allow it, else pySHACL.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 def validate(
     target: Path | None,
@@ -199,6 +207,7 @@ def validate(
     fmt: str,
     outputs: tuple[Path, ...],
     prefix: str | None,
+    engine: str,
     quiet: bool,
 ) -> None:
     """Validate TARGET — a vault, or a build folder — with the SHACL shapes and SPARQL checks.
@@ -219,7 +228,10 @@ def validate(
     if target is None:
         target = _vault_or_default(target)
     with _progress(_show_progress() and not quiet) as on_event:
-        report = run_validation(target, config=config, base=base, on_event=on_event)
+        report = run_validation(target, config=config, base=base, on_event=on_event, engine=engine)
+    if engine == "auto" and report.engine != "sparql" and not quiet:
+        reason = report.engine.removeprefix("pyshacl (").removesuffix(")")
+        click.echo(f"note: pySHACL validates these shapes, which is slower: {reason}", err=True)
     if prefix is not None:
         report.vault = prefix
     for out, kind in files:

@@ -1,9 +1,12 @@
 """``validate``: SHACL shapes and SPARQL checks over a build, every result at a note's line.
 
-pySHACL validates the whole graph once (with the ontology, so ``sh:class vkg:Actor`` accepts a
-``vkg:Country``); every ``queries/checks/*.rq`` runs on pyoxigraph. Each result is then placed
-in the note it came from through the build's line map: the line of the offending triple, else of
-the property, else of the thing, else of the first place that links to it.
+The shapes are compiled to SPARQL and run on pyoxigraph (:mod:`vaultkg.shacl_sparql`) when they
+use only what the compiler translates; otherwise — or with ``engine="pyshacl"`` — pySHACL
+validates the whole graph once. Both see the ontology, so ``sh:class vkg:Actor`` accepts a
+``vkg:Country``, and both give the same results (the test suite checks it). Every
+``queries/checks/*.rq`` runs on pyoxigraph. Each result is then placed in the note it came from
+through the build's line map: the line of the offending triple, else of the property, else of
+the thing, else of the first place that links to it.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ import rdflib
 from rdflib.namespace import SH
 
 from converters import Dataset, Severity
+from converters.vocab import XSD_STRING
 
 from .errors import InputError, VaultkgError
 from .resources import data_root, list_files, read_text
+from .shacl_sparql import Unsupported, compile_shapes, run_rules
 
 LEVELS = ("violation", "warning", "info")
+ENGINES = ("auto", "sparql", "pyshacl")
+ONTOLOGY_GRAPH = ox.NamedNode("urn:vaultkg:ontology")
 _FROM_BUILD = {Severity.ERROR: "violation", Severity.WARNING: "warning", Severity.INFO: "info"}
 _SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 
@@ -74,6 +81,7 @@ class ValidationReport:
     rules: dict[str, dict[str, str]] = field(default_factory=dict)  # rule id → name, description, level
     vault: str = ""
     paths: list[str] = field(default_factory=list)  # every note validated
+    engine: str = ""  # what ran the shapes: sparql or pyshacl (and why, when it fell back)
 
     def count(self, level: str) -> int:
         return sum(1 for f in self.findings if f.severity == level)
@@ -91,6 +99,7 @@ class ValidationReport:
             "warnings": self.count("warning"),
             "infos": self.count("info"),
             "seconds": round(self.seconds, 2),
+            "engine": self.engine,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -256,6 +265,8 @@ def _rdflib_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
             obj: rdflib.term.Node = rdflib.URIRef(o.value)
         elif o.language:
             obj = rdflib.Literal(o.value, lang=o.language)
+        elif o.datatype == XSD_STRING:  # as rdflib parses "x" (it tells "x" from "x"^^xsd:string)
+            obj = rdflib.Literal(o.value)
         else:
             obj = rdflib.Literal(o.value, datatype=rdflib.URIRef(o.datatype.value))
         add((rdflib.URIRef(t.subject.value), rdflib.URIRef(t.predicate.value), obj))
@@ -264,19 +275,57 @@ def _rdflib_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
 
 def relevant_triples(triples: list[ox.Triple], shapes: rdflib.Graph) -> Iterable[ox.Triple]:
     """The triples SHACL Core shapes can look at: those whose predicate the shapes name (in a
-    path or a target), plus ``rdf:type``. Without ``sh:sparql`` or ``sh:closed``, a shape's
+    path or a target), plus ``rdf:type`` and ``rdfs:subClassOf``. Without ``sh:sparql`` or ``sh:closed``, a shape's
     results cannot depend on any other triple, so they stay exactly those of the whole graph —
     and loading a third fewer triples into rdflib is the largest saving in validation."""
     if (None, SH.sparql, None) in shapes or (None, SH.closed, None) in shapes:
         return triples
     named = {str(t) for triple in shapes for t in triple if isinstance(t, rdflib.URIRef)}
-    named.add(str(rdflib.RDF.type))
+    named.update((str(rdflib.RDF.type), str(rdflib.RDFS.subClassOf)))  # targets and sh:class follow both
     return [t for t in triples if t.predicate.value in named]
 
 
+def data_store(dataset: Dataset) -> ox.Store:
+    """An in-memory store with the union graph as its default graph and the ontology in the
+    graph ``urn:vaultkg:ontology`` (shapes see both, checks only the data)."""
+    from .writers import graph_ntriples
+
+    store = ox.Store()
+    store.bulk_load(b"".join(graph_ntriples(dataset).values()), format=ox.RdfFormat.N_TRIPLES)
+    store.bulk_load(read_text("ontology", "vaultkg.ttl").encode(), format=ox.RdfFormat.TURTLE, to_graph=ONTOLOGY_GRAPH)
+    return store
+
+
 def shacl_results(
-    dataset: Dataset, shapes: rdflib.Graph, *, workers: int | None = None
-) -> tuple[list[dict[str, Any]], rdflib.Graph | None]:
+    dataset: Dataset,
+    shapes: rdflib.Graph,
+    *,
+    workers: int | None = None,
+    engine: str = "auto",
+    store: ox.Store | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """The SHACL results and the engine that gave them (``sparql``, or ``pyshacl`` and why).
+
+    ``auto`` compiles the shapes to SPARQL and falls back to pySHACL when they use something the
+    compiler does not translate (or Oxigraph refuses a query, e.g. a regex it does not support);
+    ``sparql`` raises :class:`ShapesError` instead of falling back; ``pyshacl`` is the reference.
+    """
+    if engine not in ENGINES:
+        raise ShapesError(f"unknown validation engine '{engine}' (use {', '.join(ENGINES)})")
+    reason = "asked for"
+    if engine != "pyshacl":
+        try:
+            rules = compile_shapes(shapes)
+            store = store or data_store(dataset)
+            return run_rules(store, rules, [ox.DefaultGraph(), ONTOLOGY_GRAPH]), "sparql"
+        except (Unsupported, SyntaxError, OSError) as exc:
+            if engine == "sparql":
+                raise ShapesError(f"the shapes cannot run as SPARQL: {exc}") from None
+            reason = str(exc)
+    return pyshacl_results(dataset, shapes, workers=workers), f"pyshacl ({reason})"
+
+
+def pyshacl_results(dataset: Dataset, shapes: rdflib.Graph, *, workers: int | None = None) -> list[dict[str, Any]]:
     """pySHACL over the whole union graph plus the ontology: the reference results.
 
     Node shapes are independent, so on a large graph they are split across worker processes
@@ -288,7 +337,7 @@ def shacl_results(
     workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(data) > 50_000 else 1)
     groups = _partition(shapes, data, workers)
     if len(groups) <= 1:
-        return _run_pyshacl(data, shapes)
+        return _run_pyshacl(data, shapes)[0]
     ctx = multiprocessing.get_context("fork")
     global _FORK_DATA
     _FORK_DATA = data
@@ -297,8 +346,7 @@ def shacl_results(
             parts = list(pool.map(_run_group, [_subset(shapes, g) for g in groups]))
     finally:
         _FORK_DATA = None
-    results = sorted((r for part in parts for r in part), key=lambda r: tuple(str(v) for v in r.values()))
-    return results, None
+    return sorted((r for part in parts for r in part), key=lambda r: tuple(str(v) for v in r.values()))
 
 
 _FORK_DATA: rdflib.Graph | None = None
@@ -348,7 +396,8 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
     _conforms, results_graph, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     parents = {obj: subj for subj, obj in shapes.subject_objects(SH.property)}
     results = []
-    for result in results_graph.subjects(rdflib.RDF.type, SH.ValidationResult):
+    # the report's own results: those nested under sh:detail (sh:node) are not results of the graph
+    for result in results_graph.objects(None, SH.result):
         shape = results_graph.value(result, SH.sourceShape)
         node_shape = parents.get(shape, shape)
         messages = sorted(str(m) for m in results_graph.objects(result, SH.resultMessage))
@@ -365,9 +414,9 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
     return results, results_graph
 
 
-def check_results(dataset: Dataset, checks: list[Check]) -> list[dict[str, Any]]:
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in dataset.triples())
+def check_results(dataset: Dataset, checks: list[Check], store: ox.Store | None = None) -> list[dict[str, Any]]:
+    """Rows of every SPARQL check, run on the data alone (the default graph of ``store``)."""
+    store = store or data_store(dataset)
     rows = []
     for check in checks:
         for solution in store.query(check.query):
@@ -419,8 +468,11 @@ def validate(
     config: str | Path | None = None,
     base: str | None = None,
     on_event: Callable[..., None] | None = None,
+    engine: str = "auto",
 ) -> ValidationReport:
-    """Validate a vault (built in memory) or a build folder (``graph.nq`` + ``sourcemap.json``)."""
+    """Validate a vault (built in memory) or a build folder (``graph.nq`` + ``sourcemap.json``).
+
+    ``engine`` chooses what runs the shapes: see :func:`shacl_results`."""
     from .build import build
     from .config import load_config
 
@@ -443,9 +495,10 @@ def validate(
     checks = load_checks(cfg.disabled_checks)
     if on_event:
         on_event("validate")
-    results, _graph = shacl_results(dataset, shapes)
+    store = data_store(dataset)
+    results, used = shacl_results(dataset, shapes, engine=engine, store=store)
     findings += findings_from(dataset, results, "shacl")
-    findings += findings_from(dataset, check_results(dataset, checks), "check")
+    findings += findings_from(dataset, check_results(dataset, checks, store), "check")
     off = {d.lower() for d in cfg.disabled_checks}
     findings = sorted((f for f in findings if f.rule.lower() not in off), key=Finding.sort_key)
     notes = len(dataset.paths)
@@ -456,4 +509,5 @@ def validate(
         rules_table(shapes, checks),
         shown,
         sorted(dataset.paths.values()),
+        used,
     )
