@@ -32,6 +32,7 @@ class Dataset:
     lines: dict[str, list[tuple[Triple, int]]] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # note graph IRI → vault-relative path
     digest: str = ""  # what the notes' conversion depended on besides their own text
+    reused: set[str] = field(default_factory=set)  # graphs left empty: taken from an earlier build
     _union: list[Triple] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)  # renderings shared by several writers
 
@@ -116,6 +117,7 @@ def assemble(
     earlier: Mapping[str, NoteResult] | None = None,
     earlier_digest: str = "",
     keep: dict[str, NoteResult] | None = None,
+    earlier_vault: Callable[[], Iterable[Triple]] | None = None,
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
@@ -125,7 +127,10 @@ def assemble(
     ``earlier`` holds results of an earlier build for notes whose text is unchanged; they are
     reused when ``earlier_digest`` equals this build's :attr:`Dataset.digest` (the vault's name
     index, the config and the accepted links are the same), so only edited notes are converted
-    again. ``keep`` collects every note's result for the next build.
+    again. Earlier results may come without their triples (``triples`` and ``vault`` empty):
+    then ``earlier_vault`` gives their vault-graph triples, and their graphs stay empty in the
+    dataset, named in :attr:`Dataset.reused` (the caller has them rendered already).
+    ``keep`` collects every note's result for the next build.
     """
     notes = sorted(notes, key=lambda n: n.path)
     ctx = Context(notes, config)
@@ -142,8 +147,10 @@ def assemble(
     results = [reusable.get(n.path) or fresh[n.path] for n in notes]
     if keep is not None:
         keep.update((r.path, r) for r in results)
-    dataset = merge(ctx, notes, results, links, on_note)
+    shared = earlier_vault() if reusable and earlier_vault is not None else ()
+    dataset = merge(ctx, notes, results, links, on_note, shared)
     dataset.digest = digest
+    dataset.reused = {r.graph for r in results if r.path in reusable and not r.triples}
     return dataset
 
 
@@ -153,13 +160,16 @@ def merge(
     results: Iterable[NoteResult],
     links: Mapping[str, str] | None = None,
     on_note: Callable[[Note], None] | None = None,
+    shared: Iterable[Triple] = (),
 ) -> Dataset:
-    """Gather the notes' results into one dataset: shared facts, unresolved names, warnings."""
+    """Gather the notes' results into one dataset: shared facts, unresolved names, warnings.
+
+    ``shared`` adds vault-graph triples of notes whose results come without them."""
     diagnostics: list[Diagnostic] = list(ctx.resolver.diagnostics)
     graphs: dict[str, list[Triple]] = {}
     lines: dict[str, list[tuple[Triple, int]]] = {}
     paths: dict[str, str] = {}
-    vault: dict[Triple, int] = {}
+    vault: dict[Triple, int] = dict.fromkeys(shared, 0)
     missing: dict[str, Counter[str]] = defaultdict(Counter)
     missing_from: dict[str, list[dict]] = defaultdict(list)
     attachments: list[dict] = []

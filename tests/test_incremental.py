@@ -122,3 +122,40 @@ def test_a_same_size_edit_right_after_a_build_is_not_missed(tmp_path: Path, coun
     build(vault, out)
     assert counted == ["Countries/Qatar.md"]  # changed within 2 s of the cache being written: read again
     same_as_clean_build(vault, out, tmp_path)
+
+
+def test_the_dataset_of_an_incremental_build_has_every_graph(tmp_path: Path, counted: list[str]) -> None:
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    note = vault / "Countries" / "Qatar.md"
+    rewrite(note, note.read_text() + "\nMore on [[Iran]].\n")
+    counted.clear()
+    again = build(vault, out)
+    assert counted == ["Countries/Qatar.md"]
+    clean = build(vault, tmp_path / "clean")
+    assert again.summary() | {"seconds": 0} == clean.summary() | {"seconds": 0}
+    assert again.dataset.graphs == clean.dataset.graphs  # the reused graphs are unpacked on access
+    assert again.dataset.lines == clean.dataset.lines
+
+
+def test_few_changes_are_saved_as_a_delta_and_a_lost_delta_costs_only_time(tmp_path: Path, counted: list[str]) -> None:
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    cache = out / ".vaultkg-cache"
+    assert (cache / "build.pickle").is_file() and not (cache / "build.delta.pickle").exists()
+    note = vault / "Countries" / "Qatar.md"
+    for n in range(3):  # each edit adds to the delta; the full cache file is left as it was
+        full = (cache / "build.pickle").read_bytes()
+        rewrite(note, note.read_text() + f"\nEdit {n}.\n")
+        counted.clear()
+        build(vault, out)
+        assert counted == ["Countries/Qatar.md"]
+        assert (cache / "build.pickle").read_bytes() == full and (cache / "build.delta.pickle").is_file()
+        same_as_clean_build(vault, out, tmp_path)
+    (cache / "build.delta.pickle").unlink()
+    counted.clear()
+    build(vault, out)
+    assert counted == ["Countries/Qatar.md"]  # the full cache still knows the other notes
+    same_as_clean_build(vault, out, tmp_path)

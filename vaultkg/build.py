@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,14 +13,15 @@ from converters import Config, Dataset, Diagnostic, Severity, assemble
 from converters.assemble import NoteResult, sort_triples
 
 from . import __version__
-from .buildcache import BuildCache, load_cache, pack, save_cache
+from .buildcache import BuildCache, Earlier, load_cache, pack, save_cache
 from .config import load_config
 from .errors import InputError
+from .fragments import graph_part
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
 from .parallel import fork_mapper
 from .vault import read_vault
-from .writers import differing_files, render_all
+from .writers import differing_files, graph_parts, render_all, renderer
 
 #: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
 EventCallback = Callable[..., None]
@@ -30,7 +31,7 @@ EventCallback = Callable[..., None]
 class BuildResult:
     """What a build did: the dataset, the files it rendered, and what it found."""
 
-    dataset: Dataset
+    _dataset: Dataset
     files: dict[str, bytes]
     output: Path
     config_path: Path | None
@@ -38,10 +39,24 @@ class BuildResult:
     written: bool
     stale: list[str] = field(default_factory=list)
     config: Config | None = None  # the effective mapping config
+    _complete: Callable[[], None] | None = None
+
+    @property
+    def dataset(self) -> Dataset:
+        """The built dataset, every graph with its triples (after an incremental build, the
+        graphs reused from the cache are unpacked on first access)."""
+        if self._complete is not None:
+            self._complete()
+            self._complete = None
+        return self._dataset
+
+    @property
+    def notes(self) -> int:
+        return self._dataset.notes
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return self.dataset.diagnostics
+        return self._dataset.diagnostics
 
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self.diagnostics if d.severity is severity)
@@ -55,14 +70,14 @@ class BuildResult:
         return self.count(Severity.WARNING)
 
     def summary(self) -> dict[str, Any]:
-        from .writers import link_coverage
+        from .writers import link_coverage, union_of
 
-        coverage = link_coverage(self.dataset)
+        coverage = link_coverage(self._dataset)
         return {
-            "notes": self.dataset.notes,
+            "notes": self._dataset.notes,
             "linked": coverage["linked"],
             "linkable": coverage["linkable"],
-            "triples": self.dataset.triple_count,
+            "triples": union_of(self._dataset).triples,
             "warnings": self.warnings,
             "errors": self.errors,
             "seconds": round(self.seconds, 2),
@@ -129,12 +144,18 @@ def _build(
         {p for p, r in contents.read.items() if p in cache.read and cache.read[p].stamp == r.stamp} if cache else set()
     )
     keep: dict[str, NoteResult] = {}
+    earlier = cache.earlier_results(unchanged) if cache else None
     dataset = assemble(
         contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=fork_mapper(),
-        earlier=cache.earlier_results(unchanged) if cache else None, earlier_digest=cache.digest if cache else "",
-        keep=keep,
+        earlier=earlier, earlier_digest=cache.digest if cache else "", keep=keep,
+        earlier_vault=earlier.vault_triples if earlier is not None else None,
     )  # fmt: skip
     _add_wikidata_facts(dataset, root, cfg.base)
+    complete = None
+    if dataset.reused:
+        assert cache is not None and earlier is not None
+        _reuse_parts(dataset, cache, keep)
+        complete = _completer(dataset, earlier)
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     emit("render")
@@ -148,14 +169,39 @@ def _build(
             publish(out, files)
             written = True
             if cache is not None:  # for the next build: reuse packed results of unchanged notes
-                reused = unchanged if dataset.digest == cache.digest else set()
-                packed = {
-                    p: cache.results[p] if p in reused and p in cache.results else pack(r) for p, r in keep.items()
-                }
-                save_cache(
-                    out, BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
-                )
-    return BuildResult(dataset, files, out or Path(), cfg_path, time.perf_counter() - started, written, stale, cfg)
+                reused = {p for p, r in keep.items() if r.graph in dataset.reused}
+                packed = {p: cache.results[p] if p in reused else pack(r) for p, r in keep.items()}
+                parts = graph_parts(dataset)
+                by_path = {p: parts[r.graph] for p, r in keep.items()}
+                kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
+                kept.parts = by_path
+                save_cache(out, kept, cache, {p for p in contents.read if p not in reused})
+    took = time.perf_counter() - started
+    return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg, complete)
+
+
+def _reuse_parts(dataset: Dataset, cache: BuildCache, keep: Mapping[str, NoteResult]) -> None:
+    """Seed the dataset's rendered graphs with the cached ones of the notes reused unchanged;
+    the others (edited notes, the vault graph) are rendered as usual."""
+    reused = {r.graph: cache.parts[p] for p, r in keep.items() if r.graph in dataset.reused}
+    r = renderer(dataset)
+    fresh = {
+        graph: graph_part(graph, [t for t, _ in pairs], [line for _, line in pairs], dataset.paths.get(graph), r)
+        for graph, pairs in dataset.lines.items()
+        if graph not in reused
+    }
+    dataset.cached("parts", lambda: dict(sorted({**reused, **fresh}.items())))
+
+
+def _completer(dataset: Dataset, earlier: Earlier) -> Callable[[], None]:
+    def complete() -> None:
+        for result in earlier.complete().values():
+            dataset.graphs[result.graph] = [t for t, _ in result.triples]
+            dataset.lines[result.graph] = result.triples
+        dataset.reused = set()
+        dataset._union = None
+
+    return complete
 
 
 def _add_wikidata_facts(dataset: Dataset, root: Path, base: str) -> None:

@@ -8,6 +8,7 @@ import os
 import pickle
 import time
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,15 @@ import pyoxigraph as ox
 from converters.assemble import NoteResult
 
 from . import __version__
+from .fragments import GraphPart
 from .vault import ReadNote
 from .writers import rdf_bytes
 
 CACHE_DIR = ".vaultkg-cache"
 CACHE_FILE = "build.pickle"
+DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
+FORMAT = 2  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult) -> tuple[Any, ...]:
@@ -51,40 +55,53 @@ class BuildCache:
     """Notes as read (by path, with the file's time and size) and their packed results."""
 
     version: str = __version__
+    format: int = FORMAT
     vault: str = ""
     digest: str = ""
     read: dict[str, ReadNote] = field(default_factory=dict)
     results: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    parts: dict[str, GraphPart] = field(default_factory=dict)  # by note path: its graph, rendered
     saved_ns: int = 0  # when the cache was written
+    base_ns: int = 0  # when the full cache file was written (the rest is in the delta file)
+    since_base: set[str] = field(default_factory=set)  # paths the delta file holds
 
-    def earlier_results(self, unchanged: set[str]) -> Mapping[str, NoteResult]:
-        """Results of notes whose files are unchanged, unpacked only when used."""
-        return _Lazy({p: self.results[p] for p in unchanged if p in self.results})
+    def earlier_results(self, unchanged: set[str]) -> Earlier:
+        """Results of notes whose files are unchanged (and whose rendered graph is cached)."""
+        return Earlier({p: self.results[p] for p in unchanged if p in self.results and p in self.parts})
 
 
-class _Lazy(Mapping[str, NoteResult]):
-    """Unpacks all the earlier results at once (one N-Triples parse for all), on first use."""
+class Earlier(Mapping[str, NoteResult]):
+    """Earlier results without their triples — each graph is already rendered — plus all their
+    vault-graph triples at once (one parse of the distinct N-Triples lines)."""
 
     def __init__(self, packed: dict[str, tuple[Any, ...]]) -> None:
-        self._packed = packed
-        self._results: dict[str, NoteResult] | None = None
-
-    def _all(self) -> dict[str, NoteResult]:
-        if self._results is None:
-            self._results = unpack_many(self._packed)
-        return self._results
+        self.packed = packed
 
     def __getitem__(self, path: str) -> NoteResult:
-        return self._all()[path]
+        p_path, graph, _nt, _lines, _vnt, _vlines, diagnostics, unresolved, attachments, notices, claims = self.packed[
+            path
+        ]
+        return NoteResult(p_path, graph, [], [], diagnostics, unresolved, attachments, notices, claims)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._packed
+        return path in self.packed
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._packed)
+        return iter(self.packed)
 
     def __len__(self) -> int:
-        return len(self._packed)
+        return len(self.packed)
+
+    def vault_triples(self) -> list[ox.Triple]:
+        lines: set[bytes] = set()
+        for packed in self.packed.values():
+            lines.update(packed[4].splitlines(keepends=True))
+        data = b"".join(sorted(lines))
+        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
+
+    def complete(self) -> dict[str, NoteResult]:
+        """The results with their triples (unpacked now: slower, for callers who want them)."""
+        return unpack_many(self.packed)
 
 
 def unpack_many(packed: Mapping[str, tuple[Any, ...]]) -> dict[str, NoteResult]:
@@ -117,27 +134,88 @@ def unpack_many(packed: Mapping[str, tuple[Any, ...]]) -> dict[str, NoteResult]:
 
 def load_cache(output: Path, vault: Path) -> BuildCache:
     """The cache of the last build into ``output`` from ``vault``; empty when absent or unusable."""
-    try:
-        with open(output / CACHE_DIR / CACHE_FILE, "rb") as handle:
-            cache = pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-        return BuildCache(vault=str(vault.resolve()))
-    if not isinstance(cache, BuildCache) or cache.version != __version__ or cache.vault != str(vault.resolve()):
-        return BuildCache(vault=str(vault.resolve()))
+    fresh = BuildCache(vault=str(vault.resolve()))
+    cache = _load(output / CACHE_DIR / CACHE_FILE)
+    if (
+        not isinstance(cache, BuildCache)
+        or cache.version != __version__
+        or getattr(cache, "format", 0) != FORMAT
+        or cache.vault != fresh.vault
+    ):
+        return fresh
+    cache.base_ns, cache.since_base = cache.saved_ns, set()
+    delta = _load(output / CACHE_DIR / DELTA_FILE)
+    if isinstance(delta, Delta) and delta.base_ns == cache.saved_ns:
+        for path in delta.removed:
+            for table in (cache.read, cache.results, cache.parts):
+                table.pop(path, None)
+        cache.read.update(delta.read)
+        cache.results.update(delta.results)
+        cache.parts.update(delta.parts)
+        cache.digest, cache.saved_ns = delta.digest, delta.saved_ns
+        cache.since_base = set(delta.read) | delta.removed
     # "racy" entries: a file changed within RACY_NS of the cache being written could change again
     # without its time or size showing it (coarse file-system clocks) — read those again
     racy = {p for p, r in cache.read.items() if r.stamp[0] >= cache.saved_ns - RACY_NS}
     for path in racy:
-        cache.read.pop(path, None)
-        cache.results.pop(path, None)
+        for table in (cache.read, cache.results, cache.parts):
+            table.pop(path, None)
     return cache
 
 
-def save_cache(output: Path, cache: BuildCache) -> None:
+def _load(path: Path) -> object:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+
+
+@dataclass(slots=True)
+class Delta:
+    """What changed since the cache file was written in full: written instead of the whole
+    cache when few notes changed (rewriting 10,000 notes' entries for one edit costs a second)."""
+
+    base_ns: int  # the saved_ns of the full cache it applies to
+    digest: str
+    read: dict[str, ReadNote]
+    results: dict[str, tuple[Any, ...]]
+    parts: dict[str, GraphPart]
+    removed: set[str]
+    saved_ns: int
+
+
+def save_cache(
+    output: Path, cache: BuildCache, previous: BuildCache | None = None, changed: AbstractSet[str] = frozenset()
+) -> None:
+    """Write the cache: only the entries that differ from the last full cache (``previous`` is
+    the cache this build started from, ``changed`` the paths read or converted again), or all of
+    it when that is many."""
     folder = output / CACHE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    cache.saved_ns = time.time_ns()
-    tmp = folder / f".{CACHE_FILE}.{os.getpid()}.tmp"
+    now = time.time_ns()
+    if previous is not None and previous.base_ns:
+        since = previous.since_base | set(changed) | (set(previous.read) - set(cache.read))
+        if len(since) <= max(200, len(cache.read) // 20):
+            kept = since & set(cache.read)
+            delta = Delta(
+                base_ns=previous.base_ns,
+                digest=cache.digest,
+                read={p: cache.read[p] for p in kept},
+                results={p: cache.results[p] for p in kept if p in cache.results},
+                parts={p: cache.parts[p] for p in kept if p in cache.parts},
+                removed=since - kept,
+                saved_ns=now,
+            )
+            _dump(folder / DELTA_FILE, delta)
+            return
+    cache.saved_ns = now
+    _dump(folder / CACHE_FILE, cache)
+    (folder / DELTA_FILE).unlink(missing_ok=True)
+
+
+def _dump(path: Path, value: object) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:
-        pickle.dump(cache, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, folder / CACHE_FILE)
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)

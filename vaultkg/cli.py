@@ -452,7 +452,7 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
     if vault is not None or not (output_dir / "graph.nq").is_file():
         vault = _vault_or_default(vault)
         result = build_vault(vault, output_dir)
-        click.echo(f"built {result.dataset.notes} notes → {output_dir}/", err=True)
+        click.echo(f"built {result.notes} notes → {output_dir}/", err=True)
     run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
 
 

@@ -14,7 +14,9 @@ import pyoxigraph as ox
 
 from converters import Dataset
 from converters.assemble import sort_triples
-from converters.vocab import RDF_TYPE, XSD_STRING
+from converters.vocab import RDF_TYPE
+
+from .fragments import GraphPart, Renderer, Union, graph_part, render_union
 
 
 class Format(Enum):
@@ -48,7 +50,7 @@ def rdf_bytes(
 
 def render_turtle(dataset: Dataset) -> bytes:
     """Pretty Turtle of the union of all graphs, subjects sorted (pyoxigraph's serializer)."""
-    return rdf_bytes(dataset.triples(), ox.RdfFormat.TURTLE, dataset.prefixes)
+    return union_of(dataset).ttl
 
 
 def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
@@ -58,32 +60,38 @@ def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
     )
 
 
+def graph_parts(dataset: Dataset) -> dict[str, GraphPart]:
+    """Every graph's share of the output files (computed once per dataset; an incremental build
+    puts the cached parts of unchanged graphs here first)."""
+    return dataset.cached("parts", lambda: _render_parts(dataset))
+
+
+def _render_parts(dataset: Dataset) -> dict[str, GraphPart]:
+    r = renderer(dataset)
+    return {
+        graph: graph_part(graph, [t for t, _ in pairs], [line for _, line in pairs], dataset.paths.get(graph), r)
+        for graph, pairs in dataset.lines.items()
+    }
+
+
+def renderer(dataset: Dataset) -> Renderer:
+    return dataset.cached("renderer", lambda: Renderer(dataset.prefixes))
+
+
+def union_of(dataset: Dataset) -> Union:
+    """The rendered union graph and its counts."""
+
+    def make() -> Union:
+        parts = graph_parts(dataset)
+        return render_union([parts[g] for g in sorted(parts)], renderer(dataset))
+
+    return dataset.cached("union", make)
+
+
 def render_nquads(dataset: Dataset) -> bytes:
-    """N-Quads, graph by graph: one named graph per note, the vault graph among them.
-
-    Each graph's N-Triples get the graph name before their final `` .`` (a literal never holds a
-    raw line break in N-Triples, so `` .\n`` only ends statements)."""
-    parts = [nt.replace(b" .\n", f" <{graph}> .\n".encode()) for graph, nt in graph_ntriples(dataset).items()]
-    return b"".join(parts)
-
-
-class _Compactor:
-    """Compacts IRIs to prefixed names with the longest matching namespace."""
-
-    def __init__(self, prefixes: Mapping[str, str]) -> None:
-        self._namespaces = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
-        self._cache: dict[str, str] = {}
-
-    def __call__(self, iri: str) -> str:
-        hit = self._cache.get(iri)
-        if hit is None:
-            hit = iri
-            for ns, prefix in self._namespaces:
-                if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns) :].startswith("//"):
-                    hit = f"{prefix}:{iri[len(ns) :]}"
-                    break
-            self._cache[iri] = hit
-        return hit
+    """N-Quads, graph by graph: one named graph per note, the vault graph among them."""
+    parts = graph_parts(dataset)
+    return b"".join(parts[g].nq for g in sorted(parts))
 
 
 def jsonld_context(dataset: Dataset) -> dict[str, Any]:
@@ -92,48 +100,15 @@ def jsonld_context(dataset: Dataset) -> dict[str, Any]:
 
 
 def render_jsonld(dataset: Dataset) -> bytes:
-    """Compact JSON-LD of the union graph, written straight from the sorted triples, one node
-    per line (small diffs, and the C JSON encoder).
+    """Compact JSON-LD of the union graph, one node per line (small diffs, and the C JSON
+    encoder), written straight from the sorted triples.
 
     The context is embedded (it is also written as ``context.jsonld``) so that the file parses
     offline with any JSON-LD processor.
     """
-    compact = _Compactor(dataset.prefixes)
-    nodes: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    subject = None
-    for t in dataset.triples():
-        if t.subject != subject:
-            subject = t.subject
-            current = {"@id": compact(t.subject.value)}
-            nodes.append(current)
-        assert current is not None
-        if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-            _add(current, "@type", compact(t.object.value))
-            continue
-        obj = t.object
-        if isinstance(obj, ox.NamedNode):
-            value: Any = {"@id": compact(obj.value)}
-        elif obj.language:
-            value = {"@value": obj.value, "@language": obj.language}
-        elif obj.datatype == XSD_STRING:
-            value = obj.value
-        else:
-            value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
-        _add(current, compact(t.predicate.value), value)
     context = json.dumps(jsonld_context(dataset)["@context"], ensure_ascii=False, indent=1).replace("\n", "\n ")
-    lines = ",\n  ".join(json.dumps(node, ensure_ascii=False, separators=(", ", ": ")) for node in nodes)
+    lines = ",\n  ".join(union_of(dataset).jsonld)
     return f'{{\n "@context": {context},\n "@graph": [\n  {lines}\n ]\n}}\n'.encode()
-
-
-def _add(node: dict[str, Any], key: str, value: Any) -> None:
-    existing = node.get(key)
-    if existing is None:
-        node[key] = value
-    elif isinstance(existing, list):
-        existing.append(value)
-    else:
-        node[key] = [existing, value]
 
 
 def _json_bytes(document: Any) -> bytes:
@@ -145,17 +120,18 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
     import hashlib
 
     counts = {s: sum(1 for d in dataset.diagnostics if d.severity.value == s) for s in ("error", "warning", "info")}
+    parts = graph_parts(dataset)
     report = {
         "vaultkg": version,
         "base": dataset.prefixes["vault"],
         "notes": dataset.notes,
-        "triples": dataset.triple_count,
-        "graphs": len(dataset.graphs),
+        "triples": union_of(dataset).triples,
+        "graphs": len(parts),
         "errors": counts["error"],
         "warnings": counts["warning"],
         "infos": counts["info"],
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
-        "graph_hashes": {graph: hashlib.sha256(nt).hexdigest()[:16] for graph, nt in graph_ntriples(dataset).items()},
+        "graph_hashes": {graph: parts[graph].hash for graph in sorted(parts)},
         "diagnostics": [d.as_dict() for d in dataset.diagnostics],
         "unresolved_links": [
             {"entity": iri, "label": info["label"], "links": info["links"]} for iri, info in dataset.unresolved.items()
@@ -168,33 +144,12 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
     return _json_bytes(report)
 
 
-_VKG = "https://w3id.org/vaultkg#"
-_LINKABLE = ("Country", "Organization", "Person", "Place")
-
-
 def link_coverage(dataset: Dataset) -> dict[str, Any]:
     """How many linkable entities (countries, organisations, people, places) have a Wikidata link."""
-    return dataset.cached("coverage", lambda: _link_coverage(dataset))
-
-
-def _link_coverage(dataset: Dataset) -> dict[str, Any]:
-    classes: dict[str, set[str]] = {}
-    linked: set[str] = set()
-    for t in dataset.triples():
-        if t.predicate == RDF_TYPE and t.object.value.startswith(_VKG):
-            classes.setdefault(t.subject.value, set()).add(t.object.value.removeprefix(_VKG))
-        elif t.predicate.value == "http://www.w3.org/2002/07/owl#sameAs" and t.object.value.startswith(
-            "http://www.wikidata.org/entity/"
-        ):
-            linked.add(t.subject.value)
-    by_class = {}
-    for name in _LINKABLE:
-        members = {s for s, cs in classes.items() if name in cs}
-        if members:
-            by_class[name] = {"linked": len(members & linked), "linkable": len(members)}
-    linkable = {s for s, cs in classes.items() if cs & set(_LINKABLE)}
-    return {"linked": len(linkable & linked), "linkable": len(linkable), "by_class": by_class,
-            "sameas_triples": sum(1 for t in dataset.triples() if t.predicate.value.endswith("#sameAs"))}  # fmt: skip
+    union = union_of(dataset)
+    by_class = {name: {"linked": linked, "linkable": total} for name, (linked, total) in union.linkable.items()}
+    return {"linked": union.linked, "linkable": union.linkable_total, "by_class": by_class,
+            "sameas_triples": union.sameas}  # fmt: skip
 
 
 def render_void(dataset: Dataset) -> bytes:
@@ -204,32 +159,25 @@ def render_void(dataset: Dataset) -> bytes:
     ds, linkset = ox.NamedNode(base), ox.NamedNode(base + "void#wikidata-links")
     n = ox.NamedNode
     integer = n("http://www.w3.org/2001/XMLSchema#integer")
-    triples = dataset.triples()
-    classes: dict[str, int] = {}
-    for t in triples:
-        if t.predicate == RDF_TYPE:
-            classes[t.object.value] = classes.get(t.object.value, 0) + 1
-    coverage = link_coverage(dataset)
+    union = union_of(dataset)
     out = [
         ox.Triple(ds, RDF_TYPE, n(void + "Dataset")),
         ox.Triple(ds, RDF_TYPE, n(dcat + "Dataset")),
         ox.Triple(ds, n(dcterms + "title"), ox.Literal("vaultkg build of a Markdown vault")),
-        ox.Triple(ds, n(void + "triples"), ox.Literal(str(len(triples)), datatype=integer)),
-        ox.Triple(
-            ds, n(void + "distinctSubjects"), ox.Literal(str(len({t.subject for t in triples})), datatype=integer)
-        ),
+        ox.Triple(ds, n(void + "triples"), ox.Literal(str(union.triples), datatype=integer)),
+        ox.Triple(ds, n(void + "distinctSubjects"), ox.Literal(str(union.subjects), datatype=integer)),
         ox.Triple(ds, n(void + "uriSpace"), ox.Literal(base)),
         ox.Triple(ds, n(void + "subset"), linkset),
         ox.Triple(linkset, RDF_TYPE, n(void + "Linkset")),
         ox.Triple(linkset, n(void + "linkPredicate"), n("http://www.w3.org/2002/07/owl#sameAs")),
         ox.Triple(linkset, n(void + "subjectsTarget"), ds),
         ox.Triple(linkset, n(void + "objectsTarget"), n("http://www.wikidata.org/entity/")),
-        ox.Triple(linkset, n(void + "triples"), ox.Literal(str(coverage["sameas_triples"]), datatype=integer)),
+        ox.Triple(linkset, n(void + "triples"), ox.Literal(str(union.sameas), datatype=integer)),
     ]
     for vocab in ("https://w3id.org/vaultkg#", "https://schema.org/", "http://www.w3.org/2004/02/skos/core#",
                   "http://purl.org/dc/terms/"):  # fmt: skip
         out.append(ox.Triple(ds, n(void + "vocabulary"), n(vocab)))
-    for cls, count in sorted(classes.items()):
+    for cls, count in sorted(union.classes.items()):
         part = n(base + "void#class-" + _slug_of(cls))
         out += [
             ox.Triple(ds, n(void + "classPartition"), part),
@@ -249,11 +197,8 @@ def _slug_of(iri: str) -> str:
 def render_sourcemap(dataset: Dataset) -> bytes:
     """``sourcemap.json``: for each graph of ``graph.nq``, the note's path and the source line of
     every quad, in the order the quads stand in ``graph.nq`` (0: no line, e.g. the vault graph)."""
-    lines = []
-    for graph, pairs in dataset.lines.items():
-        entry = {"path": dataset.paths.get(graph), "lines": [line for _, line in pairs]}
-        lines.append(f"  {json.dumps(graph)}: {json.dumps(entry, separators=(',', ':'))}")
-    return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
+    parts = graph_parts(dataset)
+    return ("{\n" + ",\n".join(parts[g].sourcemap for g in sorted(parts)) + "\n}\n").encode()
 
 
 def _without_kind(notice: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,237 @@
+"""Each graph's share of the output files, rendered once and kept in the build cache.
+
+``graph.ttl`` and ``graph.jsonld`` are the union graph sorted by subject, one block (Turtle) or
+one line (JSON-LD) per subject; ``graph.nq`` and ``sourcemap.json`` are graph after graph. So a
+graph's N-Quads, its sourcemap entry and its subjects' blocks and lines can be rendered on their
+own and joined in order — byte for byte what rendering the whole dataset gives (tested) — and a
+rebuild after one edit renders only the graphs that changed. A subject found in two graphs (rare:
+the vault graph and a note's graph never share one in vaultkg's own output) is rendered again
+from the union of its triples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from converters.assemble import sort_triples
+from converters.vocab import OWL_SAME_AS, RDF_TYPE, WD, XSD_STRING
+
+_BLOCK = re.compile(rb"(?<=\n)(?=[^\t])")
+#: Per subject: its number of triples, its rdf:type IRIs, how many owl:sameAs it has, and
+#: whether one of them names a Wikidata item.
+SubjectStats = tuple[int, tuple[str, ...], int, bool]
+
+
+@dataclass(slots=True)
+class GraphPart:
+    """One graph's share of every output file."""
+
+    graph: str
+    path: str | None
+    nq: bytes  # its N-Quads, as they stand in graph.nq
+    hash: str  # sha256 of its N-Triples, shortened (report.json's graph_hashes)
+    sourcemap: str  # its entry of sourcemap.json
+    subjects: list[str] = field(default_factory=list)  # N-Triples form, sorted
+    ttl: list[bytes] = field(default_factory=list)  # each subject's Turtle block
+    jsonld: list[str] = field(default_factory=list)  # each subject's JSON-LD node
+    stats: list[SubjectStats] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Union:
+    """The union graph, rendered: Turtle and JSON-LD bodies and what void.ttl and the report count."""
+
+    ttl: bytes
+    jsonld: list[str]
+    triples: int
+    subjects: int
+    classes: dict[str, int]  # rdf:type IRI → subjects typed with it
+    linkable: dict[str, tuple[int, int]]  # vkg class local name → (linked, linkable)
+    linked: int
+    linkable_total: int
+    sameas: int
+
+
+class Renderer:
+    """Renders triples with the build's prefixes: Turtle blocks and compact JSON-LD nodes."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self.prefixes = dict(prefixes)
+        dummy = ox.Triple(ox.NamedNode("urn:x"), ox.NamedNode("urn:x"), ox.NamedNode("urn:x"))
+        sample = _serialize([dummy], ox.RdfFormat.TURTLE, self.prefixes)
+        self.header = sample[: sample.rindex(b"\n", 0, len(sample) - 1) + 1] if sample.count(b"\n") > 1 else b""
+        self.compact = _Compactor(self.prefixes)
+
+    def turtle_blocks(self, triples: Sequence[ox.Triple]) -> list[bytes]:
+        """The Turtle of sorted triples, split into one block per subject (a block's further
+        lines are indented with a tab; literals never hold a raw line break)."""
+        if not triples:
+            return []
+        body = _serialize(triples, ox.RdfFormat.TURTLE, self.prefixes)[len(self.header) :]
+        return _BLOCK.split(body)
+
+    def jsonld_node(self, triples: Sequence[ox.Triple]) -> str:
+        """One subject's compact JSON-LD node, on one line."""
+        compact = self.compact
+        subject: Any = triples[0].subject  # IRIs and literals only: vaultkg makes no blank node
+        node: dict[str, Any] = {"@id": compact(subject.value)}
+        for t in triples:
+            obj: Any = t.object
+            if t.predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
+                _add(node, "@type", compact(obj.value))
+                continue
+            if isinstance(obj, ox.NamedNode):
+                value: Any = {"@id": compact(obj.value)}
+            elif obj.language:
+                value = {"@value": obj.value, "@language": obj.language}
+            elif obj.datatype == XSD_STRING:
+                value = obj.value
+            else:
+                value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
+            _add(node, compact(t.predicate.value), value)
+        return json.dumps(node, ensure_ascii=False, separators=(", ", ": "))
+
+
+def graph_part(graph: str, triples: Sequence[ox.Triple], lines: list[int], path: str | None, r: Renderer) -> GraphPart:
+    """Render one graph's share of the outputs (``triples`` sorted, ``lines`` their source lines)."""
+    nt = _serialize(triples, ox.RdfFormat.N_TRIPLES)
+    entry = {"path": path, "lines": lines}
+    part = GraphPart(
+        graph=graph,
+        path=path,
+        nq=nt.replace(b" .\n", f" <{graph}> .\n".encode()),
+        hash=hashlib.sha256(nt).hexdigest()[:16],
+        sourcemap=f"  {json.dumps(graph)}: {json.dumps(entry, separators=(',', ':'))}",
+    )
+    groups = list(_by_subject(triples))
+    part.subjects = [str(group[0].subject) for group in groups]
+    part.ttl = r.turtle_blocks(triples)
+    if len(part.ttl) != len(groups):  # pyoxigraph's layout changed: refuse rather than write wrong bytes
+        raise RuntimeError(f"Turtle of {graph} has {len(part.ttl)} subject blocks for {len(groups)} subjects")
+    part.jsonld = [r.jsonld_node(group) for group in groups]
+    part.stats = [_stats(group) for group in groups]
+    return part
+
+
+def render_union(parts: Sequence[GraphPart], r: Renderer) -> Union:
+    """Join the graphs' subject blocks in subject order (re-rendering subjects shared by graphs)."""
+    owners: dict[str, list[tuple[int, int]]] = {}
+    for i, part in enumerate(parts):
+        for j, subject in enumerate(part.subjects):
+            owners.setdefault(subject, []).append((i, j))
+    ttl: list[bytes] = [r.header]
+    nodes: list[str] = []
+    stats: list[SubjectStats] = []
+    shared: dict[int, list[ox.Triple]] = {}
+    for subject in sorted(owners):
+        places = owners[subject]
+        if len(places) == 1:
+            i, j = places[0]
+            ttl.append(parts[i].ttl[j])
+            nodes.append(parts[i].jsonld[j])
+            stats.append(parts[i].stats[j])
+            continue
+        merged: set[ox.Triple] = set()
+        for i, _ in places:
+            if i not in shared:
+                shared[i] = [q.triple for q in ox.parse(parts[i].nq, format=ox.RdfFormat.N_QUADS)]
+            merged.update(t for t in shared[i] if str(t.subject) == subject)
+        ordered = sort_triples(merged)
+        ttl += r.turtle_blocks(ordered)
+        nodes.append(r.jsonld_node(ordered))
+        stats.append(_stats(ordered))
+    return _summarise(b"".join(ttl), nodes, stats)
+
+
+_VKG = "https://w3id.org/vaultkg#"
+LINKABLE = ("Country", "Organization", "Person", "Place")
+
+
+def _summarise(ttl: bytes, nodes: list[str], stats: list[SubjectStats]) -> Union:
+    classes: dict[str, int] = {}
+    by_class = {name: [0, 0] for name in LINKABLE}
+    linked = linkable = sameas = triples = 0
+    for count, types, same, wikidata in stats:
+        triples += count
+        sameas += same
+        for cls in types:
+            classes[cls] = classes.get(cls, 0) + 1
+        kinds = {c.removeprefix(_VKG) for c in types if c.startswith(_VKG)} & set(LINKABLE)
+        for name in kinds:
+            by_class[name][0] += wikidata
+            by_class[name][1] += 1
+        if kinds:
+            linkable += 1
+            linked += wikidata
+    return Union(
+        ttl=ttl,
+        jsonld=nodes,
+        triples=triples,
+        subjects=len(stats),
+        classes=classes,
+        linkable={k: (v[0], v[1]) for k, v in by_class.items() if v[1]},
+        linked=linked,
+        linkable_total=linkable,
+        sameas=sameas,
+    )
+
+
+def _stats(triples: Sequence[ox.Triple]) -> SubjectStats:
+    objects: list[Any] = [t.object for t in triples]
+    types = tuple(o.value for t, o in zip(triples, objects, strict=True) if t.predicate == RDF_TYPE)
+    same = [t for t in triples if t.predicate.value.endswith("#sameAs")]
+    wikidata = any(t.predicate == OWL_SAME_AS and str(t.object).startswith(f"<{WD}") for t in same)
+    return len(triples), types, len(same), wikidata
+
+
+def _by_subject(triples: Sequence[ox.Triple]) -> Iterator[list[ox.Triple]]:
+    group: list[ox.Triple] = []
+    for t in triples:
+        if group and t.subject != group[0].subject:
+            yield group
+            group = []
+        group.append(t)
+    if group:
+        yield group
+
+
+def _serialize(triples: Sequence[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+    data = ox.serialize(triples, format=fmt, prefixes=prefixes)
+    assert data is not None
+    return data
+
+
+class _Compactor:
+    """Compacts IRIs to prefixed names with the longest matching namespace."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self._namespaces = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, iri: str) -> str:
+        hit = self._cache.get(iri)
+        if hit is None:
+            hit = iri
+            for ns, prefix in self._namespaces:
+                if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns) :].startswith("//"):
+                    hit = f"{prefix}:{iri[len(ns) :]}"
+                    break
+            self._cache[iri] = hit
+        return hit
+
+
+def _add(node: dict[str, Any], key: str, value: Any) -> None:
+    existing = node.get(key)
+    if existing is None:
+        node[key] = value
+    elif isinstance(existing, list):
+        existing.append(value)
+    else:
+        node[key] = [existing, value]
