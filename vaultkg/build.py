@@ -16,12 +16,11 @@ from . import __version__
 from .buildcache import BuildCache, Earlier, load_cache, pack, save_cache
 from .config import load_config
 from .errors import InputError
-from .fragments import graph_part
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
 from .parallel import fork_mapper
 from .vault import read_vault
-from .writers import differing_files, graph_parts, render_all, renderer
+from .writers import differing_files, graph_parts, render_all, use_parts
 
 #: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
 EventCallback = Callable[..., None]
@@ -183,14 +182,7 @@ def _build(
 def _reuse_parts(dataset: Dataset, cache: BuildCache, keep: Mapping[str, NoteResult]) -> None:
     """Seed the dataset's rendered graphs with the cached ones of the notes reused unchanged;
     the others (edited notes, the vault graph) are rendered as usual."""
-    reused = {r.graph: cache.parts[p] for p, r in keep.items() if r.graph in dataset.reused}
-    r = renderer(dataset)
-    fresh = {
-        graph: graph_part(graph, [t for t, _ in pairs], [line for _, line in pairs], dataset.paths.get(graph), r)
-        for graph, pairs in dataset.lines.items()
-        if graph not in reused
-    }
-    dataset.cached("parts", lambda: dict(sorted({**reused, **fresh}.items())))
+    use_parts(dataset, {r.graph: cache.parts[p] for p, r in keep.items() if r.graph in dataset.reused})
 
 
 def _completer(dataset: Dataset, earlier: Earlier) -> Callable[[], None]:

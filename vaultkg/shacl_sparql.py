@@ -238,7 +238,7 @@ class _Compiler:
             raise Unsupported(f"{self.name(source)}: sh:message with a {{template}}")
         severity = self.one(source, SH.severity)
         level = _SEVERITY.get(severity, "violation") if isinstance(severity, rdflib.URIRef) else "violation"
-        local = _local(reported) if isinstance(reported, rdflib.URIRef) else "shape"
+        local = local_name(reported) if isinstance(reported, rdflib.URIRef) else "shape"
         return local, level, messages[0]
 
     def node_rules(self, shape: rdflib.term.Node, focus: str) -> list[Rule]:
@@ -412,9 +412,10 @@ def _check_regex(args: str, pattern: str) -> None:
         raise Unsupported(f"sh:pattern {pattern!r} is not a regular expression Oxigraph evaluates")
 
 
-def _local(term: rdflib.term.Node) -> str:
+def local_name(term: rdflib.term.Node) -> str:
+    """The last part of an IRI (after # or /): how shapes and rules are named in reports."""
     text = str(term)
     return text.replace("#", "/").rsplit("/", 1)[-1] or text
 
 
-__all__ = ["Rule", "Unsupported", "compile_shapes", "run_rules"]
+__all__ = ["Rule", "Unsupported", "compile_shapes", "local_name", "run_rules"]

@@ -31,7 +31,7 @@ from converters.vocab import XSD_STRING
 
 from .errors import InputError, VaultkgError
 from .resources import data_root, list_files, read_text
-from .shacl_sparql import Unsupported, compile_shapes, run_rules
+from .shacl_sparql import Unsupported, compile_shapes, local_name, run_rules
 
 LEVELS = ("violation", "warning", "info")
 ENGINES = ("auto", "sparql", "pyshacl")
@@ -194,15 +194,10 @@ def load_shapes(disabled: Iterable[str] = ()) -> rdflib.Graph:
     off = {d.lower() for d in disabled}
     if off:
         for shape in set(graph.subjects(rdflib.RDF.type, SH.NodeShape)):
-            names = {_local(shape).lower()} | {str(n).lower() for n in graph.objects(shape, SH.name)}
+            names = {local_name(shape).lower()} | {str(n).lower() for n in graph.objects(shape, SH.name)}
             if names & off:
                 graph.remove((shape, None, None))
     return graph
-
-
-def _local(term: Any) -> str:
-    text = str(term)
-    return re.split(r"[#/]", text)[-1] or text
 
 
 def _ontology() -> rdflib.Graph:
@@ -408,7 +403,7 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
             "path": str(path) if isinstance(path, rdflib.URIRef) else None,
             "value": str(value) if value is not None else None,
             "severity": _SH_SEVERITY.get(results_graph.value(result, SH.resultSeverity), "violation"),
-            "shape": _local(node_shape) if isinstance(node_shape, rdflib.URIRef) else "shape",
+            "shape": local_name(node_shape) if isinstance(node_shape, rdflib.URIRef) else "shape",
             "message": messages[0] if messages else "does not conform",
         })  # fmt: skip
     return results, results_graph
@@ -437,8 +432,8 @@ def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str
     rules: dict[str, dict[str, str]] = {}
     for shape in shapes.subjects(rdflib.RDF.type, SH.NodeShape):
         if isinstance(shape, rdflib.URIRef):
-            rules[_local(shape)] = {
-                "name": str(shapes.value(shape, SH.name) or _local(shape)),
+            rules[local_name(shape)] = {
+                "name": str(shapes.value(shape, SH.name) or local_name(shape)),
                 "description": str(shapes.value(shape, SH.description) or ""),
                 "level": _severity(shapes.value(shape, SH.severity)),
             }

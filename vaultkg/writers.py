@@ -66,11 +66,18 @@ def graph_parts(dataset: Dataset) -> dict[str, GraphPart]:
     return dataset.cached("parts", lambda: _render_parts(dataset))
 
 
-def _render_parts(dataset: Dataset) -> dict[str, GraphPart]:
+def use_parts(dataset: Dataset, ready: Mapping[str, GraphPart]) -> None:
+    """Take the rendered graphs in ``ready`` (from the build cache) instead of rendering them."""
+    dataset.cached("parts", lambda: _render_parts(dataset, ready))
+
+
+def _render_parts(dataset: Dataset, ready: Mapping[str, GraphPart] | None = None) -> dict[str, GraphPart]:
+    ready = ready or {}
     r = renderer(dataset)
     return {
-        graph: graph_part(graph, [t for t, _ in pairs], [line for _, line in pairs], dataset.paths.get(graph), r)
-        for graph, pairs in dataset.lines.items()
+        graph: ready.get(graph)
+        or graph_part(graph, [t for t, _ in pairs], [line for _, line in pairs], dataset.paths.get(graph), r)
+        for graph, pairs in sorted(dataset.lines.items())
     }
 
 
