@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import accumulate
 from dataclasses import dataclass
 
 from .context import Context
@@ -32,9 +33,23 @@ MIN_NAME_LENGTH = 2
 class _Form:
     text: str
     slug: str
+    case: int = 0  # 0: any case; 1: capitalised, so only where the text is; 2: acronym, only as written
+
+    def case_ok(self, surface: str) -> bool:
+        if self.case == 2:
+            return surface == self.text
+        return self.case == 0 or surface[:1].isupper()
+
+
+def _case_rule(form: str) -> int:
+    letters = [c for c in form if c.isalpha()]
+    if letters and all(c.isupper() for c in letters):
+        return 2
+    return 1 if form[:1].isupper() else 0
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_SPLIT = re.compile(r"(\w+|[^\w\s])")  # the same tokens, kept by re.split between the spaces
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -61,7 +76,7 @@ class MentionIndex:
                     continue
                 key = tokens(text)
                 if key and all(f.slug != slug or f.text != text for f in forms[key]):
-                    forms[key].append(_Form(text, slug))
+                    forms[key].append(_Form(text, slug, _case_rule(text)))
         self._forms = dict(forms)
         self._longest: dict[str, int] = {}  # first token → most tokens of a name starting with it
         for key in self._forms:
@@ -71,32 +86,30 @@ class MentionIndex:
         """``(matched text, slugs it may name, offset)`` for each name found in ``text``."""
         if not self._forms:
             return
-        found = [(m.start(), m.end(), m.group().casefold()) for m in _TOKEN.finditer(text)]
-        i, count = 0, len(found)
-        while i < count:
-            longest = self._longest.get(found[i][2], 0)
-            step = 1
-            for n in range(min(longest, count - i), 0, -1):
-                forms = self._forms.get(tuple(t[2] for t in found[i : i + n]))
+        # the text as [space, token, space, token, …, space]: tokens and their offsets at C speed
+        parts = _SPLIT.split(text)
+        words = parts[1::2]
+        folded = "\n".join(words).casefold().split("\n")  # tokens hold no line break
+        longest, forms_of = self._longest, self._forms
+        starts: list[int] | None = None
+        count = len(folded)
+        after = 0  # the end of the last name found: names do not overlap
+        for i in [i for i, word in enumerate(folded) if word in longest]:
+            if i < after:
+                continue
+            for n in range(min(longest[folded[i]], count - i), 0, -1):
+                forms = forms_of.get(tuple(folded[i : i + n]))
                 if not forms:
                     continue
-                start, end = found[i][0], found[i + n - 1][1]
+                if starts is None:
+                    starts = list(accumulate(map(len, parts)))[0::2]
+                start, end = starts[i], starts[i + n - 1] + len(words[i + n - 1])
                 surface = " ".join(text[start:end].split())
-                slugs = {f.slug for f in forms if _case_ok(f.text, surface)}
+                slugs = {f.slug for f in forms if f.case_ok(surface)}
                 if slugs:
                     yield surface, slugs, start
-                    step = n
+                    after = i + n
                     break
-            i += step
-
-
-def _case_ok(form: str, surface: str) -> bool:
-    letters = [c for c in form if c.isalpha()]
-    if letters and all(c.isupper() for c in letters):
-        return surface == form  # acronyms: only in capitals
-    if form[:1].isupper():
-        return surface[:1].isupper()
-    return True
 
 
 def mention_index(ctx: Context) -> MentionIndex:
