@@ -74,6 +74,9 @@ class NoteResult:
     attachments: list[dict]
     notices: list[dict]
     claims: list[tuple[str, int]]  # Wikidata items the front matter links the thing to, with lines
+    #: True when ``triples`` and ``vault`` are left empty because the caller already holds the
+    #: graph rendered (a worker process rendered it, or the build cache kept it)
+    rendered: bool = False
 
 
 def convert_note(note: Note, ctx: Context, links: Mapping[str, str] | None = None) -> NoteResult:
@@ -117,7 +120,7 @@ def assemble(
     earlier: Mapping[str, NoteResult] | None = None,
     earlier_digest: str = "",
     keep: dict[str, NoteResult] | None = None,
-    earlier_vault: Callable[[], Iterable[Triple]] | None = None,
+    rendered_vault: Callable[[list[str]], Iterable[Triple]] | None = None,
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
@@ -127,9 +130,10 @@ def assemble(
     ``earlier`` holds results of an earlier build for notes whose text is unchanged; they are
     reused when ``earlier_digest`` equals this build's :attr:`Dataset.digest` (the vault's name
     index, the config and the accepted links are the same), so only edited notes are converted
-    again. Earlier results may come without their triples (``triples`` and ``vault`` empty):
-    then ``earlier_vault`` gives their vault-graph triples, and their graphs stay empty in the
-    dataset, named in :attr:`Dataset.reused` (the caller has them rendered already).
+    again. Results (earlier ones, or those the ``mapper`` returns) may come without their
+    triples (:attr:`NoteResult.rendered`): then ``rendered_vault(paths)`` gives their vault-graph
+    triples, and their graphs stay empty in the dataset, named in :attr:`Dataset.reused` (the
+    caller holds them rendered).
     ``keep`` collects every note's result for the next build.
     """
     notes = sorted(notes, key=lambda n: n.path)
@@ -147,10 +151,11 @@ def assemble(
     results = [reusable.get(n.path) or fresh[n.path] for n in notes]
     if keep is not None:
         keep.update((r.path, r) for r in results)
-    shared = earlier_vault() if reusable and earlier_vault is not None else ()
+    rendered = [r.path for r in results if r.rendered]
+    shared = rendered_vault(rendered) if rendered and rendered_vault is not None else ()
     dataset = merge(ctx, notes, results, links, on_note, shared)
     dataset.digest = digest
-    dataset.reused = {r.graph for r in results if r.path in reusable and not r.triples}
+    dataset.reused = {r.graph for r in results if r.rendered}
     return dataset
 
 

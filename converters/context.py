@@ -50,12 +50,12 @@ class Context:
     @cached_property
     def prefixes(self) -> dict[str, str]:
         """Prefixes for the outputs: the standard ones, the config's and the vault's own."""
-        from .vocab import PREFIXES
+        return output_prefixes(self.config)
 
-        return {
-            **PREFIXES,
-            **self.config.prefixes,
-            "prop": self.iris.property_ns,
-            "tag": self.iris.tag_ns,
-            "vault": self.config.base,
-        }
+
+def output_prefixes(config: Config) -> dict[str, str]:
+    """Prefixes for the outputs: the standard ones, the config's and the vault's own."""
+    from .vocab import PREFIXES
+
+    iris = Iris(config.base)
+    return {**PREFIXES, **config.prefixes, "prop": iris.property_ns, "tag": iris.tag_ns, "vault": config.base}

@@ -16,8 +16,8 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
-from itertools import accumulate
 from dataclasses import dataclass
+from itertools import accumulate
 
 from .context import Context
 from .links import extract_links, is_attachment, resolve_link

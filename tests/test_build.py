@@ -390,3 +390,19 @@ def test_output_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="exists and is not a folder"):
         build(ROOT / "tests" / "vaults" / "minimal", tmp_path / "out")
     assert (tmp_path / "out").read_text() == "not a folder"
+
+
+def test_graphs_rendered_in_workers_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers convert the notes and render their graphs; the parent never unpacks the triples
+    unless asked (``result.dataset``) — the files, the dataset and the next build are the same."""
+    import vaultkg.parallel
+
+    single = build(EXAMPLE_VAULT, tmp_path / "single")
+    monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    forked = build(EXAMPLE_VAULT, tmp_path / "forked")
+    assert len(forked._dataset.reused) == forked.notes  # rendered by the workers, not unpacked
+    assert forked.dataset.reused == set() and forked.files == single.files
+    assert forked.dataset.graphs == single.dataset.graphs and forked.dataset.lines == single.dataset.lines
+    assert forked.diagnostics == single.diagnostics
+    again = build(EXAMPLE_VAULT, tmp_path / "forked")  # from the cache the forked build left
+    assert again.files == single.files

@@ -9,16 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyoxigraph import Triple
+
 from converters import Config, Dataset, Diagnostic, Severity, assemble
 from converters.assemble import NoteResult, sort_triples
+from converters.context import output_prefixes
+from converters.vocab import WDT
 
 from . import __version__
-from .buildcache import BuildCache, Earlier, load_cache, pack, save_cache
+from .buildcache import BuildCache, Earlier, load_cache, pack, save_cache, unpack_many, vault_triples
 from .config import load_config
 from .errors import InputError
+from .fragments import GraphPart, Renderer
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
-from .parallel import fork_mapper
+from .parallel import ForkMapper, fork_mapper
 from .vault import read_vault
 from .writers import differing_files, graph_parts, render_all, use_parts
 
@@ -139,22 +144,31 @@ def _build(
         done += 1
         emit("convert", done=done, total=total)
 
+    facts, facts_error = read_facts(root)
+    prefixes = output_prefixes(cfg)
+    if facts:
+        prefixes.setdefault("wdt", WDT)
+    if cache is not None and cache.prefixes != prefixes:  # its rendered graphs no longer fit
+        cache.results, cache.parts = {}, {}
     unchanged = (
         {p for p, r in contents.read.items() if p in cache.read and cache.read[p].stamp == r.stamp} if cache else set()
     )
     keep: dict[str, NoteResult] = {}
     earlier = cache.earlier_results(unchanged) if cache else None
+    mapper = fork_mapper(renderer=Renderer(prefixes))
+    rendered = Rendered(earlier, cache, mapper)
     dataset = assemble(
-        contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=fork_mapper(),
+        contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=mapper,
         earlier=earlier, earlier_digest=cache.digest if cache else "", keep=keep,
-        earlier_vault=earlier.vault_triples if earlier is not None else None,
+        rendered_vault=rendered.vault_triples,
     )  # fmt: skip
-    _add_wikidata_facts(dataset, root, cfg.base)
+    _add_wikidata_facts(dataset, facts, facts_error, cfg.base)
+    if dataset.prefixes != prefixes:
+        raise AssertionError(f"prefixes changed while building: {sorted(set(dataset.prefixes) ^ set(prefixes))}")
     complete = None
     if dataset.reused:
-        assert cache is not None and earlier is not None
-        _reuse_parts(dataset, cache, keep)
-        complete = _completer(dataset, earlier)
+        use_parts(dataset, {r.graph: rendered.parts(p) for p, r in keep.items() if r.rendered})
+        complete = _completer(dataset, {p: rendered.packed(p) for p, r in keep.items() if r.rendered})
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     emit("render")
@@ -168,26 +182,41 @@ def _build(
             publish(out, files)
             written = True
             if cache is not None:  # for the next build: reuse packed results of unchanged notes
-                reused = {p for p, r in keep.items() if r.graph in dataset.reused}
-                packed = {p: cache.results[p] if p in reused else pack(r) for p, r in keep.items()}
+                packed = {p: rendered.packed(p) if r.rendered else pack(r) for p, r in keep.items()}
                 parts = graph_parts(dataset)
-                by_path = {p: parts[r.graph] for p, r in keep.items()}
                 kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
-                kept.parts = by_path
+                kept.parts = {p: parts[r.graph] for p, r in keep.items()}
+                kept.prefixes = prefixes
+                reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
                 save_cache(out, kept, cache, {p for p in contents.read if p not in reused})
     took = time.perf_counter() - started
     return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg, complete)
 
 
-def _reuse_parts(dataset: Dataset, cache: BuildCache, keep: Mapping[str, NoteResult]) -> None:
-    """Seed the dataset's rendered graphs with the cached ones of the notes reused unchanged;
-    the others (edited notes, the vault graph) are rendered as usual."""
-    use_parts(dataset, {r.graph: cache.parts[p] for p, r in keep.items() if r.graph in dataset.reused})
+class Rendered:
+    """The results that come without triples, by note path: the build cache's (unchanged notes)
+    and the worker processes' (packed results and rendered graphs)."""
+
+    def __init__(self, earlier: Earlier | None, cache: BuildCache | None, mapper: ForkMapper) -> None:
+        self.earlier: Mapping[str, tuple[Any, ...]] = earlier.packed if earlier is not None else {}
+        self.cache, self.mapper = cache, mapper
+
+    def packed(self, path: str) -> tuple[Any, ...]:
+        return self.mapper.packed.get(path) or self.earlier[path]
+
+    def parts(self, path: str) -> GraphPart:
+        if path in self.mapper.parts:
+            return self.mapper.parts[path]
+        assert self.cache is not None
+        return self.cache.parts[path]
+
+    def vault_triples(self, paths: list[str]) -> list[Triple]:
+        return vault_triples(self.packed(p) for p in paths)
 
 
-def _completer(dataset: Dataset, earlier: Earlier) -> Callable[[], None]:
+def _completer(dataset: Dataset, packed: Mapping[str, tuple[Any, ...]]) -> Callable[[], None]:
     def complete() -> None:
-        for result in earlier.complete().values():
+        for result in unpack_many(packed).values():
             dataset.graphs[result.graph] = [t for t, _ in result.triples]
             dataset.lines[result.graph] = result.triples
         dataset.reused = set()
@@ -196,9 +225,8 @@ def _completer(dataset: Dataset, earlier: Earlier) -> Callable[[], None]:
     return complete
 
 
-def _add_wikidata_facts(dataset: Dataset, root: Path, base: str) -> None:
+def _add_wikidata_facts(dataset: Dataset, facts: list[Triple], error: str | None, base: str) -> None:
     """Put ``wikidata-facts.ttl`` (from ``vaultkg link --enrich``) into the graph ``{base}wikidata``."""
-    facts, error = read_facts(root)
     if error is not None:
         line = int(m.group(1)) if (m := re.search(r"line (\d+)", error)) else 1
         dataset.diagnostics.append(Diagnostic(FACTS_FILE, line, Severity.ERROR, "facts", f"invalid Turtle: {error}"))
@@ -209,5 +237,5 @@ def _add_wikidata_facts(dataset: Dataset, root: Path, base: str) -> None:
         dataset.graphs = dict(sorted(dataset.graphs.items()))
         dataset.lines[graph] = [(t, 0) for t in ordered]
         dataset.lines = dict(sorted(dataset.lines.items()))
-        dataset.prefixes.setdefault("wdt", "http://www.wikidata.org/prop/direct/")
+        dataset.prefixes.setdefault("wdt", WDT)
         dataset._union = None

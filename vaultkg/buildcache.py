@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ CACHE_DIR = ".vaultkg-cache"
 CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
-FORMAT = 2  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 3  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult) -> tuple[Any, ...]:
@@ -39,6 +39,21 @@ def unpack(packed: tuple[Any, ...]) -> NoteResult:
     path, graph, nt, lines, vnt, vlines, diagnostics, unresolved, attachments, notices, claims = packed
     return NoteResult(path, graph, _unpack(nt, lines), _unpack(vnt, vlines), diagnostics, unresolved, attachments,
                       notices, claims)  # fmt: skip
+
+
+def light(packed: tuple[Any, ...]) -> NoteResult:
+    """A packed result without its triples (:attr:`NoteResult.rendered`): its graph is rendered."""
+    path, graph, _nt, _lines, _vnt, _vlines, diagnostics, unresolved, attachments, notices, claims = packed
+    return NoteResult(path, graph, [], [], diagnostics, unresolved, attachments, notices, claims, rendered=True)
+
+
+def vault_triples(packed: Iterable[tuple[Any, ...]]) -> list[ox.Triple]:
+    """The vault-graph triples of packed results, each once (one parse of the distinct lines)."""
+    lines: set[bytes] = set()
+    for one in packed:
+        lines.update(one[4].splitlines(keepends=True))
+    data = b"".join(sorted(lines))
+    return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
 
 
 def _pack(triples: list[tuple[ox.Triple, int]]) -> tuple[bytes, list[int]]:
@@ -61,6 +76,7 @@ class BuildCache:
     read: dict[str, ReadNote] = field(default_factory=dict)
     results: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     parts: dict[str, GraphPart] = field(default_factory=dict)  # by note path: its graph, rendered
+    prefixes: dict[str, str] = field(default_factory=dict)  # what the parts were rendered with
     saved_ns: int = 0  # when the cache was written
     base_ns: int = 0  # when the full cache file was written (the rest is in the delta file)
     since_base: set[str] = field(default_factory=set)  # paths the delta file holds
@@ -71,17 +87,13 @@ class BuildCache:
 
 
 class Earlier(Mapping[str, NoteResult]):
-    """Earlier results without their triples — each graph is already rendered — plus all their
-    vault-graph triples at once (one parse of the distinct N-Triples lines)."""
+    """Earlier results without their triples: each graph is already rendered."""
 
     def __init__(self, packed: dict[str, tuple[Any, ...]]) -> None:
         self.packed = packed
 
     def __getitem__(self, path: str) -> NoteResult:
-        p_path, graph, _nt, _lines, _vnt, _vlines, diagnostics, unresolved, attachments, notices, claims = self.packed[
-            path
-        ]
-        return NoteResult(p_path, graph, [], [], diagnostics, unresolved, attachments, notices, claims)
+        return light(self.packed[path])
 
     def __contains__(self, path: object) -> bool:
         return path in self.packed
@@ -91,17 +103,6 @@ class Earlier(Mapping[str, NoteResult]):
 
     def __len__(self) -> int:
         return len(self.packed)
-
-    def vault_triples(self) -> list[ox.Triple]:
-        lines: set[bytes] = set()
-        for packed in self.packed.values():
-            lines.update(packed[4].splitlines(keepends=True))
-        data = b"".join(sorted(lines))
-        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
-
-    def complete(self) -> dict[str, NoteResult]:
-        """The results with their triples (unpacked now: slower, for callers who want them)."""
-        return unpack_many(self.packed)
 
 
 def unpack_many(packed: Mapping[str, tuple[Any, ...]]) -> dict[str, NoteResult]:

@@ -26,11 +26,11 @@ import pyoxigraph as ox
 import yaml
 
 from converters import Dataset
+from converters.vocab import WD, WDT
 
 from .errors import VaultkgError
 
 WDQS = "https://query.wikidata.org/sparql"
-WD = "http://www.wikidata.org/entity/"
 LINK_FILE = "wikidata-links.yaml"
 VKG = "https://w3id.org/vaultkg#"
 #: vaultkg class → the Wikidata class the candidate should be an instance of (P31/P279*).
@@ -585,7 +585,7 @@ def enrich(
     from .writers import rdf_bytes
 
     body = rdf_bytes(sorted(triples, key=str), ox.RdfFormat.TURTLE, {
-        "wd": WD, "wdt": "http://www.wikidata.org/prop/direct/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        "wd": WD, "wdt": WDT, "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
         "schema": "http://schema.org/"})  # fmt: skip
     header = b"# Facts about the vault's linked Wikidata items, fetched by `vaultkg link --enrich`.\n"
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

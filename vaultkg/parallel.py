@@ -1,6 +1,8 @@
 """Convert notes on several cores: forked workers share the vault-wide context (names, slugs,
-the mention index) built once in the parent, and send each note's triples back as N-Triples
-(pickling pyoxigraph terms one by one is ten times slower than serializing and parsing them)."""
+the mention index) built once in the parent, convert their share of the notes and render each
+note's graph (its N-Quads, Turtle blocks, JSON-LD nodes: :mod:`vaultkg.fragments`). The parent
+gets each result packed (its triples as N-Triples — pickling pyoxigraph terms one by one is ten
+times slower) with its rendered graph, and unpacks the triples only if someone asks for them."""
 
 from __future__ import annotations
 
@@ -13,41 +15,64 @@ from typing import Any
 from converters import Note
 from converters.assemble import NoteResult
 
-from .buildcache import pack, unpack
+from .buildcache import light, pack, unpack
+from .fragments import GraphPart, Renderer, graph_part
 
 #: Below this many notes, one process is faster than starting workers.
 MIN_NOTES = 1500
-_WORK: tuple[Callable[[Note], NoteResult], Sequence[Note]] | None = None
+_WORK: tuple[Callable[[Note], NoteResult], Sequence[Note], Renderer | None] | None = None
 
 
-def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
+def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], GraphPart | None]]:
     assert _WORK is not None
-    fn, notes = _WORK
-    packed = []
+    fn, notes, renderer = _WORK
+    done = []
     for note in notes[bounds[0] : bounds[1]]:
-        packed.append(pack(fn(note)))
-    return packed
+        result = fn(note)
+        part = None
+        if renderer is not None:
+            triples = [t for t, _ in result.triples]
+            part = graph_part(result.graph, triples, [line for _, line in result.triples], result.path, renderer)
+        done.append((pack(result), part))
+    return done
 
 
-def fork_mapper(
-    workers: int | None = None,
-) -> Callable[[Callable[[Note], NoteResult], Sequence[Note]], Iterator[NoteResult]]:
-    """A ``mapper`` for :func:`converters.assemble` that uses forked worker processes."""
-    count = workers or min(2, os.cpu_count() or 1)
+class ForkMapper:
+    """A ``mapper`` for :func:`converters.assemble` that uses forked worker processes.
 
-    def mapper(fn: Callable[[Note], NoteResult], notes: Sequence[Note]) -> Iterator[NoteResult]:
+    With a ``renderer``, the workers also render each note's graph: the results come back
+    :attr:`~converters.assemble.NoteResult.rendered` (without triples), their packed form in
+    :attr:`packed` and their rendered graph in :attr:`parts`, both by note path.
+    """
+
+    def __init__(self, workers: int | None = None, renderer: Renderer | None = None) -> None:
+        self.count = workers or min(2, os.cpu_count() or 1)
+        self.renderer = renderer
+        self.packed: dict[str, tuple[Any, ...]] = {}
+        self.parts: dict[str, GraphPart] = {}
+
+    def __call__(self, fn: Callable[[Note], NoteResult], notes: Sequence[Note]) -> Iterator[NoteResult]:
         global _WORK
-        if count <= 1 or len(notes) < MIN_NOTES or "fork" not in multiprocessing.get_all_start_methods():
+        if self.count <= 1 or len(notes) < MIN_NOTES or "fork" not in multiprocessing.get_all_start_methods():
             yield from map(fn, notes)
             return
-        size = max(1, len(notes) // (count * 4))
+        size = max(1, len(notes) // (self.count * 16))  # small chunks: long notes cluster by path
         chunks = [(i, min(i + size, len(notes))) for i in range(0, len(notes), size)]
-        _WORK = (fn, notes)
+        _WORK = (fn, notes, self.renderer)
         try:
-            with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork")) as pool:
-                for packed in pool.map(_convert_chunk, chunks):  # in order: the output stays the same
-                    yield from map(unpack, packed)
+            with ProcessPoolExecutor(max_workers=self.count, mp_context=multiprocessing.get_context("fork")) as pool:
+                for done in pool.map(_convert_chunk, chunks):  # in order: the output stays the same
+                    for packed, part in done:
+                        if part is None:
+                            yield unpack(packed)
+                            continue
+                        self.packed[packed[0]] = packed
+                        self.parts[packed[0]] = part
+                        yield light(packed)
         finally:
             _WORK = None
 
-    return mapper
+
+def fork_mapper(workers: int | None = None, renderer: Renderer | None = None) -> ForkMapper:
+    """A :class:`ForkMapper` (``workers`` defaults to two, or one on a single core)."""
+    return ForkMapper(workers, renderer)
