@@ -21,6 +21,7 @@ from .buildcache import BuildCache, Earlier, load_cache, pack, save_cache, unpac
 from .config import load_config
 from .errors import InputError
 from .fragments import GraphPart, Renderer
+from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
 from .parallel import ForkMapper, fork_mapper
@@ -110,8 +111,9 @@ def build(
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; give another --output")
     if out is None:
-        return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
-    with locked(out):  # a second build of the same folder fails at once, with a clear message
+        with gc_paused():
+            return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
+    with locked(out), gc_paused():  # a second build of the same folder fails at once, with a clear message
         return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
 
 

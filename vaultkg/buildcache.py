@@ -4,6 +4,7 @@ the accepted links are unchanged). Kept in ``output/.vaultkg-cache/``; safe to d
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
 import time
@@ -19,6 +20,7 @@ from converters.assemble import NoteResult
 
 from . import __version__
 from .fragments import GraphPart
+from .gctools import gc_paused
 from .vault import ReadNote
 from .writers import rdf_bytes
 
@@ -26,7 +28,7 @@ CACHE_DIR = ".vaultkg-cache"
 CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
-FORMAT = 3  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 4  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult) -> tuple[Any, ...]:
@@ -166,8 +168,11 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
 
 def _load(path: Path) -> object:
     try:
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
+        with open(path, "rb") as handle, gc_paused():
+            value = pickle.load(handle)
+            if isinstance(value, BuildCache | Delta):  # marshal.load(handle) reads in small pieces: slow
+                value.parts = {p: GraphPart(*fields) for p, fields in marshal.loads(handle.read()).items()}
+            return value
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
 
@@ -215,8 +220,20 @@ def save_cache(
     (folder / DELTA_FILE).unlink(missing_ok=True)
 
 
-def _dump(path: Path, value: object) -> None:
+def _dump(path: Path, value: BuildCache | Delta) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    parts = value.parts
+    value.parts = {}
+    try:
+        with open(tmp, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            # rendered graphs are plain bytes, strings and tuples: marshal loads them 3x faster
+            marshal.dump({p: _fields(part) for p, part in parts.items()}, handle)
+    finally:
+        value.parts = parts
     os.replace(tmp, path)
+
+
+def _fields(part: GraphPart) -> tuple[Any, ...]:
+    return (part.graph, part.path, part.nq, part.hash, part.sourcemap, part.subjects, part.ttl, part.jsonld,
+            part.stats)  # fmt: skip

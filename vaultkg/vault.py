@@ -34,29 +34,52 @@ class ReadNote:
 
 
 def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple[list[str], list[Diagnostic]]:
-    """Vault-relative paths of every ``.md`` file, sorted; hidden folders (``.obsidian``,
-    ``.trash``) and excluded paths are left out, symlinks leading outside the vault too."""
+    """Vault-relative paths of every ``.md`` file (each folder's files, then its sub-folders, by
+    name); hidden folders (``.obsidian``, ``.trash``) and excluded paths are left out, symlinks
+    leading outside the vault too."""
+    paths, diagnostics, _ = _scan(root, config, skip)
+    return paths, diagnostics
+
+
+def _scan(
+    root: Path, config: Config, skip: tuple[Path, ...] = ()
+) -> tuple[list[str], list[Diagnostic], dict[str, tuple[int, int]]]:
+    """:func:`find_notes`, plus each file's (modification time, size) where ``os.scandir`` gives
+    it without another system call's worth of path handling."""
     root_real = root.resolve()
     skip_real = {p.resolve() for p in skip}
     found: list[str] = []
+    stamps: dict[str, tuple[int, int]] = {}
     diagnostics: list[Diagnostic] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip_real)
-        for name in sorted(filenames):
+
+    def visit(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        subfolders = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not name.startswith(".") and Path(entry.path).resolve() not in skip_real:
+                    subfolders.append(entry)
+                continue
             if name.lower() == ".md":
-                rel = (here / name).relative_to(root).as_posix()
-                diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "empty-name",
+                diagnostics.append(Diagnostic(prefix + name, 1, Severity.WARNING, "empty-name",
                                               "a note with an empty name (only '.md'); not read"))  # fmt: skip
                 continue
             if not name.lower().endswith(".md") or name.startswith("."):
                 continue
-            full = here / name
-            rel = full.relative_to(root).as_posix()
+            rel = prefix + name
             if config.excluded(rel):
                 continue
-            if full.is_symlink():
-                target = full.resolve()
+            if entry.is_symlink():
+                target = Path(entry.path).resolve()
                 if not target.is_relative_to(root_real):
                     diagnostics.append(
                         Diagnostic(rel, 1, Severity.WARNING, "symlink", "symlink leads outside the vault; not read")
@@ -69,8 +92,18 @@ def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple
                         )
                     )
                     continue
+            else:
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                    stamps[rel] = (stat.st_mtime_ns, stat.st_size)
+                except OSError:
+                    pass
             found.append(rel)
-    return found, diagnostics
+        for entry in subfolders:
+            visit(entry.path, f"{prefix}{entry.name}/")
+
+    visit(str(root), "")
+    return found, diagnostics, stamps
 
 
 def read_vault(
@@ -89,14 +122,16 @@ def read_vault(
         raise InputError(f"{root}: no such directory")
     if not root.is_dir():
         raise InputError(f"{root}: not a directory (give the vault's folder)")
-    paths, diagnostics = find_notes(root, config, skip)
+    paths, diagnostics, stamps = _scan(root, config, skip)
     contents = VaultContents(root=root, diagnostics=diagnostics, files=len(paths))
     for i, rel in enumerate(paths):
-        try:
-            stat = (root / rel).stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = None
+        stamp = stamps.get(rel)
+        if stamp is None:
+            try:
+                stat = (root / rel).stat()
+                stamp = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                pass
         previous = known.get(rel) if known else None
         if previous is not None and stamp is not None and previous.stamp == stamp:
             note, problems = previous.note, list(previous.diagnostics)
