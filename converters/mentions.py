@@ -42,8 +42,7 @@ class _Form:
 
 
 def _case_rule(form: str) -> int:
-    letters = [c for c in form if c.isalpha()]
-    if letters and all(c.isupper() for c in letters):
+    if form.isupper() and all(c.isupper() for c in form if c.isalpha()):  # isupper() alone lets "US中" pass
         return 2
     return 1 if form[:1].isupper() else 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .config import Config
@@ -52,6 +52,7 @@ class Resolver:
         self._by_alias: dict[str, list[Note]] = defaultdict(list)
         self._by_slug: dict[str, Note] = {}
         self._cache: dict[tuple[str, str, str], Resolution] = {}
+        self._aliases: dict[str, tuple[str, ...]] = {}
         for note in self._notes:
             self._by_path[normalize(strip_md(note.path))] = note
             self._by_name[normalize(note.name)].append(note)
@@ -120,8 +121,14 @@ class Resolver:
                 return str(value)
         return None
 
-    def aliases(self, note: Note) -> Iterable[str]:
-        """Aliases and titles declared in a note's front matter."""
+    def aliases(self, note: Note) -> tuple[str, ...]:
+        """Aliases and titles declared in a note's front matter (computed once per note)."""
+        found = self._aliases.get(note.path)
+        if found is None:
+            found = self._aliases[note.path] = tuple(self._declared_aliases(note))
+        return found
+
+    def _declared_aliases(self, note: Note) -> Iterator[str]:
         for key, value in note.front_matter.data.items():
             rule = self.config.rule(str(key))
             if rule is None or rule.kind not in ("alias", "label"):

@@ -406,3 +406,14 @@ def test_graphs_rendered_in_workers_give_the_same_bytes(tmp_path: Path, monkeypa
     assert forked.diagnostics == single.diagnostics
     again = build(EXAMPLE_VAULT, tmp_path / "forked")  # from the cache the forked build left
     assert again.files == single.files
+
+
+JSON_DOCUMENTS = [{}, [], {"a": [], "b": {}, "c": [1, {"x": None, "y": True, "z": False}], 'ü"\n': "é\u2028\x00"},
+                  [1.5, -2, 10**30], {"k": (1, 2)}, {1: 2}, 3, "s", None]  # fmt: skip
+
+
+@pytest.mark.parametrize("document", JSON_DOCUMENTS)
+def test_report_json_is_written_as_json_dumps_would(document: object) -> None:
+    from vaultkg.writers import _json_bytes
+
+    assert _json_bytes(document) == (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()

@@ -14,8 +14,8 @@ import click
 from . import __version__
 from .build import build as build_vault
 from .errors import UsageError, VaultkgError
-from .loader import PROFILES
-from .reports import ReportFormat
+from .profiles import PROFILES
+from .reportformat import ReportFormat
 from .writers import write_text_atomically
 
 DEFAULT_VAULT = Path("examples/vault")

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import InputError, VaultkgError
+from .profiles import PROFILES, StoreProfile
 
 MANIFEST_DIR = ".vaultkg-load"
 #: The largest answer read from a store (graph lists of big vaults included).
@@ -36,44 +37,6 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 class LoadError(VaultkgError):
     """The store cannot be reached or refuses the data (exit 2)."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoreProfile:
-    """Where a kind of store keeps its Graph Store Protocol and SPARQL services, relative to the
-    URL the user gives (``--endpoint``)."""
-
-    name: str
-    gsp: str  # path appended to the endpoint for the Graph Store Protocol
-    graph_param: str
-    update: str  # path of the SPARQL Update service
-    query: str  # path of the SPARQL query service
-    digest: bool = False
-    description: str = ""
-    bulk: str = ""  # path taking a whole N-Quads dataset by POST (adds quads), if the store has one
-
-
-PROFILES: dict[str, StoreProfile] = {
-    p.name: p
-    for p in (
-        StoreProfile("generic", "", "graph", "", "", description="--endpoint is the Graph Store Protocol URL itself"),
-        StoreProfile("oxigraph", "/store", "graph", "/update", "/query", description="http://host:7878", bulk="/store"),
-        StoreProfile("fuseki", "/data", "graph", "/update", "/query", description="http://host:3030/DATASET"),
-        StoreProfile(
-            "graphdb", "/rdf-graphs/service", "graph", "/statements", "", description="http://host:7200/repositories/ID"
-        ),
-        StoreProfile(
-            "virtuoso",
-            "/sparql-graph-crud-auth",
-            "graph-uri",
-            "/sparql-auth",
-            "/sparql",
-            digest=True,
-            description="http://host:8890 (digest authentication)",
-        ),
-        StoreProfile("neptune", "/sparql/gsp/", "graph", "/sparql", "/sparql", description="https://cluster:8182"),
-    )
-}
 
 
 @dataclass(slots=True)

@@ -5,44 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from enum import StrEnum
 from xml.etree import ElementTree as ET
 
 from converters.vocab import RDF_TYPE
 
 from . import __version__
+from .reportformat import ReportFormat
 from .validation import Finding, ValidationReport, rank
 from .writers import rdf_bytes
 
 _GITHUB_LEVEL = {"violation": "error", "warning": "warning", "info": "notice"}
 _SARIF_LEVEL = {"violation": "error", "warning": "warning", "info": "note"}
-
-
-class ReportFormat(StrEnum):
-    """Validation report formats, with the file endings ``--output`` recognises."""
-
-    TEXT = "text"
-    JSON = "json"
-    JUNIT = "junit"
-    GITHUB = "github"
-    SARIF = "sarif"
-    TURTLE = "turtle"
-
-    @classmethod
-    def from_filename(cls, name: str) -> ReportFormat | None:
-        lowered = name.lower()
-        for suffix, fmt in (
-            (".sarif.json", cls.SARIF),
-            (".sarif", cls.SARIF),
-            (".json", cls.JSON),
-            (".xml", cls.JUNIT),
-            (".ttl", cls.TURTLE),
-            (".txt", cls.TEXT),
-            (".log", cls.TEXT),
-        ):
-            if lowered.endswith(suffix):
-                return fmt
-        return None
 
 
 def _where(report: ValidationReport, finding: Finding) -> str:

@@ -119,7 +119,53 @@ def render_jsonld(dataset: Dataset) -> bytes:
 
 
 def _json_bytes(document: Any) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """``json.dumps(document, ensure_ascii=False, indent=1)`` and a line break, byte for byte,
+    about three times faster (the standard library's indented encoder is pure Python)."""
+    out: list[str] = []
+    try:
+        _indented(document, "\n", out)
+    except TypeError:  # something _indented does not write the way json does: let json say it
+        return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    out.append("\n")
+    return "".join(out).encode("utf-8")
+
+
+_encode_str = json.encoder.encode_basestring
+
+
+def _indented(value: Any, pad: str, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_encode_str(value))
+    elif value is None or value is True or value is False:
+        out.append("null" if value is None else "true" if value else "false")
+    elif type(value) is int:
+        out.append(int.__repr__(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = pad + " "
+        sep = "{" + inner
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(key)
+            out.append(sep + _encode_str(key) + ": ")
+            _indented(item, inner, out)
+            sep = "," + inner
+        out.append(pad + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = pad + " "
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _indented(item, inner, out)
+            sep = "," + inner
+        out.append(pad + "]")
+    else:  # floats and the rare rest: json's own spelling
+        raise TypeError(value)
 
 
 def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes]) -> bytes:
