@@ -71,6 +71,66 @@ print(json.dumps({"seconds": time.perf_counter() - t, "notes": result.dataset.no
 """
 
 
+NAIVE = r"""
+import json, resource, sys, time
+from pathlib import Path
+import rdflib
+from converters import assemble
+from vaultkg.config import load_config
+from vaultkg.vault import read_vault
+stages = {}
+t = time.perf_counter()
+root = Path(sys.argv[1])
+cfg, _ = load_config(None, vault=root, base=None)
+contents = read_vault(root, cfg)
+try:  # what a tool that parses Markdown properly does first
+    from markdown_it import MarkdownIt
+    md = MarkdownIt("commonmark").enable("table")
+    for note in contents.notes:
+        md.parse(note.body)
+except ImportError:
+    pass
+stages["read + markdown-it"] = time.perf_counter() - t
+t = time.perf_counter()
+dataset = assemble(contents.notes, cfg)  # the same converters, one process
+stages["convert"] = time.perf_counter() - t
+t = time.perf_counter()
+terms = {}
+def term(x):
+    hit = terms.get(x)
+    if hit is None:
+        if type(x).__name__ == "NamedNode":
+            hit = rdflib.URIRef(x.value)
+        else:
+            hit = rdflib.Literal(x.value, lang=x.language,
+                                 datatype=None if x.language else rdflib.URIRef(x.datatype.value))
+        terms[x] = hit
+    return hit
+ds = rdflib.Dataset()
+union = rdflib.Graph()
+for name, pref in dataset.prefixes.items():
+    union.bind(name, pref)
+for graph, triples in dataset.graphs.items():
+    g = ds.graph(rdflib.URIRef(graph))
+    for tr in triples:
+        spo = (term(tr.subject), term(tr.predicate), term(tr.object))
+        g.add(spo)
+        union.add(spo)
+stages["rdflib graph"] = time.perf_counter() - t
+t = time.perf_counter()
+ttl = union.serialize(format="turtle")
+stages["rdflib Turtle"] = time.perf_counter() - t
+t = time.perf_counter()
+jsonld = union.serialize(format="json-ld", context=dict(dataset.prefixes), auto_compact=True)
+stages["rdflib JSON-LD"] = time.perf_counter() - t
+t = time.perf_counter()
+nq = ds.serialize(format="nquads")
+stages["rdflib N-Quads"] = time.perf_counter() - t
+print(json.dumps({"seconds": sum(stages.values()), "stages": stages, "triples": len(union),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
 def measure(script: str, *args: str) -> dict:
     proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=False)
     if proc.returncode not in (0,):
@@ -85,6 +145,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
+    parser.add_argument("--naive-up-to", type=int, default=10000, metavar="N",
+                        help="run the naive rdflib reference pipeline (once) on vaults of up to N notes")  # fmt: skip
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
@@ -94,18 +156,31 @@ def main() -> None:
         out = HERE / "vaults" / f"out-{size}-{args.seed}"
         floor = min((measure(FLOOR, str(vault)) for _ in range(args.repeat)), key=lambda r: r["seconds"])
         built = min((measure(BUILD, str(vault), str(out)) for _ in range(args.repeat)), key=lambda r: r["seconds"])
-        incremental = measure(INCREMENTAL, str(vault), str(out))
-        rows.append((size, floor, built, incremental))
+        incremental = min((measure(INCREMENTAL, str(vault), str(out)) for _ in range(args.repeat)),
+                          key=lambda r: r["seconds"])  # fmt: skip
+        naive = measure(NAIVE, str(vault)) if size <= args.naive_up_to else None
+        rows.append((size, floor, built, incremental, naive))
         print(f"{size} notes: floor {floor['seconds']:.2f} s, build {built['seconds']:.2f} s", file=sys.stderr)
+        if naive is not None:
+            stages = ", ".join(f"{k} {v:.1f} s" for k, v in naive["stages"].items())
+            print(f"{size} notes, naive pipeline: {stages}", file=sys.stderr)
     print("| notes | triples | floor (read + YAML + scan) | full build | build / floor | notes/s | peak memory "
-          "| rebuild after one edit |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size, floor, built, incremental in rows:
+          "| rebuild after one edit | naive rdflib pipeline | naive / build |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    base = rows[0]
+    for size, floor, built, incremental, naive in rows:
+        slower = "" if naive is None else f"{naive['seconds']:.1f} s"
+        ratio = "" if naive is None else f"{naive['seconds'] / built['seconds']:.1f}×"
         print(
             f"| {size:,} | {built['triples']:,} | {floor['seconds']:.2f} s | {built['seconds']:.2f} s | "
             f"{built['seconds'] / floor['seconds']:.1f}× | {size / built['seconds']:,.0f} | {built['peak_mb']:.0f} MB "
-            f"| {incremental['seconds']:.2f} s |"
+            f"| {incremental['seconds']:.2f} s | {slower or '—'} | {ratio or '—'} |"
         )
+    if len(rows) > 1:  # linear or not: time per note against the smallest vault, measured in the same run
+        for size, _floor, built, _incremental, _naive in rows[1:]:
+            growth = (built["seconds"] / size) / (base[2]["seconds"] / base[0])
+            print(f"\n{size:,} notes: {growth:.2f}× the time per note of {base[0]:,} notes", end="")
+        print()
 
 
 if __name__ == "__main__":

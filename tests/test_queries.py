@@ -172,3 +172,23 @@ def test_no_build_and_unreachable_endpoint_are_exit_2(tmp_path: Path) -> None:
     assert nobuild.exit_code == 2 and "no graph.nq here; run 'vaultkg build' first" in nobuild.stderr
     down = run("run", "summary", "--endpoint", "http://127.0.0.1:9/query", "--timeout", "2")
     assert down.exit_code == 2 and down.stderr.startswith("vaultkg: error: http://127.0.0.1:9/query: cannot reach")
+
+
+@pytest.mark.parametrize("gap", ["\n", "\n\n", "\n  \n", "\n\t# another\n"])
+def test_parameters_bind_below_comments_and_blank_lines(gap: str) -> None:
+    """A full-line comment right above SELECT, after a blank line, once put the VALUES block
+    inside the comment (the comment pattern ate line breaks)."""
+    import pyoxigraph as ox
+
+    from vaultkg.stored_queries import with_values
+
+    query = (
+        f"PREFIX schema: <https://schema.org/>{gap}# which notes mention it\n"
+        "SELECT ?n WHERE {\n  ?n schema:mentions ?x .\n}\n"
+    )
+    bound = with_values(query, {"x": ox.NamedNode("urn:a")})
+    assert "# which notes mention it\nSELECT ?n WHERE {\n  VALUES (?x) { (<urn:a>) }\n" in bound
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:n"), ox.NamedNode("https://schema.org/mentions"), ox.NamedNode("urn:a")))
+    store.add(ox.Quad(ox.NamedNode("urn:m"), ox.NamedNode("https://schema.org/mentions"), ox.NamedNode("urn:b")))
+    assert [row["n"].value for row in store.query(bound)] == ["urn:n"]

@@ -71,7 +71,7 @@ class StoredQuery:
 
 def strip_comments(text: str) -> str:
     """The query without its full-line comments (lines keep their places)."""
-    return re.sub(r"(?m)^\s*#.*$", "", text)
+    return re.sub(r"(?m)^[ \t]*#.*$", "", text)  # [ \t], not \s: a blank line above must stay a line
 
 
 def _kind(suffix: str | None) -> str:
