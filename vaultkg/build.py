@@ -170,9 +170,21 @@ def _build(
     complete = None
     if dataset.reused:
         use_parts(dataset, {r.graph: rendered.parts(p) for p, r in keep.items() if r.rendered})
-        complete = _completer(dataset, {p: rendered.packed(p) for p, r in keep.items() if r.rendered})
+        light = [p for p, r in keep.items() if r.rendered]
+        complete = _completer(dataset, {p: rendered.packed(p) for p in light}, {p: rendered.parts(p) for p in light})
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
+    if out is not None and not check and cache is not None:
+        # for the next build: reuse packed results of unchanged notes. Saved before the files
+        # are rendered, so that the two are never in memory at once (the cache only holds
+        # conversions and rendered graphs; the files are always joined anew from them)
+        packed = {p: rendered.packed(p) if r.rendered else pack(r, rendered=True) for p, r in keep.items()}
+        parts = graph_parts(dataset)
+        kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
+        kept.parts = {p: parts[r.graph] for p, r in keep.items()}
+        kept.prefixes = prefixes
+        reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
+        save_cache(out, kept, cache, {p for p in contents.read if p not in reused})
     emit("render")
     files = render_all(dataset, version=__version__) if render or out is not None else {}
     written = False
@@ -183,14 +195,6 @@ def _build(
         else:
             publish(out, files)
             written = True
-            if cache is not None:  # for the next build: reuse packed results of unchanged notes
-                packed = {p: rendered.packed(p) if r.rendered else pack(r) for p, r in keep.items()}
-                parts = graph_parts(dataset)
-                kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
-                kept.parts = {p: parts[r.graph] for p, r in keep.items()}
-                kept.prefixes = prefixes
-                reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
-                save_cache(out, kept, cache, {p for p in contents.read if p not in reused})
     took = time.perf_counter() - started
     return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg, complete)
 
@@ -216,9 +220,11 @@ class Rendered:
         return vault_triples(self.packed(p) for p in paths)
 
 
-def _completer(dataset: Dataset, packed: Mapping[str, tuple[Any, ...]]) -> Callable[[], None]:
+def _completer(
+    dataset: Dataset, packed: Mapping[str, tuple[Any, ...]], parts: Mapping[str, GraphPart]
+) -> Callable[[], None]:
     def complete() -> None:
-        for result in unpack_many(packed).values():
+        for result in unpack_many(packed, parts).values():
             dataset.graphs[result.graph] = [t for t, _ in result.triples]
             dataset.lines[result.graph] = result.triples
         dataset.reused = set()

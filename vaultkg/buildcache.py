@@ -28,13 +28,22 @@ CACHE_DIR = ".vaultkg-cache"
 CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
-FORMAT = 4  # bump when what the cache holds changes: an older cache is then ignored
+_CHUNK = 1000  # rendered graphs per marshalled chunk
+FORMAT = 5  # bump when what the cache holds changes: an older cache is then ignored
 
 
-def pack(r: NoteResult) -> tuple[Any, ...]:
-    """A note's result in a form that pickles fast (its triples as N-Triples)."""
-    return (r.path, r.graph, *_pack(r.triples), *_pack(r.vault), r.diagnostics, r.unresolved, r.attachments,
-            r.notices, r.claims)  # fmt: skip
+def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
+    """A note's result in a form that pickles fast (its triples as N-Triples). With ``rendered``
+    its graph's N-Triples are left out (``None``): they are in its rendered graph's N-Quads."""
+    nt, lines = _pack(r.triples)
+    return (r.path, r.graph, None if rendered else nt, lines, *_pack(r.vault), r.diagnostics, r.unresolved,
+            r.attachments, r.notices, r.claims)  # fmt: skip
+
+
+def graph_ntriples(part: GraphPart) -> bytes:
+    """A rendered graph's N-Triples: its N-Quads without the graph name (each line ends with
+    `` <graph> .``; N-Triples escape line breaks in literals, so only line ends match)."""
+    return part.nq.replace(f" <{part.graph}> .\n".encode(), b" .\n")
 
 
 def unpack(packed: tuple[Any, ...]) -> NoteResult:
@@ -107,10 +116,16 @@ class Earlier(Mapping[str, NoteResult]):
         return len(self.packed)
 
 
-def unpack_many(packed: Mapping[str, tuple[Any, ...]]) -> dict[str, NoteResult]:
+def unpack_many(
+    packed: Mapping[str, tuple[Any, ...]], parts: Mapping[str, GraphPart] | None = None
+) -> dict[str, NoteResult]:
     """Unpack many results with a single parse of all their N-Triples (much faster than one
-    parse per note)."""
-    chunks = [part for p in packed.values() for part in (p[2], p[4])]
+    parse per note); ``parts`` (by path) give the N-Triples of results packed without them."""
+    chunks = [
+        chunk
+        for path, p in packed.items()
+        for chunk in (p[2] if p[2] is not None else graph_ntriples((parts or {})[path]), p[4])
+    ]
     triples = [q.triple for q in ox.parse(b"".join(chunks), format=ox.RdfFormat.N_TRIPLES)] if chunks else []
     out: dict[str, NoteResult] = {}
     at = 0
@@ -171,7 +186,13 @@ def _load(path: Path) -> object:
         with open(path, "rb") as handle, gc_paused():
             value = pickle.load(handle)
             if isinstance(value, BuildCache | Delta):  # marshal.load(handle) reads in small pieces: slow
-                value.parts = {p: GraphPart(*fields) for p, fields in marshal.loads(handle.read()).items()}
+                data = memoryview(handle.read())
+                at = 0
+                while at < len(data):
+                    size = int.from_bytes(data[at : at + 8], "little")
+                    chunk = marshal.loads(data[at + 8 : at + 8 + size])
+                    value.parts.update((p, GraphPart(*fields)) for p, fields in chunk.items())
+                    at += 8 + size
             return value
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
@@ -227,8 +248,13 @@ def _dump(path: Path, value: BuildCache | Delta) -> None:
     try:
         with open(tmp, "wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            # rendered graphs are plain bytes, strings and tuples: marshal loads them 3x faster
-            marshal.dump({p: _fields(part) for p, part in parts.items()}, handle)
+            # rendered graphs are plain bytes, strings and tuples: marshal loads them 3x faster;
+            # in chunks, so that the whole cache is never one more copy in memory
+            items = list(parts.items())
+            for i in range(0, len(items), _CHUNK):
+                blob = marshal.dumps({p: _fields(part) for p, part in items[i : i + _CHUNK]})
+                handle.write(len(blob).to_bytes(8, "little"))
+                handle.write(blob)
     finally:
         value.parts = parts
     os.replace(tmp, path)

@@ -33,7 +33,7 @@ def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], Graph
         if renderer is not None:
             triples = [t for t, _ in result.triples]
             part = graph_part(result.graph, triples, [line for _, line in result.triples], result.path, renderer)
-        done.append((pack(result), part))
+        done.append((pack(result, rendered=part is not None), part))
     return done
 
 
