@@ -57,6 +57,17 @@ def test_query_gives_the_golden_rows_on_the_example_build(qid: str, example_buil
     assert serialize(result, "csv") == (GOLDEN / f"{qid}.csv").read_bytes().decode("utf-8")
 
 
+@pytest.mark.parametrize("qid", OFFLINE)
+def test_the_in_memory_store_gives_the_golden_rows_too(qid: str, example_build: Path) -> None:
+    from vaultkg.querying import open_store
+
+    q = LIBRARY[qid]
+    result = run_local(q, defaults_of(q), example_build, memory=True)
+    assert serialize(result, "csv") == (GOLDEN / f"{qid}.csv").read_bytes().decode("utf-8")
+    assert open_store(example_build, memory=True) is open_store(example_build, memory=True)  # loaded once
+    assert open_store(example_build, memory=True) is not open_store(example_build)
+
+
 @pytest.fixture(scope="module")
 def loaded_server(oxigraph_server: str, example_build: Path) -> str:
     req = urllib.request.Request(
