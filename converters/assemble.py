@@ -42,6 +42,9 @@ class Dataset:
             self._cache[name] = make()
         return self._cache[name]
 
+    def has_cached(self, name: str) -> bool:
+        return name in self._cache
+
     def triples(self) -> list[Triple]:
         """The union of all graphs, sorted, each triple once (computed once)."""
         if self._union is None:

@@ -328,3 +328,35 @@ def test_cli_engines_agree_on_the_example_vault() -> None:
     assert findings["auto"] == findings["sparql"] == findings["pyshacl"] and len(findings["auto"]) == 18
     assert json.loads(outputs["pyshacl"].stdout)["summary"]["engine"] == "pyshacl (asked for)"
     assert "note:" not in outputs["auto"].stderr
+
+
+def test_validation_reuses_a_build_cache_with_the_same_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`validate --cache-from DIR` converts only the notes changed since that build; what it finds
+    is what a validation from scratch finds (here after an edit that adds a violation)."""
+    import importlib
+
+    from vaultkg import build
+
+    assemble_module = importlib.import_module("converters.assemble")  # the package exports a function by that name
+
+    vault = tmp_path / "vault"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, tmp_path / "out")
+    note = vault / "People" / "Benjamin Netanyahu.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("born: 1949-10-21", "born: 1949"), encoding="utf-8")
+    converted: list[str] = []
+    real = assemble_module.convert_note
+    monkeypatch.setattr(assemble_module, "convert_note", lambda n, *a: converted.append(n.path) or real(n, *a))
+    cached = run(str(vault), "--cache-from", str(tmp_path / "out"), "--format", "json")
+    assert converted == ["People/Benjamin Netanyahu.md"]
+    fresh = run(str(vault), "--no-cache", "--format", "json")
+    assert len(converted) == 1 + 33
+    assert json.loads(cached.stdout)["findings"] == json.loads(fresh.stdout)["findings"]
+    assert cached.exit_code == fresh.exit_code
+    assert "a birth date must be one date (YYYY-MM-DD) (value: 1949)" in cached.stdout and cached.exit_code == 1
+    missing = run(str(vault), "--cache-from", str(tmp_path / "nothing"))
+    assert missing.exit_code == 2
+    assert missing.stderr == f"vaultkg: error: --cache-from {tmp_path / 'nothing'}: no build cache there " \
+                             f"(vaultkg build TARGET -o {tmp_path / 'nothing'})\n"  # fmt: skip

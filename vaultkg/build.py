@@ -17,7 +17,7 @@ from converters.context import output_prefixes
 from converters.vocab import WDT
 
 from . import __version__
-from .buildcache import BuildCache, Earlier, load_cache, pack, save_cache, unpack_many, vault_triples
+from .buildcache import CACHE_DIR, BuildCache, Earlier, load_cache, pack, save_cache, unpack_many, vault_triples
 from .config import load_config
 from .errors import InputError
 from .fragments import GraphPart, Renderer
@@ -98,6 +98,7 @@ def build(
     check: bool = False,
     render: bool = True,
     on_event: EventCallback | None = None,
+    cache_from: str | Path | None = None,
 ) -> BuildResult:
     """Build the vault at ``vault`` into ``output``.
 
@@ -106,13 +107,16 @@ def build(
     (the rendered files are in :attr:`BuildResult.files`; ``render=False`` skips rendering when
     only the dataset is wanted, e.g. to validate it). Raises :class:`InputError` when
     there is no vault or no note in it, and :class:`ConfigFileError` for a bad config.
+    ``cache_from`` names a build folder whose build cache may be used (read, never written)
+    when nothing is written: notes unchanged since that build are not converted again.
     """
     out = Path(output) if output is not None and not check else None
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; give another --output")
     if out is None:
         with gc_paused():
-            return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
+            return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event,
+                          cache_from=Path(cache_from) if cache_from is not None else None)  # fmt: skip
     with locked(out), gc_paused():  # a second build of the same folder fails at once, with a clear message
         return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
 
@@ -126,6 +130,7 @@ def _build(
     check: bool,
     render: bool,
     on_event: EventCallback | None,
+    cache_from: Path | None = None,
 ) -> BuildResult:
     started = time.perf_counter()
     root = Path(vault)
@@ -134,6 +139,8 @@ def _build(
     emit = on_event or (lambda *_a, **_k: None)
     skip = (out,) if out is not None else ()
     cache = load_cache(out, root) if out is not None and not check else None
+    if cache is None and cache_from is not None and (cache_from / CACHE_DIR).is_dir():
+        cache = load_cache(cache_from, root)
     contents = read_vault(root, cfg, skip=skip, on_file=lambda i, n: emit("read", done=i, total=n),
                           known=cache.read if cache else None)  # fmt: skip
     if contents.files == 0:

@@ -40,12 +40,6 @@ def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
             r.attachments, r.notices, r.claims)  # fmt: skip
 
 
-def graph_ntriples(part: GraphPart) -> bytes:
-    """A rendered graph's N-Triples: its N-Quads without the graph name (each line ends with
-    `` <graph> .``; N-Triples escape line breaks in literals, so only line ends match)."""
-    return part.nq.replace(f" <{part.graph}> .\n".encode(), b" .\n")
-
-
 def unpack(packed: tuple[Any, ...]) -> NoteResult:
     path, graph, nt, lines, vnt, vlines, diagnostics, unresolved, attachments, notices, claims = packed
     return NoteResult(path, graph, _unpack(nt, lines), _unpack(vnt, vlines), diagnostics, unresolved, attachments,
@@ -124,7 +118,7 @@ def unpack_many(
     chunks = [
         chunk
         for path, p in packed.items()
-        for chunk in (p[2] if p[2] is not None else graph_ntriples((parts or {})[path]), p[4])
+        for chunk in (p[2] if p[2] is not None else (parts or {})[path].ntriples(), p[4])
     ]
     triples = [q.triple for q in ox.parse(b"".join(chunks), format=ox.RdfFormat.N_TRIPLES)] if chunks else []
     out: dict[str, NoteResult] = {}

@@ -197,6 +197,14 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
     help="What runs the shapes: compiled to SPARQL on Oxigraph (fast), pySHACL (the reference), or "
     "SPARQL when the shapes allow it, else pySHACL.",
 )
+@click.option(
+    "--cache-from",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Build folder of TARGET whose build cache to reuse, read only: unchanged notes are not converted "
+    "again (same findings, faster). Default: ./output when it holds a build of TARGET.",
+)
+@click.option("--no-cache", is_flag=True, help="Convert every note, even when a build cache could be reused.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 def validate(
     target: Path | None,
@@ -208,6 +216,8 @@ def validate(
     outputs: tuple[Path, ...],
     prefix: str | None,
     engine: str,
+    cache_from: Path | None,
+    no_cache: bool,
     quiet: bool,
 ) -> None:
     """Validate TARGET — a vault, or a build folder — with the SHACL shapes and SPARQL checks.
@@ -228,7 +238,10 @@ def validate(
     if target is None:
         target = _vault_or_default(target)
     with _progress(_show_progress() and not quiet) as on_event:
-        report = run_validation(target, config=config, base=base, on_event=on_event, engine=engine)
+        if cache_from is not None and not (cache_from / ".vaultkg-cache").is_dir():
+            raise UsageError(f"--cache-from {cache_from}: no build cache there (vaultkg build TARGET -o {cache_from})")
+        cache = None if no_cache else cache_from or Path("output")
+        report = run_validation(target, config=config, base=base, on_event=on_event, engine=engine, cache_from=cache)
     if engine == "auto" and report.engine != "sparql" and not quiet:
         reason = report.engine.removeprefix("pyshacl (").removesuffix(")")
         click.echo(f"note: pySHACL validates these shapes, which is slower: {reason}", err=True)

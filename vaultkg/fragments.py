@@ -43,6 +43,11 @@ class GraphPart:
     jsonld: list[str] = field(default_factory=list)  # each subject's JSON-LD node
     stats: list[SubjectStats] = field(default_factory=list)
 
+    def ntriples(self) -> bytes:
+        """The graph's N-Triples: its N-Quads without the graph name (each line ends with
+        `` <graph> .``; N-Triples escape line breaks in literals, so only line ends match)."""
+        return self.nq.replace(f" <{self.graph}> .\n".encode(), b" .\n")
+
 
 @dataclass(slots=True)
 class Union:

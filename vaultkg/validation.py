@@ -464,10 +464,13 @@ def validate(
     base: str | None = None,
     on_event: Callable[..., None] | None = None,
     engine: str = "auto",
+    cache_from: str | Path | None = None,
 ) -> ValidationReport:
     """Validate a vault (built in memory) or a build folder (``graph.nq`` + ``sourcemap.json``).
 
-    ``engine`` chooses what runs the shapes: see :func:`shacl_results`."""
+    ``engine`` chooses what runs the shapes: see :func:`shacl_results`. ``cache_from`` names a
+    build folder of the vault whose build cache is reused (read only): notes unchanged since
+    that build are not converted again (the findings are the same either way)."""
     from .build import build
     from .config import load_config
 
@@ -479,7 +482,7 @@ def validate(
         dataset, findings = load_output(root)
         cfg, _ = load_config(Path(config) if config else None, base=base)
     else:
-        result = build(root, None, config=config, base=base, render=False, on_event=on_event)
+        result = build(root, None, config=config, base=base, render=False, on_event=on_event, cache_from=cache_from)
         dataset = result.dataset
         assert result.config is not None
         cfg = result.config

@@ -54,10 +54,17 @@ def render_turtle(dataset: Dataset) -> bytes:
 
 
 def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
-    """Each graph as N-Triples (pyoxigraph's serializer), computed once per dataset."""
-    return dataset.cached(
-        "ntriples", lambda: {g: rdf_bytes(ts, ox.RdfFormat.N_TRIPLES) for g, ts in dataset.graphs.items()}
-    )
+    """Each graph as N-Triples (pyoxigraph's serializer; taken from the graph's N-Quads where it
+    is rendered already), computed once per dataset."""
+
+    def make() -> dict[str, bytes]:
+        parts: dict[str, GraphPart] = dataset.cached("parts", dict) if dataset.has_cached("parts") else {}
+        return {
+            g: parts[g].ntriples() if g in parts else rdf_bytes(ts, ox.RdfFormat.N_TRIPLES)
+            for g, ts in dataset.graphs.items()
+        }
+
+    return dataset.cached("ntriples", make)
 
 
 def graph_parts(dataset: Dataset) -> dict[str, GraphPart]:
