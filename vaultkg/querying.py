@@ -147,7 +147,7 @@ def run_endpoint(query: StoredQuery, params: dict[str, str], endpoint: str, time
 def _result(form: str, answer: Any) -> QueryResult:
     if isinstance(answer, ox.QuerySolutions):
         variables = [v.value for v in answer.variables]
-        rows = [[solution[v] for v in variables] for solution in answer]
+        rows = [list(solution) for solution in answer]  # values in the order of the variables
         return QueryResult("SELECT", variables, rows)
     if isinstance(answer, ox.QueryBoolean | bool):
         return QueryResult("ASK", [], [], boolean=bool(answer))
