@@ -35,6 +35,13 @@ class Dataset:
     reused: set[str] = field(default_factory=set)  # graphs left empty: taken from an earlier build
     _union: list[Triple] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)  # renderings shared by several writers
+    _unpack: Callable[[], None] | None = None  # fills in the reused graphs' triples
+
+    def complete(self) -> None:
+        """Fill in the triples of the graphs taken already rendered (:attr:`reused`), if any."""
+        if self._unpack is not None:
+            unpack, self._unpack = self._unpack, None
+            unpack()
 
     def cached(self, name: str, make: Callable[[], Any]) -> Any:
         """A value derived from the dataset, computed once (the dataset is not changed after)."""
@@ -47,6 +54,7 @@ class Dataset:
 
     def triples(self) -> list[Triple]:
         """The union of all graphs, sorted, each triple once (computed once)."""
+        self.complete()
         if self._union is None:
             seen: set[Triple] = set()
             for triples in self.graphs.values():

@@ -360,3 +360,19 @@ def test_validation_reuses_a_build_cache_with_the_same_findings(
     assert missing.exit_code == 2
     assert missing.stderr == f"vaultkg: error: --cache-from {tmp_path / 'nothing'}: no build cache there " \
                              f"(vaultkg build TARGET -o {tmp_path / 'nothing'})\n"  # fmt: skip
+
+
+def test_a_rendered_graph_gives_the_locator_the_same_terms_and_lines() -> None:
+    """Graphs a validation does not unpack are located from their N-Triples and sourcemap entry."""
+    from vaultkg.fragments import Renderer, graph_part
+    from vaultkg.validation import _terms_of
+
+    s, p = ox.NamedNode("https://example.org/v/a#id"), ox.NamedNode("https://schema.org/name")
+    objects = [ox.Literal('say "hi"\\ \n\t\r done'), ox.Literal("Ünïcode \u2028 \x01", language="de"),
+               ox.Literal("1949", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear")),
+               ox.NamedNode("https://example.org/v/b#id"), ox.Literal("")]  # fmt: skip
+    triples = sorted((ox.Triple(s, p, o) for o in objects), key=str)
+    part = graph_part("https://example.org/v/a", triples, [3, 4, 5, 6, 7], "a.md", Renderer({}))
+    expected = [(s.value, p.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
+                for t, line in zip(triples, [3, 4, 5, 6, 7], strict=True)]  # fmt: skip
+    assert list(_terms_of(part)) == expected

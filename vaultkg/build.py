@@ -44,15 +44,19 @@ class BuildResult:
     written: bool
     stale: list[str] = field(default_factory=list)
     config: Config | None = None  # the effective mapping config
-    _complete: Callable[[], None] | None = None
 
     @property
     def dataset(self) -> Dataset:
         """The built dataset, every graph with its triples (after an incremental build, the
         graphs reused from the cache are unpacked on first access)."""
-        if self._complete is not None:
-            self._complete()
-            self._complete = None
+        self._dataset.complete()
+        return self._dataset
+
+    @property
+    def lazy_dataset(self) -> Dataset:
+        """The built dataset as it is: graphs rendered by worker processes or reused from the
+        build cache (:attr:`Dataset.reused`) hold no triples until :meth:`Dataset.complete`
+        (``writers.graph_parts`` has them all rendered, N-Triples included)."""
         return self._dataset
 
     @property
@@ -174,11 +178,12 @@ def _build(
     _add_wikidata_facts(dataset, facts, facts_error, cfg.base)
     if dataset.prefixes != prefixes:
         raise AssertionError(f"prefixes changed while building: {sorted(set(dataset.prefixes) ^ set(prefixes))}")
-    complete = None
     if dataset.reused:
         use_parts(dataset, {r.graph: rendered.parts(p) for p, r in keep.items() if r.rendered})
         light = [p for p, r in keep.items() if r.rendered]
-        complete = _completer(dataset, {p: rendered.packed(p) for p in light}, {p: rendered.parts(p) for p in light})
+        dataset._unpack = _completer(
+            dataset, {p: rendered.packed(p) for p in light}, {p: rendered.parts(p) for p in light}
+        )
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     if out is not None and not check and cache is not None:
@@ -203,7 +208,7 @@ def _build(
             publish(out, files)
             written = True
     took = time.perf_counter() - started
-    return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg, complete)
+    return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg)
 
 
 class Rendered:

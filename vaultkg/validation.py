@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,8 +30,10 @@ from converters import Dataset, Severity
 from converters.vocab import XSD_STRING
 
 from .errors import InputError, VaultkgError
+from .fragments import GraphPart
 from .resources import data_root, list_files, read_text
 from .shacl_sparql import Unsupported, compile_shapes, local_name, run_rules
+from .writers import graph_parts
 
 LEVELS = ("violation", "warning", "info")
 ENGINES = ("auto", "sparql", "pyshacl")
@@ -217,22 +219,29 @@ class Locator:
         self.typed: dict[str, tuple[str, int]] = {}
         self.o: dict[str, tuple[str, int]] = {}
         self.labels: dict[str, str] = {}
+        parts = graph_parts(dataset) if dataset.reused else {}
         for graph, pairs in dataset.lines.items():
             path = dataset.paths.get(graph)
-            for t, line in pairs:
-                s, p, o = t.subject.value, t.predicate.value, t.object.value
-                if p == "http://www.w3.org/2000/01/rdf-schema#label":
-                    self.labels.setdefault(s, o)
-                if path is None:
-                    continue
-                here = (path, line)
-                self.spo.setdefault((s, p, o), here)
-                self.sp.setdefault((s, p), here)
-                self.s.setdefault(s, here)
-                if p == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
-                    self.typed.setdefault(s, here)
-                if isinstance(t.object, ox.NamedNode):
-                    self.o.setdefault(o, here)
+            if graph in dataset.reused:  # rendered, not unpacked: read its N-Triples and source lines
+                self._add(path, _terms_of(parts[graph]))
+            else:
+                self._add(path, ((t.subject.value, t.predicate.value, t.object.value,
+                                  isinstance(t.object, ox.NamedNode), line) for t, line in pairs))  # fmt: skip
+
+    def _add(self, path: str | None, rows: Iterable[tuple[str, str, str, bool, int]]) -> None:
+        for s, p, o, iri, line in rows:
+            if p == "http://www.w3.org/2000/01/rdf-schema#label":
+                self.labels.setdefault(s, o)
+            if path is None:
+                continue
+            here = (path, line)
+            self.spo.setdefault((s, p, o), here)
+            self.sp.setdefault((s, p), here)
+            self.s.setdefault(s, here)
+            if p == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
+                self.typed.setdefault(s, here)
+            if iri:
+                self.o.setdefault(o, here)
 
     def locate(self, focus: str | None, path: str | None, value: str | None) -> tuple[str | None, int, bool]:
         """``(note path, line, found only through a link to the focus)``."""
@@ -442,8 +451,31 @@ def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str
     return dict(sorted(rules.items()))
 
 
+def _terms_of(part: GraphPart) -> Iterator[tuple[str, str, str, bool, int]]:
+    """``(subject, predicate, object, object is an IRI, line)`` of a rendered graph, read from its
+    N-Triples as pyoxigraph writes them (IRIs in ``<>``, no blank nodes) and its sourcemap entry."""
+    lines = json.loads("{" + part.sourcemap + "}")[part.graph]["lines"]
+    rows = part.ntriples().decode().split("\n")[:-1]  # not splitlines(): literals may hold U+2028, U+0085
+    for text, line in zip(rows, lines, strict=True):
+        s, p, o = text[:-2].split(" ", 2)
+        if o.startswith("<"):
+            yield s[1:-1], p[1:-1], o[1:-1], True, line
+        else:
+            lexical = o[1 : o.rindex('"')]
+            yield s[1:-1], p[1:-1], _ECHAR.sub(_unescape, lexical) if "\\" in lexical else lexical, False, line
+
+
+_ECHAR = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(m: re.Match[str]) -> str:
+    code = m.group(1) or m.group(2)
+    return chr(int(code, 16)) if code else _ESCAPED[m.group(3)]
+
+
 def findings_from(dataset: Dataset, results: Iterable[dict[str, Any]], source: str) -> list[Finding]:
-    locator = Locator(dataset)
+    locator: Locator = dataset.cached("locator", lambda: Locator(dataset))
     findings = []
     for r in results:
         path, line, inverse = locator.locate(r["focus"], r["path"], r["value"])
@@ -483,7 +515,7 @@ def validate(
         cfg, _ = load_config(Path(config) if config else None, base=base)
     else:
         result = build(root, None, config=config, base=base, render=False, on_event=on_event, cache_from=cache_from)
-        dataset = result.dataset
+        dataset = result.lazy_dataset  # graphs stay packed unless pySHACL needs the triples
         assert result.config is not None
         cfg = result.config
         findings = [

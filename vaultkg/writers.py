@@ -58,7 +58,7 @@ def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
     is rendered already), computed once per dataset."""
 
     def make() -> dict[str, bytes]:
-        parts: dict[str, GraphPart] = dataset.cached("parts", dict) if dataset.has_cached("parts") else {}
+        parts = graph_parts(dataset) if dataset.reused or dataset.has_cached("parts") else {}
         return {
             g: parts[g].ntriples() if g in parts else rdf_bytes(ts, ox.RdfFormat.N_TRIPLES)
             for g, ts in dataset.graphs.items()
