@@ -417,3 +417,22 @@ def test_report_json_is_written_as_json_dumps_would(document: object) -> None:
     from vaultkg.writers import _json_bytes
 
     assert _json_bytes(document) == (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def test_a_build_for_validation_renders_light_graphs_and_can_still_write_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without files to write, the workers render only what validation reads (N-Quads and source
+    lines); the dataset still completes and renders byte for byte like a full build."""
+    import vaultkg.parallel
+    from vaultkg.validation import validate
+    from vaultkg.writers import render_all, rendered_graphs
+
+    expected = build(EXAMPLE_VAULT, None)
+    findings = [f.sort_key() for f in validate(EXAMPLE_VAULT).findings]
+    monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    light = build(EXAMPLE_VAULT, None, render=False)
+    parts = rendered_graphs(light.lazy_dataset)
+    assert light.files == {} and len(parts) == 33 and all(p.light and not p.ttl for p in parts.values())
+    assert render_all(light.lazy_dataset, version=vaultkg.__version__) == expected.files
+    assert [f.sort_key() for f in validate(EXAMPLE_VAULT).findings] == findings

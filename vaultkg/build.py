@@ -26,7 +26,7 @@ from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
 from .parallel import ForkMapper, fork_mapper
 from .vault import read_vault
-from .writers import differing_files, graph_parts, render_all, use_parts
+from .writers import differing_files, graph_parts, render_all, use_light_parts, use_parts
 
 #: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
 EventCallback = Callable[..., None]
@@ -168,7 +168,8 @@ def _build(
     )
     keep: dict[str, NoteResult] = {}
     earlier = cache.earlier_results(unchanged) if cache else None
-    mapper = fork_mapper(renderer=Renderer(prefixes))
+    files_wanted = render or out is not None
+    mapper = fork_mapper(renderer=Renderer(prefixes), light=not files_wanted)  # light: enough to validate
     rendered = Rendered(earlier, cache, mapper)
     dataset = assemble(
         contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=mapper,
@@ -179,7 +180,11 @@ def _build(
     if dataset.prefixes != prefixes:
         raise AssertionError(f"prefixes changed while building: {sorted(set(dataset.prefixes) ^ set(prefixes))}")
     if dataset.reused:
-        use_parts(dataset, {r.graph: rendered.parts(p) for p, r in keep.items() if r.rendered})
+        ready = {r.graph: rendered.parts(p) for p, r in keep.items() if r.rendered}
+        if files_wanted:
+            use_parts(dataset, ready)
+        else:
+            use_light_parts(dataset, ready)
         light = [p for p, r in keep.items() if r.rendered]
         dataset._unpack = _completer(
             dataset, {p: rendered.packed(p) for p in light}, {p: rendered.parts(p) for p in light}
@@ -198,7 +203,7 @@ def _build(
         reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
         save_cache(out, kept, cache, {p for p in contents.read if p not in reused})
     emit("render")
-    files = render_all(dataset, version=__version__) if render or out is not None else {}
+    files = render_all(dataset, version=__version__) if files_wanted else {}
     written = False
     stale: list[str] = []
     if out is not None:

@@ -29,7 +29,7 @@ CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 5  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 6  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -256,4 +256,4 @@ def _dump(path: Path, value: BuildCache | Delta) -> None:
 
 def _fields(part: GraphPart) -> tuple[Any, ...]:
     return (part.graph, part.path, part.nq, part.hash, part.sourcemap, part.subjects, part.ttl, part.jsonld,
-            part.stats)  # fmt: skip
+            part.stats, part.light)  # fmt: skip

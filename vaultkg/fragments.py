@@ -42,6 +42,7 @@ class GraphPart:
     ttl: list[bytes] = field(default_factory=list)  # each subject's Turtle block
     jsonld: list[str] = field(default_factory=list)  # each subject's JSON-LD node
     stats: list[SubjectStats] = field(default_factory=list)
+    light: bool = False  # only nq, hash and sourcemap: enough to validate, not to write the files
 
     def ntriples(self) -> bytes:
         """The graph's N-Triples: its N-Quads without the graph name (each line ends with
@@ -104,8 +105,11 @@ class Renderer:
         return json.dumps(node, ensure_ascii=False, separators=(", ", ": "))
 
 
-def graph_part(graph: str, triples: Sequence[ox.Triple], lines: list[int], path: str | None, r: Renderer) -> GraphPart:
-    """Render one graph's share of the outputs (``triples`` sorted, ``lines`` their source lines)."""
+def graph_part(
+    graph: str, triples: Sequence[ox.Triple], lines: list[int], path: str | None, r: Renderer, *, light: bool = False
+) -> GraphPart:
+    """Render one graph's share of the outputs (``triples`` sorted, ``lines`` their source lines);
+    ``light``: only its N-Quads, hash and sourcemap entry."""
     nt = _serialize(triples, ox.RdfFormat.N_TRIPLES)
     entry = {"path": path, "lines": lines}
     part = GraphPart(
@@ -114,7 +118,10 @@ def graph_part(graph: str, triples: Sequence[ox.Triple], lines: list[int], path:
         nq=nt.replace(b" .\n", f" <{graph}> .\n".encode()),
         hash=hashlib.sha256(nt).hexdigest()[:16],
         sourcemap=f"  {json.dumps(graph)}: {json.dumps(entry, separators=(',', ':'))}",
+        light=light,
     )
+    if light:
+        return part
     groups = list(_by_subject(triples))
     part.subjects = [str(group[0].subject) for group in groups]
     part.ttl = r.turtle_blocks(triples)

@@ -20,19 +20,20 @@ from .fragments import GraphPart, Renderer, graph_part
 
 #: Below this many notes, one process is faster than starting workers.
 MIN_NOTES = 1500
-_WORK: tuple[Callable[[Note], NoteResult], Sequence[Note], Renderer | None] | None = None
+_WORK: tuple[Callable[[Note], NoteResult], Sequence[Note], Renderer | None, bool] | None = None
 
 
 def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], GraphPart | None]]:
     assert _WORK is not None
-    fn, notes, renderer = _WORK
+    fn, notes, renderer, light = _WORK
     done = []
     for note in notes[bounds[0] : bounds[1]]:
         result = fn(note)
         part = None
         if renderer is not None:
             triples = [t for t, _ in result.triples]
-            part = graph_part(result.graph, triples, [line for _, line in result.triples], result.path, renderer)
+            lines = [line for _, line in result.triples]
+            part = graph_part(result.graph, triples, lines, result.path, renderer, light=light)
         done.append((pack(result, rendered=part is not None), part))
     return done
 
@@ -42,12 +43,14 @@ class ForkMapper:
 
     With a ``renderer``, the workers also render each note's graph: the results come back
     :attr:`~converters.assemble.NoteResult.rendered` (without triples), their packed form in
-    :attr:`packed` and their rendered graph in :attr:`parts`, both by note path.
+    :attr:`packed` and their rendered graph in :attr:`parts`, both by note path. ``light``
+    parts hold only what validation reads (N-Quads and source lines), not Turtle or JSON-LD.
     """
 
-    def __init__(self, workers: int | None = None, renderer: Renderer | None = None) -> None:
+    def __init__(self, workers: int | None = None, renderer: Renderer | None = None, *, light: bool = False) -> None:
         self.count = workers or min(2, os.cpu_count() or 1)
         self.renderer = renderer
+        self.light = light
         self.packed: dict[str, tuple[Any, ...]] = {}
         self.parts: dict[str, GraphPart] = {}
 
@@ -58,7 +61,7 @@ class ForkMapper:
             return
         size = max(1, len(notes) // (self.count * 16))  # small chunks: long notes cluster by path
         chunks = [(i, min(i + size, len(notes))) for i in range(0, len(notes), size)]
-        _WORK = (fn, notes, self.renderer)
+        _WORK = (fn, notes, self.renderer, self.light)
         try:
             with ProcessPoolExecutor(max_workers=self.count, mp_context=multiprocessing.get_context("fork")) as pool:
                 for done in pool.map(_convert_chunk, chunks):  # in order: the output stays the same
@@ -73,6 +76,6 @@ class ForkMapper:
             _WORK = None
 
 
-def fork_mapper(workers: int | None = None, renderer: Renderer | None = None) -> ForkMapper:
+def fork_mapper(workers: int | None = None, renderer: Renderer | None = None, *, light: bool = False) -> ForkMapper:
     """A :class:`ForkMapper` (``workers`` defaults to two, or one on a single core)."""
-    return ForkMapper(workers, renderer)
+    return ForkMapper(workers, renderer, light=light)

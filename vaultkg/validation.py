@@ -33,7 +33,7 @@ from .errors import InputError, VaultkgError
 from .fragments import GraphPart
 from .resources import data_root, list_files, read_text
 from .shacl_sparql import Unsupported, compile_shapes, local_name, run_rules
-from .writers import graph_parts
+from .writers import rendered_graphs
 
 LEVELS = ("violation", "warning", "info")
 ENGINES = ("auto", "sparql", "pyshacl")
@@ -219,7 +219,7 @@ class Locator:
         self.typed: dict[str, tuple[str, int]] = {}
         self.o: dict[str, tuple[str, int]] = {}
         self.labels: dict[str, str] = {}
-        parts = graph_parts(dataset) if dataset.reused else {}
+        parts = rendered_graphs(dataset) if dataset.reused else {}
         for graph, pairs in dataset.lines.items():
             path = dataset.paths.get(graph)
             if graph in dataset.reused:  # rendered, not unpacked: read its N-Triples and source lines

@@ -58,7 +58,7 @@ def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
     is rendered already), computed once per dataset."""
 
     def make() -> dict[str, bytes]:
-        parts = graph_parts(dataset) if dataset.reused or dataset.has_cached("parts") else {}
+        parts = rendered_graphs(dataset)
         return {
             g: parts[g].ntriples() if g in parts else rdf_bytes(ts, ox.RdfFormat.N_TRIPLES)
             for g, ts in dataset.graphs.items()
@@ -78,8 +78,24 @@ def use_parts(dataset: Dataset, ready: Mapping[str, GraphPart]) -> None:
     dataset.cached("parts", lambda: _render_parts(dataset, ready))
 
 
+def use_light_parts(dataset: Dataset, ready: Mapping[str, GraphPart]) -> None:
+    """Keep graphs rendered only as far as validation needs (:attr:`GraphPart.light`): their
+    N-Quads and source lines stand in for their triples until the dataset is completed."""
+    dataset.cached("light parts", lambda: dict(ready))
+
+
+def rendered_graphs(dataset: Dataset) -> Mapping[str, GraphPart]:
+    """The graphs rendered so far, at least as far as their N-Quads and source lines (every
+    graph named in :attr:`Dataset.reused` is among them)."""
+    if dataset.has_cached("parts"):
+        return graph_parts(dataset)
+    return dataset.cached("light parts", dict)
+
+
 def _render_parts(dataset: Dataset, ready: Mapping[str, GraphPart] | None = None) -> dict[str, GraphPart]:
-    ready = ready or {}
+    ready = {g: part for g, part in (ready or {}).items() if not part.light}
+    if any(g in dataset.reused and g not in ready for g in dataset.lines):
+        dataset.complete()  # graphs known only as light parts: unpack them to render them in full
     r = renderer(dataset)
     return {
         graph: ready.get(graph)
