@@ -210,9 +210,12 @@ def _ontology() -> rdflib.Graph:
 
 
 class Locator:
-    """Finds the note and line a focus node, property and value came from."""
+    """Finds the note and line a focus node, property and value came from.
 
-    def __init__(self, dataset: Dataset) -> None:
+    Every lookup is by a focus node (as subject, or as object for the inverse fallback), so
+    given the ``focus`` nodes of the results to locate, only their triples are indexed."""
+
+    def __init__(self, dataset: Dataset, focus: set[str] | None = None) -> None:
         self.spo: dict[tuple[str, str, str], tuple[str, int]] = {}
         self.sp: dict[tuple[str, str], tuple[str, int]] = {}
         self.s: dict[str, tuple[str, int]] = {}
@@ -220,13 +223,17 @@ class Locator:
         self.o: dict[str, tuple[str, int]] = {}
         self.labels: dict[str, str] = {}
         parts = rendered_graphs(dataset) if dataset.reused else {}
+        wanted = {f"<{f}>" for f in focus} if focus is not None else None
         for graph, pairs in dataset.lines.items():
             path = dataset.paths.get(graph)
             if graph in dataset.reused:  # rendered, not unpacked: read its N-Triples and source lines
-                self._add(path, _terms_of(parts[graph]))
+                self._add(path, _terms_of(parts[graph], wanted))
             else:
-                self._add(path, ((t.subject.value, t.predicate.value, t.object.value,
-                                  isinstance(t.object, ox.NamedNode), line) for t, line in pairs))  # fmt: skip
+                rows = ((t.subject.value, t.predicate.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
+                        for t, line in pairs)  # fmt: skip
+                if focus is not None:
+                    rows = (row for row in rows if row[0] in focus or (row[3] and row[2] in focus))
+                self._add(path, rows)
 
     def _add(self, path: str | None, rows: Iterable[tuple[str, str, str, bool, int]]) -> None:
         for s, p, o, iri, line in rows:
@@ -451,13 +458,16 @@ def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str
     return dict(sorted(rules.items()))
 
 
-def _terms_of(part: GraphPart) -> Iterator[tuple[str, str, str, bool, int]]:
+def _terms_of(part: GraphPart, wanted: set[str] | None = None) -> Iterator[tuple[str, str, str, bool, int]]:
     """``(subject, predicate, object, object is an IRI, line)`` of a rendered graph, read from its
-    N-Triples as pyoxigraph writes them (IRIs in ``<>``, no blank nodes) and its sourcemap entry."""
+    N-Triples as pyoxigraph writes them (IRIs in ``<>``, no blank nodes) and its sourcemap entry;
+    with ``wanted`` (IRIs as ``<iri>``), only triples with one of them as subject or object."""
     lines = json.loads("{" + part.sourcemap + "}")[part.graph]["lines"]
     rows = part.ntriples().decode().split("\n")[:-1]  # not splitlines(): literals may hold U+2028, U+0085
     for text, line in zip(rows, lines, strict=True):
         s, p, o = text[:-2].split(" ", 2)
+        if wanted is not None and s not in wanted and o not in wanted:
+            continue
         if o.startswith("<"):
             yield s[1:-1], p[1:-1], o[1:-1], True, line
         else:
@@ -474,8 +484,12 @@ def _unescape(m: re.Match[str]) -> str:
     return chr(int(code, 16)) if code else _ESCAPED[m.group(3)]
 
 
-def findings_from(dataset: Dataset, results: Iterable[dict[str, Any]], source: str) -> list[Finding]:
-    locator: Locator = dataset.cached("locator", lambda: Locator(dataset))
+def findings_from(
+    dataset: Dataset, results: Iterable[dict[str, Any]], source: str, locator: Locator | None = None
+) -> list[Finding]:
+    """Findings with the note and line of each result (``locator``: one built for them all)."""
+    results = list(results)
+    locator = locator or Locator(dataset, {r["focus"] for r in results if r["focus"] is not None})
     findings = []
     for r in results:
         path, line, inverse = locator.locate(r["focus"], r["path"], r["value"])
@@ -527,8 +541,10 @@ def validate(
         on_event("validate")
     store = data_store(dataset)
     results, used = shacl_results(dataset, shapes, engine=engine, store=store)
-    findings += findings_from(dataset, results, "shacl")
-    findings += findings_from(dataset, check_results(dataset, checks, store), "check")
+    rows = check_results(dataset, checks, store)
+    locator = Locator(dataset, {r["focus"] for r in results + rows if r["focus"] is not None})
+    findings += findings_from(dataset, results, "shacl", locator)
+    findings += findings_from(dataset, rows, "check", locator)
     off = {d.lower() for d in cfg.disabled_checks}
     findings = sorted((f for f in findings if f.rule.lower() not in off), key=Finding.sort_key)
     notes = len(dataset.paths)
