@@ -24,7 +24,7 @@ from .fragments import GraphPart, Renderer
 from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import locked, publish
-from .parallel import ForkMapper, fork_mapper
+from .parallel import ForkMapper, fork_map, fork_mapper
 from .vault import read_vault
 from .writers import differing_files, graph_parts, render_all, use_light_parts, use_parts
 
@@ -146,7 +146,7 @@ def _build(
     if cache is None and cache_from is not None and (cache_from / CACHE_DIR).is_dir():
         cache = load_cache(cache_from, root)
     contents = read_vault(root, cfg, skip=skip, on_file=lambda i, n: emit("read", done=i, total=n),
-                          known=cache.read if cache else None)  # fmt: skip
+                          known=cache.read if cache else None, mapper=fork_map)  # fmt: skip
     if contents.files == 0:
         raise InputError(f"{root}: no notes found (no .md files)")
     total = len(contents.notes)

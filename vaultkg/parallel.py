@@ -10,7 +10,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from converters import Note
 from converters.assemble import NoteResult
@@ -18,6 +18,8 @@ from converters.assemble import NoteResult
 from .buildcache import light, pack, unpack
 from .fragments import GraphPart, Renderer, graph_part
 
+T = TypeVar("T")
+R = TypeVar("R")
 #: Below this many notes, one process is faster than starting workers.
 MIN_NOTES = 1500
 _WORK: tuple[Callable[[Note], NoteResult], Sequence[Note], Renderer | None, bool] | None = None
@@ -74,6 +76,34 @@ class ForkMapper:
                         yield light(packed)
         finally:
             _WORK = None
+
+
+_MAP: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
+    assert _MAP is not None
+    fn, items = _MAP
+    return [fn(item) for item in items[bounds[0] : bounds[1]]]
+
+
+def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> Iterator[R]:
+    """``map(fn, items)`` on forked worker processes (in order; ``fn`` need not pickle, its
+    results must), or in this process below :data:`MIN_NOTES` items."""
+    global _MAP
+    count = workers or min(2, os.cpu_count() or 1)
+    if count <= 1 or len(items) < MIN_NOTES or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(fn, items)
+        return
+    size = max(1, len(items) // (count * 8))
+    chunks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    _MAP = (fn, items)
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork")) as pool:
+            for done in pool.map(_map_chunk, chunks):
+                yield from done
+    finally:
+        _MAP = None
 
 
 def fork_mapper(workers: int | None = None, renderer: Renderer | None = None, *, light: bool = False) -> ForkMapper:
