@@ -254,7 +254,7 @@ def test_failed_build_leaves_previous_output_untouched(example_build: Path, tmp_
     def boom(_dataset):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(vaultkg.writers, "render_nquads", boom)
+    monkeypatch.setattr(vaultkg.writers, "_nquads_pieces", boom)
     result = CliRunner().invoke(cli, ["build", str(EXAMPLE_VAULT), "-o", str(out)])
     assert result.exit_code == 3
     assert result.stderr.startswith("vaultkg: internal error: RuntimeError: disk on fire")

@@ -37,7 +37,7 @@ class BuildResult:
     """What a build did: the dataset, the files it rendered, and what it found."""
 
     _dataset: Dataset
-    files: dict[str, bytes]
+    files: Mapping[str, bytes]  # by name (a writers.Files: joined on access)
     output: Path
     config_path: Path | None
     seconds: float

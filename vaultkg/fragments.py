@@ -40,7 +40,7 @@ class GraphPart:
     sourcemap: str  # its entry of sourcemap.json
     subjects: list[str] = field(default_factory=list)  # N-Triples form, sorted
     ttl: list[bytes] = field(default_factory=list)  # each subject's Turtle block
-    jsonld: list[str] = field(default_factory=list)  # each subject's JSON-LD node
+    jsonld: list[bytes] = field(default_factory=list)  # each subject's JSON-LD node (UTF-8)
     stats: list[SubjectStats] = field(default_factory=list)
     light: bool = False  # only nq, hash and sourcemap: enough to validate, not to write the files
 
@@ -52,10 +52,11 @@ class GraphPart:
 
 @dataclass(slots=True)
 class Union:
-    """The union graph, rendered: Turtle and JSON-LD bodies and what void.ttl and the report count."""
+    """The union graph, rendered: Turtle and JSON-LD bodies (as pieces, not joined: the files are
+    written piece by piece) and what void.ttl and the report count."""
 
-    ttl: bytes
-    jsonld: list[str]
+    ttl: list[bytes]  # the header, then each subject's block
+    jsonld: list[bytes]  # each subject's node
     triples: int
     subjects: int
     classes: dict[str, int]  # rdf:type IRI → subjects typed with it
@@ -127,7 +128,7 @@ def graph_part(
     part.ttl = r.turtle_blocks(triples)
     if len(part.ttl) != len(groups):  # pyoxigraph's layout changed: refuse rather than write wrong bytes
         raise RuntimeError(f"Turtle of {graph} has {len(part.ttl)} subject blocks for {len(groups)} subjects")
-    part.jsonld = [r.jsonld_node(group) for group in groups]
+    part.jsonld = [r.jsonld_node(group).encode() for group in groups]
     part.stats = [_stats(group) for group in groups]
     return part
 
@@ -139,7 +140,7 @@ def render_union(parts: Sequence[GraphPart], r: Renderer) -> Union:
         for j, subject in enumerate(part.subjects):
             owners.setdefault(subject, []).append((i, j))
     ttl: list[bytes] = [r.header]
-    nodes: list[str] = []
+    nodes: list[bytes] = []
     stats: list[SubjectStats] = []
     shared: dict[int, list[ox.Triple]] = {}
     for subject in sorted(owners):
@@ -157,16 +158,16 @@ def render_union(parts: Sequence[GraphPart], r: Renderer) -> Union:
             merged.update(t for t in shared[i] if str(t.subject) == subject)
         ordered = sort_triples(merged)
         ttl += r.turtle_blocks(ordered)
-        nodes.append(r.jsonld_node(ordered))
+        nodes.append(r.jsonld_node(ordered).encode())
         stats.append(_stats(ordered))
-    return _summarise(b"".join(ttl), nodes, stats)
+    return _summarise(ttl, nodes, stats)
 
 
 _VKG = "https://w3id.org/vaultkg#"
 LINKABLE = ("Country", "Organization", "Person", "Place")
 
 
-def _summarise(ttl: bytes, nodes: list[str], stats: list[SubjectStats]) -> Union:
+def _summarise(ttl: list[bytes], nodes: list[bytes], stats: list[SubjectStats]) -> Union:
     classes: dict[str, int] = {}
     by_class = {name: [0, 0] for name in LINKABLE}
     linked = linkable = sameas = triples = 0

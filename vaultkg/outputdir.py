@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import VaultkgError
+from .writers import pieces_of
 
 STAGING_MARK = ".vaultkg-staging-"
 #: Entries that belong to one build and are thrown away with it (the query store is a cache).
@@ -73,9 +74,9 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _write_file(folder: Path, name: str, data: bytes) -> None:
+def _write_file(folder: Path, name: str, pieces: Iterable[bytes]) -> None:
     with open(folder / name, "wb") as handle:
-        handle.write(data)
+        handle.writelines(pieces)
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -98,8 +99,8 @@ def publish(directory: Path, files: Mapping[str, bytes]) -> None:
     recover(directory, files)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}{STAGING_MARK}", dir=parent))
     try:
-        for name, data in files.items():
-            _write_file(staging, name, data)
+        for name in files:
+            _write_file(staging, name, pieces_of(files, name))
         if not directory.exists():
             os.rename(staging, directory)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -48,9 +48,46 @@ def rdf_bytes(
     return data
 
 
+class Files(Mapping[str, bytes]):
+    """A build's files by name, each kept as the pieces it is joined from (the large ones are
+    mostly pieces of the rendered graphs, so they are not held twice): written piece by piece,
+    hashed piece by piece, joined only when someone asks for a file's bytes."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[str, list[bytes]] = {}
+
+    def add(self, name: str, pieces: list[bytes]) -> None:
+        self._pieces[name] = pieces
+
+    def pieces(self, name: str) -> list[bytes]:
+        return self._pieces[name]
+
+    def sha256(self, name: str) -> str:
+        import hashlib
+
+        h = hashlib.sha256()
+        for piece in self._pieces[name]:
+            h.update(piece)
+        return h.hexdigest()
+
+    def __getitem__(self, name: str) -> bytes:
+        return b"".join(self._pieces[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pieces)
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+
+def pieces_of(files: Mapping[str, bytes], name: str) -> list[bytes]:
+    """A file's bytes as pieces to write one after the other."""
+    return files.pieces(name) if isinstance(files, Files) else [files[name]]
+
+
 def render_turtle(dataset: Dataset) -> bytes:
     """Pretty Turtle of the union of all graphs, subjects sorted (pyoxigraph's serializer)."""
-    return union_of(dataset).ttl
+    return b"".join(union_of(dataset).ttl)
 
 
 def graph_ntriples(dataset: Dataset) -> dict[str, bytes]:
@@ -120,8 +157,12 @@ def union_of(dataset: Dataset) -> Union:
 
 def render_nquads(dataset: Dataset) -> bytes:
     """N-Quads, graph by graph: one named graph per note, the vault graph among them."""
+    return b"".join(_nquads_pieces(dataset))
+
+
+def _nquads_pieces(dataset: Dataset) -> list[bytes]:
     parts = graph_parts(dataset)
-    return b"".join(parts[g].nq for g in sorted(parts))
+    return [parts[g].nq for g in sorted(parts)]
 
 
 def jsonld_context(dataset: Dataset) -> dict[str, Any]:
@@ -136,9 +177,18 @@ def render_jsonld(dataset: Dataset) -> bytes:
     The context is embedded (it is also written as ``context.jsonld``) so that the file parses
     offline with any JSON-LD processor.
     """
+    return b"".join(_jsonld_pieces(dataset))
+
+
+def _jsonld_pieces(dataset: Dataset) -> list[bytes]:
     context = json.dumps(jsonld_context(dataset)["@context"], ensure_ascii=False, indent=1).replace("\n", "\n ")
-    lines = ",\n  ".join(union_of(dataset).jsonld)
-    return f'{{\n "@context": {context},\n "@graph": [\n  {lines}\n ]\n}}\n'.encode()
+    pieces = [f'{{\n "@context": {context},\n "@graph": [\n  '.encode()]
+    for i, node in enumerate(union_of(dataset).jsonld):
+        if i:
+            pieces.append(b",\n  ")
+        pieces.append(node)
+    pieces.append(b"\n ]\n}\n")
+    return pieces
 
 
 def _json_bytes(document: Any) -> bytes:
@@ -193,7 +243,6 @@ def _indented(value: Any, pad: str, out: list[str]) -> None:
 
 def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes]) -> bytes:
     """``report.json``: what was built, every diagnostic, unresolved links and attachments."""
-    import hashlib
 
     counts = {s: sum(1 for d in dataset.diagnostics if d.severity.value == s) for s in ("error", "warning", "info")}
     parts = graph_parts(dataset)
@@ -206,7 +255,7 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
         "errors": counts["error"],
         "warnings": counts["warning"],
         "infos": counts["info"],
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "files": {name: _sha256(files, name) for name in sorted(files)},
         "graph_hashes": {graph: parts[graph].hash for graph in sorted(parts)},
         "diagnostics": [d.as_dict() for d in dataset.diagnostics],
         "unresolved_links": [
@@ -218,6 +267,12 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
         "ambiguous_mentions": [_without_kind(n) for n in dataset.notices if n["kind"] == "ambiguous-mention"],
     }
     return _json_bytes(report)
+
+
+def _sha256(files: Mapping[str, bytes], name: str) -> str:
+    import hashlib
+
+    return files.sha256(name) if isinstance(files, Files) else hashlib.sha256(files[name]).hexdigest()
 
 
 def link_coverage(dataset: Dataset) -> dict[str, Any]:
@@ -281,17 +336,16 @@ def _without_kind(notice: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in notice.items() if k != "kind"}
 
 
-def render_all(dataset: Dataset, *, version: str) -> dict[str, bytes]:
+def render_all(dataset: Dataset, *, version: str) -> Files:
     """Every output file of a build, by file name."""
-    files = {
-        Format.TURTLE.file_name: render_turtle(dataset),
-        Format.JSON_LD.file_name: render_jsonld(dataset),
-        "context.jsonld": _json_bytes(jsonld_context(dataset)),
-        Format.N_QUADS.file_name: render_nquads(dataset),
-        "sourcemap.json": render_sourcemap(dataset),
-        "void.ttl": render_void(dataset),
-    }
-    files["report.json"] = render_report(dataset, version=version, files=files)
+    files = Files()
+    files.add(Format.TURTLE.file_name, union_of(dataset).ttl)
+    files.add(Format.JSON_LD.file_name, _jsonld_pieces(dataset))
+    files.add("context.jsonld", [_json_bytes(jsonld_context(dataset))])
+    files.add(Format.N_QUADS.file_name, _nquads_pieces(dataset))
+    files.add("sourcemap.json", [render_sourcemap(dataset)])
+    files.add("void.ttl", [render_void(dataset)])
+    files.add("report.json", [render_report(dataset, version=version, files=files)])
     return files
 
 
