@@ -436,3 +436,16 @@ def test_a_build_for_validation_renders_light_graphs_and_can_still_write_everyth
     assert light.files == {} and len(parts) == 33 and all(p.light and not p.ttl for p in parts.values())
     assert render_all(light.lazy_dataset, version=vaultkg.__version__) == expected.files
     assert [f.sort_key() for f in validate(EXAMPLE_VAULT).findings] == findings
+
+
+def test_files_are_kept_as_pieces_and_read_as_bytes() -> None:
+    import hashlib
+
+    from vaultkg.writers import Files, pieces_of
+
+    files = Files()
+    files.add("graph.nq", [b"<a> <b> <c> <g> .\n", b"<d> <e> <f> <g> .\n"])
+    assert "graph.nq" in files and "graph.ttl" not in files and len(files) == 1
+    assert files == {"graph.nq": b"<a> <b> <c> <g> .\n<d> <e> <f> <g> .\n"}
+    assert files.sha256("graph.nq") == hashlib.sha256(files["graph.nq"]).hexdigest()
+    assert pieces_of(files, "graph.nq") == files.pieces("graph.nq") and pieces_of({"x": b"1"}, "x") == [b"1"]

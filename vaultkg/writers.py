@@ -76,6 +76,9 @@ class Files(Mapping[str, bytes]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._pieces)
 
+    def __contains__(self, name: object) -> bool:  # Mapping's own would join the file to find out
+        return name in self._pieces
+
     def __len__(self) -> int:
         return len(self._pieces)
 
