@@ -165,8 +165,8 @@ def main() -> None:
         if naive is not None:
             stages = ", ".join(f"{k} {v:.1f} s" for k, v in naive["stages"].items())
             print(f"{size} notes, naive pipeline: {stages}", file=sys.stderr)
-    print("| notes | triples | floor (read + YAML + scan) | full build | build / floor | notes/s | peak memory (worker) "
-          "| rebuild after one edit | naive rdflib pipeline | naive / build |")  # fmt: skip
+    print("| notes | triples | floor (read + YAML + scan) | full build | build / floor | notes/s "
+          "| peak memory (worker) | rebuild after one edit | naive rdflib pipeline | naive / build |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = rows[0]
     for size, floor, built, incremental, naive in rows:
@@ -174,7 +174,8 @@ def main() -> None:
         ratio = "" if naive is None else f"{naive['seconds'] / built['seconds']:.1f}×"
         print(
             f"| {size:,} | {built['triples']:,} | {floor['seconds']:.2f} s | {built['seconds']:.2f} s | "
-            f"{built['seconds'] / floor['seconds']:.1f}× | {size / built['seconds']:,.0f} | {built['peak_mb']:.0f} MB ({built['worker_peak_mb']:.0f} MB) "
+            f"{built['seconds'] / floor['seconds']:.1f}× | {size / built['seconds']:,.0f} | {built['peak_mb']:.0f} MB "
+            f"({built['worker_peak_mb']:.0f} MB) "
             f"| {incremental['seconds']:.2f} s | {slower or '—'} | {ratio or '—'} |"
         )
     if len(rows) > 1:  # linear or not: time per note against the smallest vault, measured in the same run
