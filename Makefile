@@ -16,6 +16,9 @@ lint: .venv/bin/python
 check: lint test
 
 bench: .venv/bin/python
-	$(PY) benchmarks/bench_build.py --sizes 1000 10000
+	$(PY) benchmarks/bench_build.py --sizes 1000 10000 40000
+	$(PY) benchmarks/bench_validate.py --sizes 1000 10000 40000
+	$(PY) benchmarks/bench_query.py --notes 10000 --rdflib-budget 30
+	$(PY) benchmarks/bench_load.py --notes 10000
 
 .PHONY: example test lint check bench
