@@ -179,16 +179,12 @@ def _build(
     _add_wikidata_facts(dataset, facts, facts_error, cfg.base)
     if dataset.prefixes != prefixes:
         raise AssertionError(f"prefixes changed while building: {sorted(set(dataset.prefixes) ^ set(prefixes))}")
-    if dataset.reused:
-        ready = {r.graph: rendered.parts(p) for p, r in keep.items() if r.rendered}
-        if files_wanted:
-            use_parts(dataset, ready)
-        else:
-            use_light_parts(dataset, ready)
-        light = [p for p, r in keep.items() if r.rendered]
-        dataset._unpack = _completer(
-            dataset, {p: rendered.packed(p) for p in light}, {p: rendered.parts(p) for p in light}
-        )
+    if dataset.reused:  # graphs rendered by the workers or kept in the cache: no triples yet
+        packed_paths = [p for p, r in keep.items() if r.rendered]
+        parts = {p: rendered.parts(p) for p in packed_paths}
+        ready = {keep[p].graph: part for p, part in parts.items()}
+        (use_parts if files_wanted else use_light_parts)(dataset, ready)
+        dataset._unpack = _completer(dataset, {p: rendered.packed(p) for p in packed_paths}, parts)
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
     if out is not None and not check and cache is not None:
@@ -196,9 +192,9 @@ def _build(
         # are rendered, so that the two are never in memory at once (the cache only holds
         # conversions and rendered graphs; the files are always joined anew from them)
         packed = {p: rendered.packed(p) if r.rendered else pack(r, rendered=True) for p, r in keep.items()}
-        parts = graph_parts(dataset)
+        by_graph = graph_parts(dataset)
         kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
-        kept.parts = {p: parts[r.graph] for p, r in keep.items()}
+        kept.parts = {p: by_graph[r.graph] for p, r in keep.items()}
         kept.prefixes = prefixes
         reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
         save_cache(out, kept, cache, {p for p in contents.read if p not in reused})
