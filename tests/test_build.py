@@ -441,11 +441,12 @@ def test_a_build_for_validation_renders_light_graphs_and_can_still_write_everyth
 def test_files_are_kept_as_pieces_and_read_as_bytes() -> None:
     import hashlib
 
-    from vaultkg.writers import Files, pieces_of
+    from vaultkg.writers import Files, batched, pieces_of
 
     files = Files()
     files.add("graph.nq", [b"<a> <b> <c> <g> .\n", b"<d> <e> <f> <g> .\n"])
     assert "graph.nq" in files and "graph.ttl" not in files and len(files) == 1
     assert files == {"graph.nq": b"<a> <b> <c> <g> .\n<d> <e> <f> <g> .\n"}
     assert files.sha256("graph.nq") == hashlib.sha256(files["graph.nq"]).hexdigest()
-    assert pieces_of(files, "graph.nq") == files.pieces("graph.nq") and pieces_of({"x": b"1"}, "x") == [b"1"]
+    assert b"".join(pieces_of(files, "graph.nq")) == files["graph.nq"] and list(pieces_of({"x": b"1"}, "x")) == [b"1"]
+    assert list(batched([b"ab", b"c", b"de", b"f"], size=3)) == [b"abc", b"def"]

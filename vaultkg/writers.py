@@ -66,8 +66,8 @@ class Files(Mapping[str, bytes]):
         import hashlib
 
         h = hashlib.sha256()
-        for piece in self._pieces[name]:
-            h.update(piece)
+        for chunk in batched(self._pieces[name]):
+            h.update(chunk)
         return h.hexdigest()
 
     def __getitem__(self, name: str) -> bytes:
@@ -83,9 +83,24 @@ class Files(Mapping[str, bytes]):
         return len(self._pieces)
 
 
-def pieces_of(files: Mapping[str, bytes], name: str) -> list[bytes]:
-    """A file's bytes as pieces to write one after the other."""
-    return files.pieces(name) if isinstance(files, Files) else [files[name]]
+def pieces_of(files: Mapping[str, bytes], name: str) -> Iterator[bytes]:
+    """A file's bytes as chunks of about a megabyte, to write or hash one after the other."""
+    return batched(files.pieces(name)) if isinstance(files, Files) else iter([files[name]])
+
+
+def batched(pieces: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """Small pieces joined into chunks of about ``size`` bytes (one write or hash update per
+    piece of a few hundred bytes costs more than the joining)."""
+    batch: list[bytes] = []
+    length = 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield b"".join(batch)
+            batch, length = [], 0
+    if batch:
+        yield b"".join(batch)
 
 
 def render_turtle(dataset: Dataset) -> bytes:
