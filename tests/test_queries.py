@@ -203,3 +203,30 @@ def test_parameters_bind_below_comments_and_blank_lines(gap: str) -> None:
     store.add(ox.Quad(ox.NamedNode("urn:n"), ox.NamedNode("https://schema.org/mentions"), ox.NamedNode("urn:a")))
     store.add(ox.Quad(ox.NamedNode("urn:m"), ox.NamedNode("https://schema.org/mentions"), ox.NamedNode("urn:b")))
     assert [row["n"].value for row in store.query(bound)] == ["urn:n"]
+
+
+def test_a_build_keeps_a_query_store_in_step(tmp_path: Path) -> None:
+    """Once a folder has a query store, a rebuild replaces the changed graphs in it: the next
+    query opens it at once, and it holds exactly the new graph.nq."""
+    import pyoxigraph as ox
+    from conftest import EXAMPLE_VAULT
+
+    from vaultkg import build
+    from vaultkg.querying import open_store, store_is_current
+
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    assert not (out / STORE_DIR).exists()  # no store until someone queries
+    assert run("run", "summary", "-o", str(out), "--format", "csv").exit_code == 0
+    (out / STORE_DIR / "marker").write_text("the same store")
+    note = vault / "People" / "Benjamin Netanyahu.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("party: Likud", "party: Likud\nnickname: Bibi"))
+    (vault / "Countries" / "Iran.md").unlink()
+    build(vault, out)
+    assert store_is_current(out) and (out / STORE_DIR / "marker").read_text() == "the same store"
+    store = open_store(out)
+    quads = {str(q) for q in store.quads_for_pattern(None, None, None, None)}
+    expected = {str(q) for q in ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS)}
+    assert quads == expected and any('"Bibi"' in q and "nickname" in q for q in quads)
+    assert not any(q.startswith("<https://example.org/vault/iran>") for q in quads)

@@ -23,7 +23,7 @@ from .errors import InputError
 from .fragments import GraphPart, Renderer
 from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
-from .outputdir import locked, publish
+from .outputdir import build_hashes, locked, publish
 from .parallel import ForkMapper, fork_map, fork_mapper
 from .vault import read_vault
 from .writers import differing_files, graph_parts, render_all, use_light_parts, use_parts
@@ -206,8 +206,13 @@ def _build(
         if check:
             stale = differing_files(out, files)
         else:
+            from .querying import refresh_store, store_is_current
+
+            previous = build_hashes(out) if store_is_current(out) else None
             publish(out, files)
             written = True
+            if previous is not None:  # someone queries this folder: keep its store in step
+                refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
     took = time.perf_counter() - started
     return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg)
 

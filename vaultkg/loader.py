@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import InputError, VaultkgError
+from .outputdir import build_hashes
 from .profiles import PROFILES, StoreProfile
 
 MANIFEST_DIR = ".vaultkg-load"
@@ -122,15 +123,6 @@ def read_graphs(output: Path, only: set[str] | None = None) -> dict[str, bytes]:
             if only is None or graph in only:
                 graphs.setdefault(graph, []).append(line[:cut] + b" .\n")
     return {g: b"".join(lines) for g, lines in graphs.items()}
-
-
-def build_hashes(output: Path) -> dict[str, str] | None:
-    """The per-graph content hashes the build wrote into report.json (``None`` if absent)."""
-    try:
-        hashes = json.loads((output / "report.json").read_text(encoding="utf-8"))["graph_hashes"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return {str(g): str(h) for g, h in hashes.items()} if isinstance(hashes, dict) else None
 
 
 def content_hash(data: bytes) -> str:

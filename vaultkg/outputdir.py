@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import json
 import os
 import shutil
 import tempfile
@@ -25,7 +26,6 @@ from .writers import pieces_of
 
 STAGING_MARK = ".vaultkg-staging-"
 #: Entries that belong to one build and are thrown away with it (the query store is a cache).
-DISPOSABLE = {".vaultkg-store"}
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -83,7 +83,7 @@ def _write_file(folder: Path, name: str, pieces: Iterable[bytes]) -> None:
 
 def recover(directory: Path, outputs: Iterable[str]) -> None:
     """Finish what an interrupted publish left: move kept entries back, drop staging folders."""
-    names = set(outputs) | DISPOSABLE
+    names = set(outputs)
     for staging in directory.parent.glob(f".{directory.name}{STAGING_MARK}*"):
         if directory.is_dir():
             for entry in staging.iterdir():
@@ -108,9 +108,10 @@ def publish(directory: Path, files: Mapping[str, bytes]) -> None:
             _replace_files(directory, staging, files)
             return
         # `directory` is the new build now; `staging` holds the old one: bring over what is not
-        # a build output (load manifests, the user's own files) and drop the rest
+        # a build output (load manifests, the query store — it knows which build it matches —,
+        # the user's own files) and drop the rest
         for entry in staging.iterdir():
-            if entry.name not in files and entry.name not in DISPOSABLE and not (directory / entry.name).exists():
+            if entry.name not in files and not (directory / entry.name).exists():
                 os.rename(entry, directory / entry.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -119,4 +120,12 @@ def publish(directory: Path, files: Mapping[str, bytes]) -> None:
 def _replace_files(directory: Path, staging: Path, files: Mapping[str, bytes]) -> None:
     for name in files:
         os.replace(staging / name, directory / name)
-    shutil.rmtree(directory / ".vaultkg-store", ignore_errors=True)
+
+
+def build_hashes(output: Path) -> dict[str, str] | None:
+    """The per-graph content hashes the build wrote into report.json (``None`` if absent)."""
+    try:
+        hashes = json.loads((output / "report.json").read_text(encoding="utf-8"))["graph_hashes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {str(g): str(h) for g, h in hashes.items()} if isinstance(hashes, dict) else None

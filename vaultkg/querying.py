@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,38 @@ def _load_store(output: Path, stamp: str) -> ox.Store:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     return ox.Store.read_only(str(store_dir / "data"))
+
+
+def store_is_current(output: Path) -> bool:
+    """Whether ``output``'s on-disk query store holds the build now in ``output``."""
+    try:
+        return (output / STORE_DIR / "stamp").read_text() == _stamp(output)
+    except OSError:
+        return False
+
+
+def refresh_store(output: Path, previous: Mapping[str, str], current: Mapping[str, tuple[str, bytes]]) -> bool:
+    """Bring ``output``'s query store up to a new build by replacing only the graphs that changed.
+
+    Call it after publishing a build, when the store held the build before (``previous``: that
+    build's graph hashes; ``current``: each graph's hash and N-Quads now). Returns ``False``,
+    leaving the store to be loaded again by the next query, when many graphs changed."""
+    changed = {g for g, (h, _) in current.items() if previous.get(g) != h}
+    removed = set(previous) - set(current)
+    if len(changed) + len(removed) > max(50, len(current) // 10):
+        return False
+    _OPEN.pop(output.resolve(), None)
+    store = ox.Store(str(output / STORE_DIR / "data"))
+    for graph in sorted(changed | removed):
+        node = ox.NamedNode(graph)
+        if store.contains_named_graph(node):
+            store.remove_graph(node)
+    for graph in sorted(changed):
+        store.load(current[graph][1], format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    del store
+    (output / STORE_DIR / "stamp").write_text(_stamp(output))  # last: a crash before leaves it stale
+    return True
 
 
 def run_local(query: StoredQuery, params: dict[str, str], output: Path, *, memory: bool = False) -> QueryResult:
