@@ -230,3 +230,18 @@ def test_a_build_keeps_a_query_store_in_step(tmp_path: Path) -> None:
     expected = {str(q) for q in ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS)}
     assert quads == expected and any('"Bibi"' in q and "nickname" in q for q in quads)
     assert not any(q.startswith("<https://example.org/vault/iran>") for q in quads)
+
+
+def test_a_damaged_query_store_does_not_fail_the_build(tmp_path: Path) -> None:
+    from conftest import EXAMPLE_VAULT
+
+    from vaultkg import build
+    from vaultkg.querying import store_is_current
+
+    out = tmp_path / "out"
+    build(EXAMPLE_VAULT, out)
+    assert run("run", "summary", "-o", str(out), "--format", "csv").exit_code == 0
+    (out / STORE_DIR / "data" / "CURRENT").write_text("garbage\n")
+    assert build(EXAMPLE_VAULT, out).written and not store_is_current(out)  # left to the next query
+    again = run("run", "summary", "-o", str(out), "--format", "csv")
+    assert again.exit_code == 0 and store_is_current(out)

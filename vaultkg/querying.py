@@ -115,15 +115,18 @@ def refresh_store(output: Path, previous: Mapping[str, str], current: Mapping[st
     if len(changed) + len(removed) > max(50, len(current) // 10):
         return False
     _OPEN.pop(output.resolve(), None)
-    store = ox.Store(str(output / STORE_DIR / "data"))
-    for graph in sorted(changed | removed):
-        node = ox.NamedNode(graph)
-        if store.contains_named_graph(node):
-            store.remove_graph(node)
-    for graph in sorted(changed):
-        store.load(current[graph][1], format=ox.RdfFormat.N_QUADS)
-    store.flush()
-    del store
+    try:
+        store = ox.Store(str(output / STORE_DIR / "data"))
+        for graph in sorted(changed | removed):
+            node = ox.NamedNode(graph)
+            if store.contains_named_graph(node):
+                store.remove_graph(node)
+        for graph in sorted(changed):
+            store.load(current[graph][1], format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        del store
+    except (OSError, RuntimeError, ValueError, SyntaxError):  # busy or damaged: the next query loads it anew
+        return False
     (output / STORE_DIR / "stamp").write_text(_stamp(output))  # last: a crash before leaves it stale
     return True
 
