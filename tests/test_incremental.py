@@ -159,3 +159,20 @@ def test_few_changes_are_saved_as_a_delta_and_a_lost_delta_costs_only_time(tmp_p
     build(vault, out)
     assert counted == ["Countries/Qatar.md"]  # the full cache still knows the other notes
     same_as_clean_build(vault, out, tmp_path)
+
+
+def test_the_cache_of_another_vault_is_turned_down_before_it_is_read(tmp_path: Path, counted: list[str]) -> None:
+    from vaultkg.buildcache import CACHE_DIR, CACHE_FILE, _load
+
+    vault, other, out = tmp_path / "vault", tmp_path / "other", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    shutil.copytree(EXAMPLE_VAULT, other)
+    settle(*vault.rglob("*.md"), *other.rglob("*.md"))
+    build(vault, out)
+    cache_file = out / CACHE_DIR / CACHE_FILE
+    assert _load(cache_file, str(vault.resolve())) is not None
+    assert _load(cache_file, str(other.resolve())) is None
+    counted.clear()
+    build(other, out)
+    assert len(counted) == 33  # same notes, same times, but another vault: nothing reused
+    same_as_clean_build(other, out, tmp_path)

@@ -29,7 +29,7 @@ CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 7  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 8  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -147,16 +147,11 @@ def unpack_many(
 def load_cache(output: Path, vault: Path) -> BuildCache:
     """The cache of the last build into ``output`` from ``vault``; empty when absent or unusable."""
     fresh = BuildCache(vault=str(vault.resolve()))
-    cache = _load(output / CACHE_DIR / CACHE_FILE)
-    if (
-        not isinstance(cache, BuildCache)
-        or cache.version != __version__
-        or getattr(cache, "format", 0) != FORMAT
-        or cache.vault != fresh.vault
-    ):
+    cache = _load(output / CACHE_DIR / CACHE_FILE, fresh.vault)
+    if not isinstance(cache, BuildCache) or cache.vault != fresh.vault:
         return fresh
     cache.base_ns, cache.since_base = cache.saved_ns, set()
-    delta = _load(output / CACHE_DIR / DELTA_FILE)
+    delta = _load(output / CACHE_DIR / DELTA_FILE, fresh.vault)
     if isinstance(delta, Delta) and delta.base_ns == cache.saved_ns:
         for path in delta.removed:
             for table in (cache.read, cache.results, cache.parts):
@@ -175,9 +170,13 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
     return cache
 
 
-def _load(path: Path) -> object:
+def _load(path: Path, vault: str) -> object:
+    """What :func:`_dump` wrote, if it was written by this version for ``vault`` (the header says
+    so before the bulk is read: another vault's cache costs nothing to turn down)."""
     try:
         with open(path, "rb") as handle, gc_paused():
+            if pickle.load(handle) != (FORMAT, __version__, vault):
+                return None
             value = pickle.load(handle)
             if isinstance(value, BuildCache | Delta):  # marshal.load(handle) reads in small pieces: slow
                 data = memoryview(handle.read())
@@ -228,19 +227,20 @@ def save_cache(
                 removed=since - kept,
                 saved_ns=now,
             )
-            _dump(folder / DELTA_FILE, delta)
+            _dump(folder / DELTA_FILE, delta, cache.vault)
             return
     cache.saved_ns = now
-    _dump(folder / CACHE_FILE, cache)
+    _dump(folder / CACHE_FILE, cache, cache.vault)
     (folder / DELTA_FILE).unlink(missing_ok=True)
 
 
-def _dump(path: Path, value: BuildCache | Delta) -> None:
+def _dump(path: Path, value: BuildCache | Delta, vault: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     parts = value.parts
     value.parts = {}
     try:
         with open(tmp, "wb") as handle:
+            pickle.dump((FORMAT, __version__, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
             # rendered graphs are plain bytes, strings and tuples: marshal loads them 3x faster;
             # in chunks, so that the whole cache is never one more copy in memory
