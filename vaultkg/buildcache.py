@@ -74,8 +74,6 @@ def _unpack(data: bytes, lines: list[int]) -> list[tuple[ox.Triple, int]]:
 class BuildCache:
     """Notes as read (by path, with the file's time and size) and their packed results."""
 
-    version: str = __version__
-    format: int = FORMAT
     vault: str = ""
     digest: str = ""
     read: dict[str, ReadNote] = field(default_factory=dict)

@@ -238,7 +238,9 @@ def validate(
     if target is None:
         target = _vault_or_default(target)
     with _progress(_show_progress() and not quiet) as on_event:
-        if cache_from is not None and not (cache_from / ".vaultkg-cache").is_dir():
+        from .buildcache import CACHE_DIR
+
+        if cache_from is not None and not (cache_from / CACHE_DIR).is_dir():
             raise UsageError(f"--cache-from {cache_from}: no build cache there (vaultkg build TARGET -o {cache_from})")
         cache = None if no_cache else cache_from or Path("output")
         report = run_validation(target, config=config, base=base, on_event=on_event, engine=engine, cache_from=cache)
