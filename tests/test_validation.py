@@ -376,3 +376,23 @@ def test_a_rendered_graph_gives_the_locator_the_same_terms_and_lines() -> None:
     expected = [(s.value, p.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
                 for t, line in zip(triples, [3, 4, 5, 6, 7], strict=True)]  # fmt: skip
     assert list(_terms_of(part)) == expected
+
+
+def test_rules_and_checks_on_threads_give_what_one_thread_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queries run side by side (pyoxigraph lets go of the GIL); the rows and their order do not change."""
+    import vaultkg.threads
+    from vaultkg.threads import thread_map
+
+    threaded = validate(EXAMPLE_VAULT)
+    monkeypatch.setattr(vaultkg.threads.os, "cpu_count", lambda: 1)
+    single = validate(EXAMPLE_VAULT)
+    assert threaded.findings == single.findings and len(threaded.findings) > 5
+    assert thread_map(lambda x: x * x, range(9), workers=3) == [x * x for x in range(9)]
+
+    def fail(x: int) -> int:
+        if x == 4:
+            raise ValueError("four")
+        return x
+
+    with pytest.raises(ValueError, match="four"):
+        thread_map(fail, range(8), workers=2)

@@ -27,6 +27,8 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from .threads import thread_map
+
 #: Custom SPARQL function marking the ill-typed literals of the data (``"2024-13-45"^^xsd:date``).
 ILL_TYPED = "urn:vaultkg:ill-typed"
 
@@ -100,8 +102,9 @@ def run_rules(store: ox.Store, rules: Iterable[Rule], default_graph: Graphs = No
     rules = list(rules)
     datatypes = sorted({dt for rule in rules for dt in rule.datatypes})
     functions = _ill_typed_function(store, default_graph, datatypes) if datatypes else None
-    rows: list[dict[str, str | None]] = []
-    for rule in rules:
+
+    def rows_of(rule: Rule) -> list[dict[str, str | None]]:
+        rows: list[dict[str, str | None]] = []
         for solution in _select(store, rule.query, default_graph, functions):
             focus, value = solution["focus"], solution["value"] if rule.valued else None
             rows.append({
@@ -112,7 +115,9 @@ def run_rules(store: ox.Store, rules: Iterable[Rule], default_graph: Graphs = No
                 "shape": rule.shape,
                 "message": rule.message,
             })  # fmt: skip
-    return rows
+        return rows
+
+    return [row for rows in thread_map(rows_of, rules) for row in rows]
 
 
 def _ill_typed_function(store: ox.Store, default_graph: Graphs, datatypes: list[str]) -> Functions:

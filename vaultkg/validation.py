@@ -33,6 +33,7 @@ from .errors import InputError, VaultkgError
 from .fragments import GraphPart
 from .resources import data_root, list_files, read_text
 from .shacl_sparql import Unsupported, compile_shapes, local_name, run_rules
+from .threads import thread_map
 from .writers import rendered_graphs
 
 LEVELS = ("violation", "warning", "info")
@@ -428,8 +429,9 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
 def check_results(dataset: Dataset, checks: list[Check], store: ox.Store | None = None) -> list[dict[str, Any]]:
     """Rows of every SPARQL check, run on the data alone (the default graph of ``store``)."""
     store = store or data_store(dataset)
-    rows = []
-    for check in checks:
+
+    def rows_of(check: Check) -> list[dict[str, Any]]:
+        rows = []
         for solution in store.query(check.query):
             entity, prop, value = (solution[v] for v in ("entity", "property", "value"))
             rows.append({
@@ -440,7 +442,9 @@ def check_results(dataset: Dataset, checks: list[Check], store: ox.Store | None 
                 "shape": check.name,
                 "message": check.message.replace("{value}", value.value if value is not None else ""),
             })  # fmt: skip
-    return rows
+        return rows
+
+    return [row for rows in thread_map(rows_of, checks) for row in rows]
 
 
 def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str, str]]:
