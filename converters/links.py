@@ -17,8 +17,10 @@ from .model import Attachment, Diagnostic, Link, Note, Output, Severity, Stateme
 from .resolve import Resolution
 from .vocab import VKG_LINKS_TO
 
-WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
-MDLINK = re.compile(r"(!?)\[([^\[\]\n]*)\]\(\s*(<[^<>\n]+>|[^()\s]+)(?:\s+\"[^\"\n]*\")?\s*\)")
+# No group around the "!" of an embed: a pattern that starts with a group is scanned for at every
+# position, one that starts with "!?\[" only where a "!" or "[" is (twice as fast)
+WIKILINK = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
+MDLINK = re.compile(r"!?\[([^\[\]\n]*)\]\(\s*(<[^<>\n]+>|[^()\s]+)(?:\s+\"[^\"\n]*\")?\s*\)")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 #: File endings that name attachments, not notes (Obsidian's accepted file formats).
 ATTACHMENT_EXTENSIONS = frozenset(
@@ -57,12 +59,12 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
     lines = LineIndex(text, first_line)
     found: list[tuple[int, Link]] = []
     for m in WIKILINK.finditer(text):
-        link = parse_wikilink(m.group(2), lines.line(m.start()), bool(m.group(1)))
+        link = parse_wikilink(m.group(1), lines.line(m.start()), text[m.start()] == "!")
         if link is not None:
             found.append((m.start(), link))
     if "](" in text:
         for m in MDLINK.finditer(text):
-            raw = m.group(3)
+            raw = m.group(2)
             if raw.startswith("<"):
                 raw = raw[1:-1]
             if _SCHEME.match(raw) or raw.startswith("#"):
@@ -77,8 +79,8 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
                             target,
                             lines.line(m.start()),
                             unquote(fragment) or None,
-                            m.group(2).strip() or None,
-                            bool(m.group(1)),
+                            m.group(1).strip() or None,
+                            text[m.start()] == "!",
                             True,
                         ),
                     )
