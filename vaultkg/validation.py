@@ -34,7 +34,7 @@ from .fragments import GraphPart
 from .resources import data_root, list_files, read_text
 from .shacl_sparql import Unsupported, compile_shapes, local_name, run_rules
 from .threads import thread_map
-from .writers import rendered_graphs
+from .writers import graph_ntriples, rendered_graphs
 
 LEVELS = ("violation", "warning", "info")
 ENGINES = ("auto", "sparql", "pyshacl")
@@ -224,11 +224,12 @@ class Locator:
         self.o: dict[str, tuple[str, int]] = {}
         self.labels: dict[str, str] = {}
         parts = rendered_graphs(dataset) if dataset.reused else {}
+        nts = graph_ntriples(dataset) if dataset.has_cached("ntriples") else {}  # the store's, if loaded
         wanted = {f"<{f}>" for f in focus} if focus is not None else None
         for graph, pairs in dataset.lines.items():
             path = dataset.paths.get(graph)
             if graph in dataset.reused:  # rendered, not unpacked: read its N-Triples and source lines
-                self._add(path, _terms_of(parts[graph], wanted))
+                self._add(path, _terms_of(parts[graph], wanted, nts.get(graph)))
             else:
                 rows = ((t.subject.value, t.predicate.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
                         for t, line in pairs)  # fmt: skip
@@ -300,7 +301,6 @@ def relevant_triples(triples: list[ox.Triple], shapes: rdflib.Graph) -> Iterable
 def data_store(dataset: Dataset) -> ox.Store:
     """An in-memory store with the union graph as its default graph and the ontology in the
     graph ``urn:vaultkg:ontology`` (shapes see both, checks only the data)."""
-    from .writers import graph_ntriples
 
     store = ox.Store()
     store.bulk_load(b"".join(graph_ntriples(dataset).values()), format=ox.RdfFormat.N_TRIPLES)
@@ -462,21 +462,33 @@ def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str
     return dict(sorted(rules.items()))
 
 
-def _terms_of(part: GraphPart, wanted: set[str] | None = None) -> Iterator[tuple[str, str, str, bool, int]]:
+def _terms_of(
+    part: GraphPart, wanted: set[str] | None = None, nt: bytes | None = None
+) -> Iterator[tuple[str, str, str, bool, int]]:
     """``(subject, predicate, object, object is an IRI, line)`` of a rendered graph, read from its
     N-Triples as pyoxigraph writes them (IRIs in ``<>``, no blank nodes) and its sourcemap entry;
-    with ``wanted`` (IRIs as ``<iri>``), only triples with one of them as subject or object."""
+    with ``wanted`` (IRIs as ``<iri>``), only triples with one of them as subject or object.
+    ``nt``: the graph's N-Triples, if they are at hand already."""
+    text = (nt if nt is not None else part.ntriples()).decode()
+    rows = text.split("\n")[:-1]  # not splitlines(): literals may hold U+2028, U+0085
+    if wanted is not None:  # the subject ends at the first space; an IRI object is the last term
+        hits = [i for i, row in enumerate(rows)
+                if row[: row.find(" ")] in wanted
+                or (row[-3] == ">" and row[row.rfind(" ", 0, -2) + 1 : -2] in wanted)]  # fmt: skip
+        if not hits:
+            return
+    else:
+        hits = range(len(rows))
     lines = json.loads("{" + part.sourcemap + "}")[part.graph]["lines"]
-    rows = part.ntriples().decode().split("\n")[:-1]  # not splitlines(): literals may hold U+2028, U+0085
-    for text, line in zip(rows, lines, strict=True):
-        s, p, o = text[:-2].split(" ", 2)
-        if wanted is not None and s not in wanted and o not in wanted:
-            continue
+    if len(lines) != len(rows):
+        raise AssertionError(f"{part.graph}: {len(rows)} triples but {len(lines)} source lines")
+    for i in hits:
+        s, p, o = rows[i][:-2].split(" ", 2)
         if o.startswith("<"):
-            yield s[1:-1], p[1:-1], o[1:-1], True, line
+            yield s[1:-1], p[1:-1], o[1:-1], True, lines[i]
         else:
             lexical = o[1 : o.rindex('"')]
-            yield s[1:-1], p[1:-1], _ECHAR.sub(_unescape, lexical) if "\\" in lexical else lexical, False, line
+            yield s[1:-1], p[1:-1], _ECHAR.sub(_unescape, lexical) if "\\" in lexical else lexical, False, lines[i]
 
 
 _ECHAR = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
