@@ -478,7 +478,7 @@ def _terms_of(
         if not hits:
             return
     else:
-        hits = range(len(rows))
+        hits = list(range(len(rows)))
     lines = json.loads("{" + part.sourcemap + "}")[part.graph]["lines"]
     if len(lines) != len(rows):
         raise AssertionError(f"{part.graph}: {len(rows)} triples but {len(lines)} source lines")
