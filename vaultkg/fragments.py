@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,8 @@ import pyoxigraph as ox
 from converters.assemble import sort_triples
 from converters.vocab import OWL_SAME_AS, RDF_TYPE, WD, XSD_STRING
 
-_BLOCK = re.compile(rb"(?<=\n)(?=[^\t])")
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+_RDF_TYPE, _OWL_SAME_AS, _XSD_STRING = RDF_TYPE.value, OWL_SAME_AS.value, XSD_STRING.value
 #: Per subject: its number of triples, its rdf:type IRIs, how many owl:sameAs it has, and
 #: whether one of them names a Wikidata item.
 SubjectStats = tuple[int, tuple[str, ...], int, bool]
@@ -82,28 +82,43 @@ class Renderer:
         if not triples:
             return []
         body = _serialize(triples, ox.RdfFormat.TURTLE, self.prefixes)[len(self.header) :]
-        return _BLOCK.split(body)
+        return [block + b" .\n" for block in body.split(b" .\n")[:-1]]  # " .\n" ends a statement only
 
     def jsonld_node(self, triples: Sequence[ox.Triple]) -> str:
         """One subject's compact JSON-LD node, on one line."""
+        return self.node_and_stats(triples)[0]
+
+    def node_and_stats(self, triples: Sequence[ox.Triple]) -> tuple[str, SubjectStats]:
+        """One subject's compact JSON-LD node (one line) and its :data:`SubjectStats`, in one pass
+        (each term is taken out of its triple once: pyoxigraph makes a new object per access)."""
         compact = self.compact
         subject: Any = triples[0].subject  # IRIs and literals only: vaultkg makes no blank node
         node: dict[str, Any] = {"@id": compact(subject.value)}
-        for t in triples:
-            obj: Any = t.object
-            if t.predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
-                _add(node, "@type", compact(obj.value))
-                continue
-            if isinstance(obj, ox.NamedNode):
-                value: Any = {"@id": compact(obj.value)}
-            elif obj.language:
-                value = {"@value": obj.value, "@language": obj.language}
-            elif obj.datatype == XSD_STRING:
+        types: list[str] = []
+        same = 0
+        wikidata = False
+        for _, predicate, obj in triples:
+            p = predicate.value
+            iri = type(obj) is ox.NamedNode
+            if p == _RDF_TYPE:
+                types.append(obj.value)
+                if iri:
+                    _add(node, "@type", compact(obj.value))
+                    continue
+            elif p.endswith("#sameAs"):
+                same += 1
+                wikidata = wikidata or (p == _OWL_SAME_AS and iri and obj.value.startswith(WD))
+            value: Any
+            if iri:
+                value = {"@id": compact(obj.value)}
+            elif language := obj.language:
+                value = {"@value": obj.value, "@language": language}
+            elif (datatype := obj.datatype.value) == _XSD_STRING:
                 value = obj.value
             else:
-                value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
-            _add(node, compact(t.predicate.value), value)
-        return json.dumps(node, ensure_ascii=False, separators=(", ", ": "))
+                value = {"@value": obj.value, "@type": compact(datatype)}
+            _add(node, compact(p), value)
+        return _JSON.encode(node), (len(triples), tuple(types), same, wikidata)
 
 
 def graph_part(
@@ -128,8 +143,10 @@ def graph_part(
     part.ttl = r.turtle_blocks(triples)
     if len(part.ttl) != len(groups):  # pyoxigraph's layout changed: refuse rather than write wrong bytes
         raise RuntimeError(f"Turtle of {graph} has {len(part.ttl)} subject blocks for {len(groups)} subjects")
-    part.jsonld = [r.jsonld_node(group).encode() for group in groups]
-    part.stats = [_stats(group) for group in groups]
+    for group in groups:
+        node, stats = r.node_and_stats(group)
+        part.jsonld.append(node.encode())
+        part.stats.append(stats)
     return part
 
 
@@ -158,8 +175,9 @@ def render_union(parts: Sequence[GraphPart], r: Renderer) -> Union:
             merged.update(t for t in shared[i] if str(t.subject) == subject)
         ordered = sort_triples(merged)
         ttl += r.turtle_blocks(ordered)
-        nodes.append(r.jsonld_node(ordered).encode())
-        stats.append(_stats(ordered))
+        node, one = r.node_and_stats(ordered)
+        nodes.append(node.encode())
+        stats.append(one)
     return _summarise(ttl, nodes, stats)
 
 
@@ -194,14 +212,6 @@ def _summarise(ttl: list[bytes], nodes: list[bytes], stats: list[SubjectStats]) 
         linkable_total=linkable,
         sameas=sameas,
     )
-
-
-def _stats(triples: Sequence[ox.Triple]) -> SubjectStats:
-    objects: list[Any] = [t.object for t in triples]
-    types = tuple(o.value for t, o in zip(triples, objects, strict=True) if t.predicate == RDF_TYPE)
-    same = [t for t in triples if t.predicate.value.endswith("#sameAs")]
-    wikidata = any(t.predicate == OWL_SAME_AS and str(t.object).startswith(f"<{WD}") for t in same)
-    return len(triples), types, len(same), wikidata
 
 
 def _by_subject(triples: Sequence[ox.Triple]) -> Iterator[list[ox.Triple]]:
