@@ -88,6 +88,8 @@ class NoteResult:
     #: True when ``triples`` and ``vault`` are left empty because the caller already holds the
     #: graph rendered (a worker process rendered it, or the build cache kept it)
     rendered: bool = False
+    #: ``triples`` as N-Triples (what sorting them made on the way), when :func:`convert_note` made them
+    ntriples: bytes | None = None
 
 
 def convert_note(note: Note, ctx: Context, links: Mapping[str, str] | None = None) -> NoteResult:
@@ -113,7 +115,9 @@ def convert_note(note: Note, ctx: Context, links: Mapping[str, str] | None = Non
     result.claims = [(t.object.value, own[t]) for t in own if t.subject == thing and t.predicate == OWL_SAME_AS]
     if links and not result.claims and thing.value in links:
         own.setdefault(Triple(thing, OWL_SAME_AS, NamedNode(WD + links[thing.value])), 1)
-    result.triples = [(t, own[t]) for t in sort_triples(own)]
+    keyed = sorted([(str(t), t) for t in own])  # the N-Triples order (distinct triples: distinct text)
+    result.triples = [(t, own[t]) for _, t in keyed]
+    result.ntriples = "".join([text + " .\n" for text, _ in keyed]).encode()
     result.vault = list(vault.items())
     return result
 

@@ -70,8 +70,13 @@ class Blocks:
 
 def _split_row(original: str, masked: str) -> tuple[str, ...]:
     """Cells of a table row, split at ``|`` that is not escaped, in code or inside ``[[…]]``."""
-    inside = {i for m in _WIKILINK_SPAN.finditer(masked) for i in range(m.start(), m.end())}
-    cuts = [i for i, ch in enumerate(masked) if ch == "|" and (i == 0 or masked[i - 1] != "\\") and i not in inside]
+    links = [m.span() for m in _WIKILINK_SPAN.finditer(masked)] if "[[" in masked else []
+    cuts = []
+    i = masked.find("|")
+    while i != -1:
+        if (i == 0 or masked[i - 1] != "\\") and not any(start <= i < end for start, end in links):
+            cuts.append(i)
+        i = masked.find("|", i + 1)
     pieces, start = [], 0
     for cut in cuts:
         pieces.append(original[start:cut])

@@ -122,11 +122,18 @@ class Renderer:
 
 
 def graph_part(
-    graph: str, triples: Sequence[ox.Triple], lines: list[int], path: str | None, r: Renderer, *, light: bool = False
+    graph: str,
+    triples: Sequence[ox.Triple],
+    lines: list[int],
+    path: str | None,
+    r: Renderer,
+    *,
+    light: bool = False,
+    nt: bytes | None = None,
 ) -> GraphPart:
     """Render one graph's share of the outputs (``triples`` sorted, ``lines`` their source lines);
-    ``light``: only its N-Quads, hash and sourcemap entry."""
-    nt = _serialize(triples, ox.RdfFormat.N_TRIPLES)
+    ``light``: only its N-Quads, hash and sourcemap entry. ``nt``: the triples' N-Triples, if made."""
+    nt = nt if nt is not None else _serialize(triples, ox.RdfFormat.N_TRIPLES)
     entry = {"path": path, "lines": lines}
     part = GraphPart(
         graph=graph,

@@ -35,7 +35,7 @@ def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], Graph
         if renderer is not None:
             triples = [t for t, _ in result.triples]
             lines = [line for _, line in result.triples]
-            part = graph_part(result.graph, triples, lines, result.path, renderer, light=light)
+            part = graph_part(result.graph, triples, lines, result.path, renderer, light=light, nt=result.ntriples)
         done.append((pack(result, rendered=part is not None), part))
     return done
 
