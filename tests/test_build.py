@@ -377,6 +377,7 @@ def test_parallel_conversion_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatc
     cfg, _ = load_config(vault=EXAMPLE_VAULT)
     notes = read_vault(EXAMPLE_VAULT, cfg).notes
     monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    monkeypatch.setattr(vaultkg.parallel, "MIN_FILES", 1)
     parallel = assemble(notes, cfg, mapper=vaultkg.parallel.fork_mapper(2))
     single = assemble(notes, cfg)
     assert render_all(parallel, version="t") == render_all(single, version="t")
@@ -399,6 +400,7 @@ def test_graphs_rendered_in_workers_give_the_same_bytes(tmp_path: Path, monkeypa
 
     single = build(EXAMPLE_VAULT, tmp_path / "single")
     monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    monkeypatch.setattr(vaultkg.parallel, "MIN_FILES", 1)
     forked = build(EXAMPLE_VAULT, tmp_path / "forked")
     assert len(forked._dataset.reused) == forked.notes  # rendered by the workers, not unpacked
     assert forked.dataset.reused == set() and forked.files == single.files
@@ -431,6 +433,7 @@ def test_a_build_for_validation_renders_light_graphs_and_can_still_write_everyth
     expected = build(EXAMPLE_VAULT, None)
     findings = [f.sort_key() for f in validate(EXAMPLE_VAULT).findings]
     monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    monkeypatch.setattr(vaultkg.parallel, "MIN_FILES", 1)
     light = build(EXAMPLE_VAULT, None, render=False)
     parts = rendered_graphs(light.lazy_dataset)
     assert light.files == {} and len(parts) == 33 and all(p.light and not p.ttl for p in parts.values())

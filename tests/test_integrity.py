@@ -62,6 +62,47 @@ def test_a_build_killed_at_any_moment_leaves_old_or_new_never_a_mix(tmp_path: Pa
     assert not list(tmp_path.glob(".out.vaultkg-staging-*"))
 
 
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        found.update(int(c) for c in text.split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has ended; only its parent's wait is missing
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_killed_build_takes_its_workers_and_its_lock_with_it(tmp_path: Path) -> None:
+    """Worker processes end with the build that forked them and never hold the folder's lock."""
+    vault = tmp_path / "vault"
+    generate(vault, 800, seed=5)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(out), "-q"])
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        workers |= _children(proc.pid)
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert workers, "the build never started its workers"
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if _alive(w)], "workers outlived the killed build"
+    with locked(out):  # free at once: no worker kept the lock
+        pass
+    build(vault, out)  # and a new build of the folder goes through
+    assert (out / "graph.nq").is_file()
+
+
 def test_two_builds_of_one_folder_do_not_run_at_once(tmp_path: Path, example_build: Path) -> None:
     out = tmp_path / "out"
     with locked(out):

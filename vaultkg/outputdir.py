@@ -39,6 +39,24 @@ def _lock_path(directory: Path) -> Path:
     return directory.parent / f".{directory.name}.vaultkg.lock"
 
 
+#: Descriptors of the build locks this process holds. A forked worker must not share them: a
+#: worker that outlives a killed build would keep the folder locked (flock belongs to the open
+#: file, which a fork shares), so in a child they are pointed at /dev/null at once.
+_HELD: set[int] = set()
+
+
+def _drop_locks_in_child() -> None:
+    if _HELD:
+        null = os.open(os.devnull, os.O_RDONLY)
+        for fd in _HELD:
+            os.dup2(null, fd)  # not close: the file object's later close must not hit another file
+        os.close(null)
+        _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
 @contextmanager
 def locked(directory: Path) -> Iterator[None]:
     """Hold the folder's build lock (a sibling lock file, since the folder itself is swapped)."""
@@ -52,9 +70,11 @@ def locked(directory: Path) -> Iterator[None]:
                 f"{directory}: another vaultkg build is writing this folder ({path} is locked); "
                 "wait for it to finish and run again"
             ) from None
+        _HELD.add(handle.fileno())
         try:
             yield
         finally:
+            _HELD.discard(handle.fileno())
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
