@@ -92,6 +92,7 @@ class Renderer:
         """One subject's compact JSON-LD node (one line) and its :data:`SubjectStats`, in one pass
         (each term is taken out of its triple once: pyoxigraph makes a new object per access)."""
         compact = self.compact
+        known = compact.known  # compacted IRIs: looked up here, saving a call per term
         subject: Any = triples[0].subject  # IRIs and literals only: vaultkg makes no blank node
         node: dict[str, Any] = {"@id": compact(subject.value)}
         types: list[str] = []
@@ -99,25 +100,26 @@ class Renderer:
         wikidata = False
         for _, predicate, obj in triples:
             p = predicate.value
+            v = obj.value
             iri = type(obj) is ox.NamedNode
             if p == _RDF_TYPE:
-                types.append(obj.value)
+                types.append(v)
                 if iri:
-                    _add(node, "@type", compact(obj.value))
+                    _add(node, "@type", known.get(v) or compact(v))
                     continue
             elif p.endswith("#sameAs"):
                 same += 1
-                wikidata = wikidata or (p == _OWL_SAME_AS and iri and obj.value.startswith(WD))
+                wikidata = wikidata or (p == _OWL_SAME_AS and iri and v.startswith(WD))
             value: Any
             if iri:
-                value = {"@id": compact(obj.value)}
+                value = {"@id": known.get(v) or compact(v)}
             elif language := obj.language:
-                value = {"@value": obj.value, "@language": language}
+                value = {"@value": v, "@language": language}
             elif (datatype := obj.datatype.value) == _XSD_STRING:
-                value = obj.value
+                value = v
             else:
-                value = {"@value": obj.value, "@type": compact(datatype)}
-            _add(node, compact(p), value)
+                value = {"@value": v, "@type": known.get(datatype) or compact(datatype)}
+            _add(node, known.get(p) or compact(p), value)
         return _JSON.encode(node), (len(triples), tuple(types), same, wikidata)
 
 
@@ -243,17 +245,17 @@ class _Compactor:
 
     def __init__(self, prefixes: Mapping[str, str]) -> None:
         self._namespaces = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
-        self._cache: dict[str, str] = {}
+        self.known: dict[str, str] = {}  # IRI → its compact form, for those compacted so far
 
     def __call__(self, iri: str) -> str:
-        hit = self._cache.get(iri)
+        hit = self.known.get(iri)
         if hit is None:
             hit = iri
             for ns, prefix in self._namespaces:
                 if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns) :].startswith("//"):
                     hit = f"{prefix}:{iri[len(ns) :]}"
                     break
-            self._cache[iri] = hit
+            self.known[iri] = hit
         return hit
 
 
