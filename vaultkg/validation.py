@@ -301,7 +301,6 @@ def relevant_triples(triples: list[ox.Triple], shapes: rdflib.Graph) -> Iterable
 def data_store(dataset: Dataset) -> ox.Store:
     """An in-memory store with the union graph as its default graph and the ontology in the
     graph ``urn:vaultkg:ontology`` (shapes see both, checks only the data)."""
-
     store = ox.Store()
     store.bulk_load(b"".join(graph_ntriples(dataset).values()), format=ox.RdfFormat.N_TRIPLES)
     store.bulk_load(read_text("ontology", "vaultkg.ttl").encode(), format=ox.RdfFormat.TURTLE, to_graph=ONTOLOGY_GRAPH)
