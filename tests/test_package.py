@@ -42,6 +42,19 @@ def test_converters_import_no_io_cli_or_network_code() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_load_and_query_commands_do_not_import_the_converters() -> None:
+    """`vaultkg load` / `query` start without the build (~0.25 s of imports); `vaultkg.build` stays
+    the function even once the module that holds it is imported."""
+    code = (
+        "import sys, vaultkg, vaultkg.cli, vaultkg.loader, vaultkg.querying;"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'converters' "
+        "or m in ('vaultkg.building', 'vaultkg.writers', 'vaultkg.validation', 'rdflib'))));"
+        "import vaultkg.building; print(callable(vaultkg.build), vaultkg.build is vaultkg.building.build)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.splitlines() == ["", "True True"]
+
+
 def test_ontology_defines_every_vkg_term_the_build_writes(example_build: Path) -> None:
     onto = {q.triple for q in ox.parse(path=str(data_root("ontology") / "vaultkg.ttl"), format=ox.RdfFormat.TURTLE)}
     rdflib.Graph().parse(data=read_text("ontology", "vaultkg.ttl"), format="turtle")  # rdflib agrees it parses

@@ -10,12 +10,15 @@ from typing import Any as _Any
 
 __version__ = "0.1.0"
 
-from .build import BuildResult, build
 from .errors import ConfigFileError, InputError, UsageError, VaultkgError
-from .writers import Format
 
-# Imported on first use, so that `vaultkg build` does not pay for pySHACL, httpx or SPARQLWrapper.
+# Imported on first use, so that `vaultkg build` does not pay for pySHACL, httpx or SPARQLWrapper,
+# nor `vaultkg load` or `query` for the converters (the build lives in vaultkg.building: a
+# submodule named `build` would shadow the function `vaultkg.build` once imported).
 _LAZY = {
+    "build": ("vaultkg.building", "build"),
+    "BuildResult": ("vaultkg.building", "BuildResult"),
+    "Format": ("vaultkg.writers", "Format"),
     "validate": ("vaultkg.validation", "validate"),
     "ValidationReport": ("vaultkg.validation", "ValidationReport"),
     "run_query": ("vaultkg.querying", "run_query"),

@@ -12,11 +12,9 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import build as build_vault
 from .errors import UsageError, VaultkgError
 from .profiles import PROFILES
 from .reportformat import ReportFormat
-from .writers import write_text_atomically
 
 DEFAULT_VAULT = Path("examples/vault")
 
@@ -133,6 +131,8 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
     if vault is None:
         vault = _vault_or_default(vault)
     with _progress(_show_progress() and not quiet) as on_event:
+        from .building import build as build_vault
+
         result = build_vault(vault, output, config=config, base=base, check=check, on_event=on_event)
     for d in result.diagnostics:
         if quiet and d.severity.value != "error":
@@ -249,8 +249,11 @@ def validate(
         click.echo(f"note: pySHACL validates these shapes, which is slower: {reason}", err=True)
     if prefix is not None:
         report.vault = prefix
-    for out, kind in files:
-        write_text_atomically(out, render(report, kind, fail_on))
+    if files:
+        from .writers import write_text_atomically
+
+        for out, kind in files:
+            write_text_atomically(out, render(report, kind, fail_on))
     if quiet:
         click.echo(summary_line(report))
     else:
@@ -466,6 +469,8 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
 
     if vault is not None or not (output_dir / "graph.nq").is_file():
         vault = _vault_or_default(vault)
+        from .building import build as build_vault
+
         result = build_vault(vault, output_dir)
         click.echo(f"built {result.notes} notes → {output_dir}/", err=True)
     run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))

@@ -396,7 +396,7 @@ def link(
     on_event: Callable[..., None] | None = None,
 ) -> LinkResult:
     """Propose Wikidata items for the vault's unlinked entities into ``wikidata-links.yaml``."""
-    from .build import build
+    from .building import build
 
     root = Path(vault)
     dataset = build(root, None, config=config, render=False).dataset
@@ -561,7 +561,7 @@ def enrich(
 ) -> tuple[Path, int]:
     """Fetch label, description and P31 of every linked QID into ``wikidata-facts.ttl`` in the
     vault; ``build`` puts it in a named graph of its own (``{base}wikidata``) for offline queries."""
-    from .build import build
+    from .building import build
 
     root = Path(vault)
     dataset = build(root, None, config=config, render=False).dataset

@@ -237,7 +237,7 @@ class StoreClient:
         if self.method != "update" and not self.profile.query:
             return None
         url = self._url(self.profile.query if self.profile.query else self.profile.update)
-        response = self._send("POST", url, data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        response = self._send("POST", url, data={"query": self.profile.graphs_query},
                               headers={"Accept": "application/sparql-results+json"})  # fmt: skip
         try:
             return {b["g"]["value"] for b in response.json()["results"]["bindings"]}

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import VaultkgError
-from .writers import pieces_of
 
 STAGING_MARK = ".vaultkg-staging-"
 #: Entries that belong to one build and are thrown away with it (the query store is a cache).
@@ -114,6 +113,8 @@ def recover(directory: Path, outputs: Iterable[str]) -> None:
 
 def publish(directory: Path, files: Mapping[str, bytes]) -> None:
     """Make ``directory`` hold exactly these build files (plus whatever else it held), atomically."""
+    from .writers import pieces_of  # not at the top: `vaultkg load` reads build_hashes only
+
     parent = directory.parent
     parent.mkdir(parents=True, exist_ok=True)
     recover(directory, files)

@@ -19,13 +19,29 @@ class StoreProfile:
     digest: bool = False
     description: str = ""
     bulk: str = ""  # path taking a whole N-Quads dataset by POST (adds quads), if the store has one
+    #: the named graphs holding at least one triple (a store that was wiped lacks some)
+    graphs_query: str = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+#: The same graphs, asked graph by graph: Oxigraph lists its graphs and probes each (10,000 graphs:
+#: 0.21 s instead of 0.34 s, which reads every quad).
+_EACH_GRAPH = "SELECT ?g WHERE { GRAPH ?g {} FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
 
 
 PROFILES: dict[str, StoreProfile] = {
     p.name: p
     for p in (
         StoreProfile("generic", "", "graph", "", "", description="--endpoint is the Graph Store Protocol URL itself"),
-        StoreProfile("oxigraph", "/store", "graph", "/update", "/query", description="http://host:7878", bulk="/store"),
+        StoreProfile(
+            "oxigraph",
+            "/store",
+            "graph",
+            "/update",
+            "/query",
+            description="http://host:7878",
+            bulk="/store",
+            graphs_query=_EACH_GRAPH,
+        ),
         StoreProfile("fuseki", "/data", "graph", "/update", "/query", description="http://host:3030/DATASET"),
         StoreProfile(
             "graphdb", "/rdf-graphs/service", "graph", "/statements", "", description="http://host:7200/repositories/ID"

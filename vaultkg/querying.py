@@ -17,7 +17,6 @@ import pyoxigraph as ox
 
 from .errors import InputError, VaultkgError
 from .stored_queries import StoredQuery, bind, check_syntax, strip_comments, with_values
-from .writers import rdf_bytes
 
 STORE_DIR = ".vaultkg-store"
 
@@ -225,7 +224,7 @@ def serialize(result: QueryResult, fmt: str, prefixes: dict[str, str] | None = N
     """``json``, ``csv`` or ``tsv`` exactly per the SPARQL 1.1 results specs (pyoxigraph's
     writers); ``markdown``; and for CONSTRUCT, Turtle-like N-Triples."""
     if result.triples is not None:
-        return rdf_bytes(result.triples, ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        return (ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
     if result.form == "ASK":
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": result.boolean}) + "\n"

@@ -532,7 +532,7 @@ def validate(
     ``engine`` chooses what runs the shapes: see :func:`shacl_results`. ``cache_from`` names a
     build folder of the vault whose build cache is reused (read only): notes unchanged since
     that build are not converted again (the findings are the same either way)."""
-    from .build import build
+    from .building import build
     from .config import load_config
 
     started = time.perf_counter()
