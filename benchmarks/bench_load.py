@@ -65,6 +65,14 @@ def main() -> None:
             t = time.perf_counter()
             incremental = load(out, url, store="oxigraph")
             t_incremental = time.perf_counter() - t
+            # what a user waits for: `vaultkg load` in a fresh process, after another edit
+            note = sorted(vault.rglob("*.md"))[len(full.sent) // 2]
+            note.write_text(note.read_text(encoding="utf-8") + "\nEdited again.\n", encoding="utf-8")
+            build(vault, out)
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "vaultkg", "load", "-o", str(out), "--endpoint", url,
+                            "--store", "oxigraph", "-q"], check=True)  # fmt: skip
+            t_cli = time.perf_counter() - t
         finally:
             proc.terminate()
             proc.wait()
@@ -90,10 +98,11 @@ def main() -> None:
             proc.terminate()
             proc.wait()
     print("| notes | full load, oxigraph profile (graphs) | incremental after one edit (graphs) "
-          "| full load, one PUT per graph | plain POST of graph.nq |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|")
+          "| the same, `vaultkg load` in a fresh process | full load, one PUT per graph "
+          "| plain POST of graph.nq |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|")
     print(f"| {args.notes:,} | {t_full:.2f} s ({len(full.sent):,}) | {t_incremental:.2f} s "
-          f"({len(incremental.sent)}) | {t_graphwise:.2f} s | {t_oneshot:.2f} s |")  # fmt: skip
+          f"({len(incremental.sent)}) | {t_cli:.2f} s | {t_graphwise:.2f} s | {t_oneshot:.2f} s |")  # fmt: skip
 
 
 if __name__ == "__main__":
