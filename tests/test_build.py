@@ -411,7 +411,9 @@ def test_graphs_rendered_in_workers_give_the_same_bytes(tmp_path: Path, monkeypa
 
 
 JSON_DOCUMENTS = [{}, [], {"a": [], "b": {}, "c": [1, {"x": None, "y": True, "z": False}], 'ü"\n': "é\u2028\x00"},
-                  [1.5, -2, 10**30], {"k": (1, 2)}, {1: 2}, 3, "s", None]  # fmt: skip
+                  [1.5, -2, 10**30], {"k": (1, 2)}, {1: 2}, 3, "s", None,
+                  {"h": {"g1": "ab", 'g"2\n': "é\u2028"}, "lines": [1, -2, 10**30], "t": (3, 4), "b": [1, True]},
+                  [{"a": "b"}, [7], {"a": 1}, {"a": "b", "c": None}]]  # fmt: skip
 
 
 @pytest.mark.parametrize("document", JSON_DOCUMENTS)
