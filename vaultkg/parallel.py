@@ -91,6 +91,9 @@ class ForkMapper:
 _MAP: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
+
+
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: on Linux, end the worker when the build that forked it is killed
     (otherwise it would finish its share for nobody)."""
@@ -101,9 +104,6 @@ def _die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before the call above took effect
         os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
