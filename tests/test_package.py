@@ -31,6 +31,11 @@ def test_public_surface_is_all() -> None:
     assert vaultkg.Format.TURTLE.media_type == "text/turtle" and vaultkg.Format.N_QUADS.file_name == "graph.nq"
 
 
+def printed_by(code: str) -> str:
+    """What ``python -c code`` prints, in a fresh interpreter (so imports start from nothing)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+
+
 def test_converters_import_no_io_cli_or_network_code() -> None:
     code = (
         "import sys, converters, converters.assemble;"
@@ -38,8 +43,7 @@ def test_converters_import_no_io_cli_or_network_code() -> None:
         "{'click', 'rich', 'httpx', 'requests', 'vaultkg', 'SPARQLWrapper', 'urllib3'});"
         "print(','.join(bad))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip() == ""
+    assert printed_by(code).strip() == ""
 
 
 def test_load_and_query_commands_do_not_import_the_converters() -> None:
@@ -51,8 +55,7 @@ def test_load_and_query_commands_do_not_import_the_converters() -> None:
         "or m in ('vaultkg.building', 'vaultkg.writers', 'vaultkg.validation', 'rdflib'))));"
         "import vaultkg.building; print(callable(vaultkg.build), vaultkg.build is vaultkg.building.build)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.splitlines() == ["", "True True"]
+    assert printed_by(code).splitlines() == ["", "True True"]
 
 
 def test_ontology_defines_every_vkg_term_the_build_writes(example_build: Path) -> None:
