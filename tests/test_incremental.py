@@ -157,7 +157,8 @@ def test_few_changes_are_saved_as_a_delta_and_a_lost_delta_costs_only_time(tmp_p
     (cache / "build.delta.pickle").unlink()
     counted.clear()
     build(vault, out)
-    assert counted == ["Countries/Qatar.md"]  # the full cache still knows the other notes
+    # the full cache describes the files of its own build, rewritten since: everything is converted again
+    assert len(counted) == 33
     same_as_clean_build(vault, out, tmp_path)
 
 

@@ -1,6 +1,8 @@
 """The build cache: what the last build of a folder read and converted, so the next build reads
 only changed files and converts only changed notes (when the vault's name index, the config and
-the accepted links are unchanged). Kept in ``output/.vaultkg-cache/``; safe to delete."""
+the accepted links are unchanged), and where each graph stands in the files it wrote (their
+bytes are taken from the files themselves, while they are unchanged: :mod:`vaultkg.splice`).
+Kept in ``output/.vaultkg-cache/``; safe to delete."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from converters.assemble import NoteResult
 from . import __version__
 from .fragments import GraphPart
 from .gctools import gc_paused
+from .splice import Layout
 from .vault import ReadNote
 from .writers import rdf_bytes
 
@@ -29,7 +32,7 @@ CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 8  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 9  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -80,6 +83,7 @@ class BuildCache:
     results: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     parts: dict[str, GraphPart] = field(default_factory=dict)  # by note path: its graph, rendered
     prefixes: dict[str, str] = field(default_factory=dict)  # what the parts were rendered with
+    layout: Layout | None = None  # where the graphs stand in the files of the build
     saved_ns: int = 0  # when the cache was written
     base_ns: int = 0  # when the full cache file was written (the rest is in the delta file)
     since_base: set[str] = field(default_factory=set)  # paths the delta file holds
@@ -157,7 +161,7 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
         cache.read.update(delta.read)
         cache.results.update(delta.results)
         cache.parts.update(delta.parts)
-        cache.digest, cache.saved_ns = delta.digest, delta.saved_ns
+        cache.digest, cache.saved_ns, cache.layout = delta.digest, delta.saved_ns, delta.layout
         cache.since_base = set(delta.read) | delta.removed
     # "racy" entries: a file changed within RACY_NS of the cache being written could change again
     # without its time or size showing it (coarse file-system clocks) — read those again
@@ -165,6 +169,13 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
     for path in racy:
         for table in (cache.read, cache.results, cache.parts):
             table.pop(path, None)
+    # the rendered graphs are in the files the build wrote: usable while those are unchanged
+    layout = cache.layout
+    if layout is None or not layout.open(output):
+        cache.parts = {}
+        return cache
+    hollow = {p: layout.hollow(part.graph, part.path, part.hash) for p, part in cache.parts.items()}
+    cache.parts = {p: part for p, part in hollow.items() if part is not None}
     return cache
 
 
@@ -182,7 +193,7 @@ def _load(path: Path, vault: str) -> object:
                 while at < len(data):
                     size = int.from_bytes(data[at : at + 8], "little")
                     chunk = marshal.loads(data[at + 8 : at + 8 + size])
-                    value.parts.update((p, GraphPart(*fields)) for p, fields in chunk.items())
+                    value.parts.update((p, GraphPart(g, path, b"", h, "")) for p, (g, path, h) in chunk.items())
                     at += 8 + size
             return value
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
@@ -201,6 +212,7 @@ class Delta:
     parts: dict[str, GraphPart]
     removed: set[str]
     saved_ns: int
+    layout: Layout | None = None
 
 
 def save_cache(
@@ -224,6 +236,7 @@ def save_cache(
                 parts={p: cache.parts[p] for p in kept if p in cache.parts},
                 removed=since - kept,
                 saved_ns=now,
+                layout=cache.layout,
             )
             _dump(folder / DELTA_FILE, delta, cache.vault)
             return
@@ -234,24 +247,23 @@ def save_cache(
 
 def _dump(path: Path, value: BuildCache | Delta, vault: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    parts = value.parts
-    value.parts = {}
+    parts, layout = value.parts, value.layout
+    value.parts, value.layout = {}, layout.without_data() if layout is not None else None
     try:
         with open(tmp, "wb") as handle:
             pickle.dump((FORMAT, __version__, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            # rendered graphs are plain bytes, strings and tuples: marshal loads them 3x faster;
-            # in chunks, so that the whole cache is never one more copy in memory
+            # the graphs' names and hashes are plain strings and tuples: marshal loads them 3x faster
             items = list(parts.items())
             for i in range(0, len(items), _CHUNK):
                 blob = marshal.dumps({p: _fields(part) for p, part in items[i : i + _CHUNK]})
                 handle.write(len(blob).to_bytes(8, "little"))
                 handle.write(blob)
     finally:
-        value.parts = parts
+        value.parts, value.layout = parts, layout
     os.replace(tmp, path)
 
 
 def _fields(part: GraphPart) -> tuple[Any, ...]:
-    return (part.graph, part.path, part.nq, part.hash, part.sourcemap, part.subjects, part.ttl, part.jsonld,
-            part.stats, part.light)  # fmt: skip
+    """What the cache keeps of a rendered graph: the rest is in the build's files."""
+    return (part.graph, part.path, part.hash)

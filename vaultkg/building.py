@@ -26,7 +26,7 @@ from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import build_hashes, locked, publish
 from .parallel import ForkMapper, fork_map, fork_mapper
 from .vault import read_vault
-from .writers import differing_files, graph_parts, render_all, use_light_parts, use_parts
+from .writers import differing_files, graph_parts, layout_of, render_all, use_layout, use_light_parts, use_parts
 
 #: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
 EventCallback = Callable[..., None]
@@ -184,20 +184,11 @@ def _build(
         parts = {p: rendered.parts(p) for p in packed_paths}
         ready = {keep[p].graph: part for p, part in parts.items()}
         (use_parts if files_wanted else use_light_parts)(dataset, ready)
+        if cache is not None and cache.layout is not None:  # unchanged graphs: in the previous files
+            use_layout(dataset, cache.layout)
         dataset._unpack = _completer(dataset, {p: rendered.packed(p) for p in packed_paths}, parts)
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
-    if out is not None and not check and cache is not None:
-        # for the next build: reuse packed results of unchanged notes. Saved before the files
-        # are rendered, so that the two are never in memory at once (the cache only holds
-        # conversions and rendered graphs; the files are always joined anew from them)
-        packed = {p: rendered.packed(p) if r.rendered else pack(r, rendered=True) for p, r in keep.items()}
-        by_graph = graph_parts(dataset)
-        kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=contents.read, results=packed)
-        kept.parts = {p: by_graph[r.graph] for p, r in keep.items()}
-        kept.prefixes = prefixes
-        reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
-        save_cache(out, kept, cache, {p for p in contents.read if p not in reused})
     emit("render")
     files = render_all(dataset, version=__version__) if files_wanted else {}
     written = False
@@ -211,10 +202,33 @@ def _build(
             previous = build_hashes(out) if store_is_current(out) else None
             publish(out, files)
             written = True
+            if cache is not None:
+                _save_cache(out, dataset, contents.read, keep, rendered, cache)
             if previous is not None:  # someone queries this folder: keep its store in step
                 refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
     took = time.perf_counter() - started
     return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg)
+
+
+def _save_cache(
+    out: Path,
+    dataset: Dataset,
+    read: dict[str, Any],
+    keep: Mapping[str, NoteResult],
+    rendered: Rendered,
+    cache: BuildCache,
+) -> None:
+    """For the next build: what was read, the packed results, and where each graph stands in
+    the files just written."""
+    packed = {p: rendered.packed(p) if r.rendered else pack(r, rendered=True) for p, r in keep.items()}
+    by_graph = graph_parts(dataset)
+    kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=read, results=packed)
+    kept.parts = {p: by_graph[r.graph] for p, r in keep.items()}
+    kept.prefixes = dict(dataset.prefixes)
+    kept.layout = layout_of(dataset)
+    kept.layout.stamp(out)
+    reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
+    save_cache(out, kept, cache, {p for p in read if p not in reused})
 
 
 class Rendered:

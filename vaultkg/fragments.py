@@ -1,4 +1,4 @@
-"""Each graph's share of the output files, rendered once and kept in the build cache.
+"""Each graph's share of the output files, rendered once (joined by :mod:`vaultkg.splice`).
 
 ``graph.ttl`` and ``graph.jsonld`` are the union graph sorted by subject, one block (Turtle) or
 one line (JSON-LD) per subject; ``graph.nq`` and ``sourcemap.json`` are graph after graph. So a
@@ -19,7 +19,6 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from converters.assemble import sort_triples
 from converters.vocab import OWL_SAME_AS, RDF_TYPE, WD, XSD_STRING
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
@@ -35,7 +34,7 @@ class GraphPart:
 
     graph: str
     path: str | None
-    nq: bytes  # its N-Quads, as they stand in graph.nq
+    nq: bytes | memoryview  # its N-Quads, as they stand in graph.nq
     hash: str  # sha256 of its N-Triples, shortened (report.json's graph_hashes)
     sourcemap: str  # its entry of sourcemap.json
     subjects: list[str] = field(default_factory=list)  # N-Triples form, sorted
@@ -43,20 +42,24 @@ class GraphPart:
     jsonld: list[bytes] = field(default_factory=list)  # each subject's JSON-LD node (UTF-8)
     stats: list[SubjectStats] = field(default_factory=list)
     light: bool = False  # only nq, hash and sourcemap: enough to validate, not to write the files
+    #: only nq, hash and sourcemap, taken from the previous build's files: its subjects' blocks
+    #: and nodes are there too (see :mod:`vaultkg.splice`)
+    spliced: bool = False
 
     def ntriples(self) -> bytes:
         """The graph's N-Triples: its N-Quads without the graph name (each line ends with
         `` <graph> .``; N-Triples escape line breaks in literals, so only line ends match)."""
-        return self.nq.replace(f" <{self.graph}> .\n".encode(), b" .\n")
+        return bytes(self.nq).replace(f" <{self.graph}> .\n".encode(), b" .\n")
 
 
 @dataclass(slots=True)
 class Union:
-    """The union graph, rendered: Turtle and JSON-LD bodies (as pieces, not joined: the files are
-    written piece by piece) and what void.ttl and the report count."""
+    """The union graph, rendered: graph.ttl and graph.jsonld (as pieces, not joined: the files
+    are written piece by piece) and what void.ttl and the report count."""
 
-    ttl: list[bytes]  # the header, then each subject's block
-    jsonld: list[bytes]  # each subject's node
+    ttl: list[bytes | memoryview]
+    jsonld: list[bytes | memoryview]
+    stats: list[SubjectStats]  # each subject's, in order
     triples: int
     subjects: int
     classes: dict[str, int]  # rdf:type IRI → subjects typed with it
@@ -159,42 +162,12 @@ def graph_part(
     return part
 
 
-def render_union(parts: Sequence[GraphPart], r: Renderer) -> Union:
-    """Join the graphs' subject blocks in subject order (re-rendering subjects shared by graphs)."""
-    owners: dict[str, list[tuple[int, int]]] = {}
-    for i, part in enumerate(parts):
-        for j, subject in enumerate(part.subjects):
-            owners.setdefault(subject, []).append((i, j))
-    ttl: list[bytes] = [r.header]
-    nodes: list[bytes] = []
-    stats: list[SubjectStats] = []
-    shared: dict[int, list[ox.Triple]] = {}
-    for subject in sorted(owners):
-        places = owners[subject]
-        if len(places) == 1:
-            i, j = places[0]
-            ttl.append(parts[i].ttl[j])
-            nodes.append(parts[i].jsonld[j])
-            stats.append(parts[i].stats[j])
-            continue
-        merged: set[ox.Triple] = set()
-        for i, _ in places:
-            if i not in shared:
-                shared[i] = [q.triple for q in ox.parse(parts[i].nq, format=ox.RdfFormat.N_QUADS)]
-            merged.update(t for t in shared[i] if str(t.subject) == subject)
-        ordered = sort_triples(merged)
-        ttl += r.turtle_blocks(ordered)
-        node, one = r.node_and_stats(ordered)
-        nodes.append(node.encode())
-        stats.append(one)
-    return _summarise(ttl, nodes, stats)
-
-
 _VKG = "https://w3id.org/vaultkg#"
 LINKABLE = ("Country", "Organization", "Person", "Place")
 
 
-def _summarise(ttl: list[bytes], nodes: list[bytes], stats: list[SubjectStats]) -> Union:
+def summarise(ttl: list[bytes | memoryview], nodes: list[bytes | memoryview], stats: list[SubjectStats]) -> Union:
+    """The union's files and its counts (from each subject's stats)."""
     classes: dict[str, int] = {}
     by_class = {name: [0, 0] for name in LINKABLE}
     linked = linkable = sameas = triples = 0
@@ -213,6 +186,7 @@ def _summarise(ttl: list[bytes], nodes: list[bytes], stats: list[SubjectStats]) 
     return Union(
         ttl=ttl,
         jsonld=nodes,
+        stats=stats,
         triples=triples,
         subjects=len(stats),
         classes=classes,

@@ -93,7 +93,7 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _write_file(folder: Path, name: str, pieces: Iterable[bytes]) -> None:
+def _write_file(folder: Path, name: str, pieces: Iterable[bytes | memoryview]) -> None:
     with open(folder / name, "wb") as handle:
         handle.writelines(pieces)
         handle.flush()

@@ -103,7 +103,9 @@ def store_is_current(output: Path) -> bool:
         return False
 
 
-def refresh_store(output: Path, previous: Mapping[str, str], current: Mapping[str, tuple[str, bytes]]) -> bool:
+def refresh_store(
+    output: Path, previous: Mapping[str, str], current: Mapping[str, tuple[str, bytes | memoryview]]
+) -> bool:
     """Bring ``output``'s query store up to a new build by replacing only the graphs that changed.
 
     Call it after publishing a build, when the store held the build before (``previous``: that
@@ -121,7 +123,7 @@ def refresh_store(output: Path, previous: Mapping[str, str], current: Mapping[st
             if store.contains_named_graph(node):
                 store.remove_graph(node)
         for graph in sorted(changed):
-            store.load(current[graph][1], format=ox.RdfFormat.N_QUADS)
+            store.load(bytes(current[graph][1]), format=ox.RdfFormat.N_QUADS)
         store.flush()
         del store
     except (OSError, RuntimeError, ValueError, SyntaxError):  # busy or damaged: the next query loads it anew

@@ -16,7 +16,8 @@ from converters import Dataset
 from converters.assemble import sort_triples
 from converters.vocab import RDF_TYPE
 
-from .fragments import GraphPart, Renderer, Union, graph_part, render_union
+from .fragments import GraphPart, Renderer, Union, graph_part
+from .splice import Joined, Layout, join
 
 
 class Format(Enum):
@@ -54,12 +55,12 @@ class Files(Mapping[str, bytes]):
     hashed piece by piece, joined only when someone asks for a file's bytes."""
 
     def __init__(self) -> None:
-        self._pieces: dict[str, list[bytes]] = {}
+        self._pieces: dict[str, list[bytes | memoryview]] = {}
 
-    def add(self, name: str, pieces: list[bytes]) -> None:
+    def add(self, name: str, pieces: list[bytes | memoryview]) -> None:
         self._pieces[name] = pieces
 
-    def pieces(self, name: str) -> list[bytes]:
+    def pieces(self, name: str) -> list[bytes | memoryview]:
         return self._pieces[name]
 
     def sha256(self, name: str) -> str:
@@ -83,17 +84,23 @@ class Files(Mapping[str, bytes]):
         return len(self._pieces)
 
 
-def pieces_of(files: Mapping[str, bytes], name: str) -> Iterator[bytes]:
-    """A file's bytes as chunks of about a megabyte, to write or hash one after the other."""
+def pieces_of(files: Mapping[str, bytes], name: str) -> Iterator[bytes | memoryview]:
+    """A file's bytes as chunks of about a megabyte or more, to write or hash one after the other."""
     return batched(files.pieces(name)) if isinstance(files, Files) else iter([files[name]])
 
 
-def batched(pieces: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+def batched(pieces: Iterable[bytes | memoryview], size: int = 1 << 20) -> Iterator[bytes | memoryview]:
     """Small pieces joined into chunks of about ``size`` bytes (one write or hash update per
-    piece of a few hundred bytes costs more than the joining)."""
-    batch: list[bytes] = []
+    piece of a few hundred bytes costs more than the joining); large pieces as they are."""
+    batch: list[bytes | memoryview] = []
     length = 0
     for piece in pieces:
+        if len(piece) >= size:
+            if batch:
+                yield b"".join(batch)
+                batch, length = [], 0
+            yield piece
+            continue
         batch.append(piece)
         length += len(piece)
         if length >= size:
@@ -165,12 +172,30 @@ def renderer(dataset: Dataset) -> Renderer:
 
 def union_of(dataset: Dataset) -> Union:
     """The rendered union graph and its counts."""
+    return joined(dataset).union
 
-    def make() -> Union:
+
+def joined(dataset: Dataset) -> Joined:
+    """The files joined from the graphs' parts (and from the previous build's files, where
+    :func:`use_layout` gave them), computed once per dataset."""
+
+    def make() -> Joined:
         parts = graph_parts(dataset)
-        return render_union([parts[g] for g in sorted(parts)], renderer(dataset))
+        previous = dataset.cached("previous layout", lambda: None)
+        return join([parts[g] for g in sorted(parts)], renderer(dataset), _jsonld_start(dataset), previous)
 
-    return dataset.cached("union", make)
+    return dataset.cached("joined", make)
+
+
+def use_layout(dataset: Dataset, layout: Layout) -> None:
+    """Take the graphs given as :attr:`GraphPart.spliced` parts from the files ``layout``
+    describes (opened)."""
+    dataset.cached("previous layout", lambda: layout)
+
+
+def layout_of(dataset: Dataset) -> Layout:
+    """Where each graph and subject stands in the files of this build."""
+    return joined(dataset).layout
 
 
 def render_nquads(dataset: Dataset) -> bytes:
@@ -178,9 +203,8 @@ def render_nquads(dataset: Dataset) -> bytes:
     return b"".join(_nquads_pieces(dataset))
 
 
-def _nquads_pieces(dataset: Dataset) -> list[bytes]:
-    parts = graph_parts(dataset)
-    return [parts[g].nq for g in sorted(parts)]
+def _nquads_pieces(dataset: Dataset) -> list[bytes | memoryview]:
+    return joined(dataset).nq
 
 
 def jsonld_context(dataset: Dataset) -> dict[str, Any]:
@@ -195,18 +219,12 @@ def render_jsonld(dataset: Dataset) -> bytes:
     The context is embedded (it is also written as ``context.jsonld``) so that the file parses
     offline with any JSON-LD processor.
     """
-    return b"".join(_jsonld_pieces(dataset))
+    return b"".join(union_of(dataset).jsonld)
 
 
-def _jsonld_pieces(dataset: Dataset) -> list[bytes]:
+def _jsonld_start(dataset: Dataset) -> bytes:
     context = json.dumps(jsonld_context(dataset)["@context"], ensure_ascii=False, indent=1).replace("\n", "\n ")
-    pieces = [f'{{\n "@context": {context},\n "@graph": [\n  '.encode()]
-    for i, node in enumerate(union_of(dataset).jsonld):
-        if i:
-            pieces.append(b",\n  ")
-        pieces.append(node)
-    pieces.append(b"\n ]\n}\n")
-    return pieces
+    return f'{{\n "@context": {context},\n "@graph": [\n  '.encode()
 
 
 def _json_bytes(document: Any) -> bytes:
@@ -346,8 +364,7 @@ def _slug_of(iri: str) -> str:
 def render_sourcemap(dataset: Dataset) -> bytes:
     """``sourcemap.json``: for each graph of ``graph.nq``, the note's path and the source line of
     every quad, in the order the quads stand in ``graph.nq`` (0: no line, e.g. the vault graph)."""
-    parts = graph_parts(dataset)
-    return ("{\n" + ",\n".join(parts[g].sourcemap for g in sorted(parts)) + "\n}\n").encode()
+    return b"".join(joined(dataset).sourcemap)
 
 
 def _without_kind(notice: dict[str, Any]) -> dict[str, Any]:
@@ -358,10 +375,10 @@ def render_all(dataset: Dataset, *, version: str) -> Files:
     """Every output file of a build, by file name."""
     files = Files()
     files.add(Format.TURTLE.file_name, union_of(dataset).ttl)
-    files.add(Format.JSON_LD.file_name, _jsonld_pieces(dataset))
+    files.add(Format.JSON_LD.file_name, union_of(dataset).jsonld)
     files.add("context.jsonld", [_json_bytes(jsonld_context(dataset))])
     files.add(Format.N_QUADS.file_name, _nquads_pieces(dataset))
-    files.add("sourcemap.json", [render_sourcemap(dataset)])
+    files.add("sourcemap.json", joined(dataset).sourcemap)
     files.add("void.ttl", [render_void(dataset)])
     files.add("report.json", [render_report(dataset, version=version, files=files)])
     return files
