@@ -18,7 +18,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from converters import Diagnostic, Note
 from converters.assemble import NoteResult
+from converters.model import FrontMatter
 
 from . import __version__
 from .fragments import GraphPart
@@ -32,7 +34,7 @@ CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 9  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 10  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -187,8 +189,10 @@ def _load(path: Path, vault: str) -> object:
             if pickle.load(handle) != (FORMAT, __version__, vault):
                 return None
             value = pickle.load(handle)
-            if isinstance(value, BuildCache | Delta):  # marshal.load(handle) reads in small pieces: slow
-                data = memoryview(handle.read())
+            if isinstance(value, BuildCache | Delta):
+                fields: dict[str, Any] = value.read  # as _dump wrote it
+                value.read = {p: _read_note(*one) for p, one in fields.items()}
+                data = memoryview(handle.read())  # marshal.load(handle) reads in small pieces: slow
                 at = 0
                 while at < len(data):
                     size = int.from_bytes(data[at : at + 8], "little")
@@ -247,8 +251,9 @@ def save_cache(
 
 def _dump(path: Path, value: BuildCache | Delta, vault: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    parts, layout = value.parts, value.layout
+    parts, layout, read = value.parts, value.layout, value.read
     value.parts, value.layout = {}, layout.without_data() if layout is not None else None
+    value.read = {p: _read_fields(r) for p, r in read.items()}  # type: ignore[misc]
     try:
         with open(tmp, "wb") as handle:
             pickle.dump((FORMAT, __version__, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -260,8 +265,25 @@ def _dump(path: Path, value: BuildCache | Delta, vault: str) -> None:
                 handle.write(len(blob).to_bytes(8, "little"))
                 handle.write(blob)
     finally:
-        value.parts, value.layout = parts, layout
+        value.parts, value.layout, value.read = parts, layout, read
     os.replace(tmp, path)
+
+
+def _read_fields(r: ReadNote) -> tuple[Any, ...]:
+    """A note as read, as plain values: pickle makes 10,000 dataclasses from their state five
+    times slower than calling them (0.18 s against 0.04 s at 10,000 notes)."""
+    n = r.note
+    if n is None:
+        return (r.stamp, r.diagnostics)
+    fm = n.front_matter
+    return (r.stamp, r.diagnostics, n.path, n.name, fm.data, fm.lines, fm.start_line, n.body, n.body_line)
+
+
+def _read_note(stamp: tuple[int, int], diagnostics: tuple[Diagnostic, ...], *note: Any) -> ReadNote:
+    if not note:
+        return ReadNote(stamp, None, diagnostics)
+    path, name, data, lines, start, body, body_line = note
+    return ReadNote(stamp, Note(path, name, FrontMatter(data, lines, start), body, body_line), diagnostics)
 
 
 def _fields(part: GraphPart) -> tuple[Any, ...]:

@@ -18,6 +18,7 @@ from converters.vocab import RDF_TYPE
 
 from .fragments import GraphPart, Renderer, Union, graph_part
 from .splice import Joined, Layout, join
+from .threads import thread_map
 
 
 class Format(Enum):
@@ -56,6 +57,7 @@ class Files(Mapping[str, bytes]):
 
     def __init__(self) -> None:
         self._pieces: dict[str, list[bytes | memoryview]] = {}
+        self._sha256: dict[str, str] = {}
 
     def add(self, name: str, pieces: list[bytes | memoryview]) -> None:
         self._pieces[name] = pieces
@@ -64,12 +66,15 @@ class Files(Mapping[str, bytes]):
         return self._pieces[name]
 
     def sha256(self, name: str) -> str:
+        """The file's SHA-256 (computed once)."""
         import hashlib
 
-        h = hashlib.sha256()
-        for chunk in batched(self._pieces[name]):
-            h.update(chunk)
-        return h.hexdigest()
+        if name not in self._sha256:
+            h = hashlib.sha256()
+            for chunk in batched(self._pieces[name]):
+                h.update(chunk)  # lets go of the GIL: files hash side by side (see render_all)
+            self._sha256[name] = h.hexdigest()
+        return self._sha256[name]
 
     def __getitem__(self, name: str) -> bytes:
         return b"".join(self._pieces[name])
@@ -380,6 +385,7 @@ def render_all(dataset: Dataset, *, version: str) -> Files:
     files.add(Format.N_QUADS.file_name, _nquads_pieces(dataset))
     files.add("sourcemap.json", joined(dataset).sourcemap)
     files.add("void.ttl", [render_void(dataset)])
+    thread_map(files.sha256, sorted(files, key=lambda name: -sum(map(len, files.pieces(name)))), workers=2)
     files.add("report.json", [render_report(dataset, version=version, files=files)])
     return files
 
