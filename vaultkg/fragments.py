@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import pyoxigraph as ox
@@ -170,19 +172,19 @@ def summarise(ttl: list[bytes | memoryview], nodes: list[bytes | memoryview], st
     """The union's files and its counts (from each subject's stats)."""
     classes: dict[str, int] = {}
     by_class = {name: [0, 0] for name in LINKABLE}
-    linked = linkable = sameas = triples = 0
-    for count, types, same, wikidata in stats:
-        triples += count
-        sameas += same
+    linked = linkable = 0
+    triples, sameas = sum(map(itemgetter(0), stats)), sum(map(itemgetter(2), stats))
+    kinds_of = map(itemgetter(1, 3), stats)  # (types, has a Wikidata link), counted once per distinct pair
+    for (types, wikidata), n in Counter(kinds_of).items():
         for cls in types:
-            classes[cls] = classes.get(cls, 0) + 1
+            classes[cls] = classes.get(cls, 0) + n
         kinds = {c.removeprefix(_VKG) for c in types if c.startswith(_VKG)} & set(LINKABLE)
         for name in kinds:
-            by_class[name][0] += wikidata
-            by_class[name][1] += 1
+            by_class[name][0] += wikidata * n
+            by_class[name][1] += n
         if kinds:
-            linkable += 1
-            linked += wikidata
+            linkable += n
+            linked += wikidata * n
     return Union(
         ttl=ttl,
         jsonld=nodes,
