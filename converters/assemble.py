@@ -33,6 +33,7 @@ class Dataset:
     paths: dict[str, str] = field(default_factory=dict)  # note graph IRI → vault-relative path
     digest: str = ""  # what the notes' conversion depended on besides their own text
     reused: set[str] = field(default_factory=set)  # graphs left empty: taken from an earlier build
+    mentions: Any = None  # the vault's mention index (with ``mentions: true``), for the next build
     _union: list[Triple] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)  # renderings shared by several writers
     _unpack: Callable[[], None] | None = None  # fills in the reused graphs' triples
@@ -136,6 +137,7 @@ def assemble(
     earlier_digest: str = "",
     keep: dict[str, NoteResult] | None = None,
     rendered_vault: Callable[[list[str]], Iterable[Triple]] | None = None,
+    earlier_mentions: Any = None,
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
@@ -149,17 +151,21 @@ def assemble(
     triples (:attr:`NoteResult.rendered`): then ``rendered_vault(paths)`` gives their vault-graph
     triples, and their graphs stay empty in the dataset, named in :attr:`Dataset.reused` (the
     caller holds them rendered).
-    ``keep`` collects every note's result for the next build.
+    ``keep`` collects every note's result for the next build. ``earlier_mentions``, the earlier
+    build's :attr:`Dataset.mentions`, is used as well when the digests match (it depends on the
+    notes' names, aliases and slugs only).
     """
     notes = sorted(notes, key=lambda n: n.path)
     ctx = Context(notes, config)
-    if config.mentions:  # vault-wide index, built once here rather than in every worker
-        from .mentions import mention_index
-
-        mention_index(ctx)
     digest = hashlib.sha256(
         f"{ctx.resolver.digest()}\n{config!r}\n{sorted((links or {}).items())}".encode()
     ).hexdigest()
+    if config.mentions:  # vault-wide index, built once here rather than in every worker
+        from .mentions import mention_index
+
+        if earlier_mentions is not None and earlier_digest == digest:
+            ctx.cached("mentions", lambda: earlier_mentions)
+        mention_index(ctx)
     reusable = earlier if earlier and earlier_digest == digest else {}
     todo = [n for n in notes if n.path not in reusable]
     fresh = {r.path: r for r in (mapper or map)(lambda note: convert_note(note, ctx, links), todo)}
@@ -171,6 +177,7 @@ def assemble(
     dataset = merge(ctx, notes, results, links, on_note, shared)
     dataset.digest = digest
     dataset.reused = {r.graph for r in results if r.rendered}
+    dataset.mentions = ctx.cached("mentions", lambda: None)
     return dataset
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import posixpath
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .config import Config
 from .iris import slugify
@@ -46,6 +47,9 @@ class Resolver:
         self.config = config
         self.diagnostics: list[Diagnostic] = []
         self._notes = sorted(notes, key=lambda n: n.path)
+        self._kinds: dict[str, str] = {}  # front-matter key as written → its rule's kind ("" for none)
+        #: a note's front-matter keys → the places of its slug keys and of its alias/label keys
+        self._plans: dict[tuple[str, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._slugs = self._assign_slugs()
         self._by_path: dict[str, Note] = {}
         self._by_name: dict[str, list[Note]] = defaultdict(list)
@@ -115,11 +119,35 @@ class Resolver:
         return slugs
 
     def _pinned_slug(self, note: Note) -> str | None:
-        for key, value in note.front_matter.data.items():
-            rule = self.config.rule(str(key))
-            if rule and rule.kind == "slug" and isinstance(value, str | int) and str(value).strip():
-                return str(value)
+        data = note.front_matter.data
+        slugs, _ = self._plan(data)
+        if slugs:
+            values = list(data.values())
+            for i in slugs:
+                value = values[i]
+                if isinstance(value, str | int) and str(value).strip():
+                    return str(value)
         return None
+
+    def _plan(self, data: Mapping[Any, Any]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Where a front matter's slug keys and alias/label keys stand (notes made from one
+        template share their keys: worked out once per set of keys)."""
+        keys = tuple(map(str, data))
+        plan = self._plans.get(keys)
+        if plan is None:
+            kinds = [self._kind(key) for key in keys]
+            slugs = tuple(i for i, kind in enumerate(kinds) if kind == "slug")
+            plan = self._plans[keys] = (slugs, tuple(i for i, kind in enumerate(kinds) if kind in ("alias", "label")))
+        return plan
+
+    def _kind(self, key: object) -> str:
+        """The kind of the rule for a front-matter key (looked up once per key)."""
+        name = str(key)
+        kind = self._kinds.get(name)
+        if kind is None:
+            rule = self.config.rule(name)
+            kind = self._kinds[name] = rule.kind if rule is not None else ""
+        return kind
 
     def aliases(self, note: Note) -> tuple[str, ...]:
         """Aliases and titles declared in a note's front matter (computed once per note)."""
@@ -129,10 +157,13 @@ class Resolver:
         return found
 
     def _declared_aliases(self, note: Note) -> Iterator[str]:
-        for key, value in note.front_matter.data.items():
-            rule = self.config.rule(str(key))
-            if rule is None or rule.kind not in ("alias", "label"):
-                continue
+        data = note.front_matter.data
+        _, aliases = self._plan(data)
+        if not aliases:
+            return
+        everything = list(data.values())
+        for i in aliases:
+            value = everything[i]
             values = value if isinstance(value, list) else [value]
             for item in values:
                 if isinstance(item, str | int | float) and not isinstance(item, bool):

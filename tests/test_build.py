@@ -455,3 +455,24 @@ def test_files_are_kept_as_pieces_and_read_as_bytes() -> None:
     assert files.sha256("graph.nq") == hashlib.sha256(files["graph.nq"]).hexdigest()
     assert b"".join(pieces_of(files, "graph.nq")) == files["graph.nq"] and list(pieces_of({"x": b"1"}, "x")) == [b"1"]
     assert list(batched([b"ab", b"c", b"de", b"f"], size=3)) == [b"abc", b"def"]
+
+
+def test_the_command_ends_with_its_exit_code_and_every_line_written(tmp_path: Path) -> None:
+    """`vaultkg` ends the process without Python's teardown: what it printed must all arrive,
+    and the exit code must be the command's."""
+
+    def vaultkg(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vaultkg", *args], capture_output=True, text=True, cwd=tmp_path)
+
+    built = vaultkg("build", str(EXAMPLE_VAULT), "-o", "out")
+    assert built.returncode == 0
+    assert built.stdout.startswith("built 33 notes → out/: ") and built.stdout.endswith(" s\n")
+    assert built.stderr.count("\n") == 3 and built.stderr.endswith("(pin one with 'slug:' in the front matter)\n")
+    (tmp_path / "out" / "void.ttl").write_text("stale\n")
+    stale = vaultkg("build", str(EXAMPLE_VAULT), "-o", "out", "--check", "-q")
+    assert stale.returncode == 1
+    assert stale.stderr == "out is stale: void.ttl would change (run 'vaultkg build')\n"
+    usage = vaultkg("build", "--frobnicate")
+    assert usage.returncode == 2 and usage.stderr.endswith("Error: No such option '--frobnicate'.\n")
+    many = subprocess.run(f"{sys.executable} -m vaultkg query list | head -c 10", shell=True, capture_output=True)
+    assert len(many.stdout) == 10 and b"Traceback" not in many.stderr

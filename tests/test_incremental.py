@@ -177,3 +177,32 @@ def test_the_cache_of_another_vault_is_turned_down_before_it_is_read(tmp_path: P
     build(other, out)
     assert len(counted) == 33  # same notes, same times, but another vault: nothing reused
     same_as_clean_build(other, out, tmp_path)
+
+
+def test_the_mention_index_is_kept_while_names_stay_the_same(
+    tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mentions = importlib.import_module("converters.mentions")
+    made: list[int] = []
+    original = mentions.MentionIndex.__init__
+
+    def counting(self, ctx):  # type: ignore[no-untyped-def]
+        made.append(1)
+        original(self, ctx)
+
+    monkeypatch.setattr(mentions.MentionIndex, "__init__", counting)
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    assert made == [1]
+    note = vault / "Countries" / "Qatar.md"
+    rewrite(note, note.read_text() + "\nTalks with Iran and Persia.\n")  # a body edit: the names stay
+    build(vault, out)
+    assert made == [1]
+    same_as_clean_build(vault, out, tmp_path)  # (the clean build makes its own index)
+    made.clear()
+    iran = vault / "Countries" / "Iran.md"
+    rewrite(iran, iran.read_text().replace("aliases: [Islamic Republic of Iran, Persia]", "aliases: [Tehran]"))
+    build(vault, out)  # "Persia" names nothing now: the index is made again
+    assert made == [1]
+    same_as_clean_build(vault, out, tmp_path)

@@ -34,7 +34,7 @@ CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 10  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 11  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -86,6 +86,7 @@ class BuildCache:
     parts: dict[str, GraphPart] = field(default_factory=dict)  # by note path: its graph, rendered
     prefixes: dict[str, str] = field(default_factory=dict)  # what the parts were rendered with
     layout: Layout | None = None  # where the graphs stand in the files of the build
+    mentions: Any = None  # the build's mention index (converters.mentions), valid for its digest
     saved_ns: int = 0  # when the cache was written
     base_ns: int = 0  # when the full cache file was written (the rest is in the delta file)
     since_base: set[str] = field(default_factory=set)  # paths the delta file holds
@@ -164,6 +165,7 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
         cache.results.update(delta.results)
         cache.parts.update(delta.parts)
         cache.digest, cache.saved_ns, cache.layout = delta.digest, delta.saved_ns, delta.layout
+        cache.mentions = delta.mentions
         cache.since_base = set(delta.read) | delta.removed
     # "racy" entries: a file changed within RACY_NS of the cache being written could change again
     # without its time or size showing it (coarse file-system clocks) — read those again
@@ -217,6 +219,7 @@ class Delta:
     removed: set[str]
     saved_ns: int
     layout: Layout | None = None
+    mentions: Any = None
 
 
 def save_cache(
@@ -241,6 +244,7 @@ def save_cache(
                 removed=since - kept,
                 saved_ns=now,
                 layout=cache.layout,
+                mentions=cache.mentions,
             )
             _dump(folder / DELTA_FILE, delta, cache.vault)
             return

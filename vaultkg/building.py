@@ -174,7 +174,7 @@ def _build(
     dataset = assemble(
         contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=mapper,
         earlier=earlier, earlier_digest=cache.digest if cache else "", keep=keep,
-        rendered_vault=rendered.vault_triples,
+        rendered_vault=rendered.vault_triples, earlier_mentions=cache.mentions if cache else None,
     )  # fmt: skip
     _add_wikidata_facts(dataset, facts, facts_error, cfg.base)
     if dataset.prefixes != prefixes:
@@ -225,6 +225,7 @@ def _save_cache(
     kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=read, results=packed)
     kept.parts = {p: by_graph[r.graph] for p, r in keep.items()}
     kept.prefixes = dict(dataset.prefixes)
+    kept.mentions = dataset.mentions
     kept.layout = layout_of(dataset)
     kept.layout.stamp(out)
     reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}

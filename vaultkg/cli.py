@@ -563,4 +563,27 @@ def _shown(vault: Path, rel: str) -> str:
 
 
 def main() -> None:
-    cli(prog_name="vaultkg")
+    """The console entry point: run the command, then end the process at once.
+
+    Python's own ending frees every object one by one: 0.3 s of a 2 s rebuild of a 10,000-note
+    vault. Everything vaultkg writes is closed (and synced) before a command returns, so only
+    the standard streams are left to flush."""
+    try:
+        cli(prog_name="vaultkg")
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # sys.exit("message"), as Python would print it
+            print(exc.code, file=sys.stderr)
+            code = 1
+    _end(code)
+
+
+def _end(code: int) -> None:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a reader that went away: Python's own exit code then
+        code = code or 120
+    os._exit(code)

@@ -11,6 +11,7 @@ from a few dozen pieces instead of tens of thousands, and the cache needs none o
 
 from __future__ import annotations
 
+import mmap
 import os
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -54,19 +55,21 @@ class Layout:
         self.stamps = {name: _stamp(folder / name) for name in LAYOUT_FILES}
 
     def open(self, folder: Path) -> bool:
-        """Read the files from ``folder`` if they are still the ones this layout describes
-        (same size, time and inode as written); ``False`` when any is not."""
+        """Map the files of ``folder`` into memory if they are still the ones this layout
+        describes (same size, time and inode as written); ``False`` when any is not.
+
+        Mapped, not read: nothing is copied until a span is written out. vaultkg replaces these
+        files by renaming new ones over them, never in place, so a mapping stays whole even after
+        the next build has replaced the file."""
         data: dict[str, memoryview] = {}
         for name in LAYOUT_FILES:
-            path = folder / name
             try:
-                with open(path, "rb") as handle:
+                with open(folder / name, "rb") as handle:
                     if _stamp_of(os.fstat(handle.fileno())) != self.stamps.get(name):
                         return False
-                    data[name] = memoryview(handle.read())
-            except OSError:
-                return False
-            if len(data[name]) != self.stamps[name][0]:
+                    size = self.stamps[name][0]
+                    data[name] = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+            except (OSError, ValueError):
                 return False
         self.data = data
         return True
