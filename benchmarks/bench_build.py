@@ -41,7 +41,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "notes": n,
 """
 
 INCREMENTAL = r"""
-import json, resource, sys, time
+import json, os, subprocess, sys, time
 from pathlib import Path
 from vaultkg import build
 vault, out = Path(sys.argv[1]), Path(sys.argv[2])
@@ -49,9 +49,11 @@ build(vault, out)  # a full build leaves the cache
 note = sorted(vault.rglob("*.md"))[len(list(vault.rglob("*.md"))) // 2]
 text = note.read_text(encoding="utf-8")
 note.write_text(text + "\nEdited for the benchmark.\n", encoding="utf-8")
-try:
+past = time.time_ns() - 10_000_000_000  # written a while ago, as a person's edit is ("racy" files are read again)
+os.utime(note, ns=(past, past))
+try:  # `vaultkg build` as a user runs it: a new process, its start and imports included
     t = time.perf_counter()
-    build(vault, out)
+    subprocess.run([sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(out), "-q"], check=True)
     seconds = time.perf_counter() - t
 finally:
     note.write_text(text, encoding="utf-8")
@@ -166,7 +168,8 @@ def main() -> None:
             stages = ", ".join(f"{k} {v:.1f} s" for k, v in naive["stages"].items())
             print(f"{size} notes, naive pipeline: {stages}", file=sys.stderr)
     print("| notes | triples | floor (read + YAML + scan) | full build | build / floor | notes/s "
-          "| peak memory (worker) | rebuild after one edit | naive rdflib pipeline | naive / build |")  # fmt: skip
+          "| peak memory (worker) | `vaultkg build` after one edit "
+          "| naive rdflib pipeline | naive / build |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = rows[0]
     for size, floor, built, incremental, naive in rows:
