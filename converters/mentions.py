@@ -16,9 +16,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
 
 from .context import Context
 from .links import extract_links, is_attachment, resolve_link
@@ -33,16 +31,17 @@ _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t].*$", re.M)
 MIN_NAME_LENGTH = 2
 
 
-@dataclass(frozen=True, slots=True)
-class _Form:
-    text: str
-    slug: str
-    case: int = 0  # 0: any case; 1: capitalised, so only where the text is; 2: acronym, only as written
+#: A name as written, the slug of the note it names, and where its case must match:
+#: 0 any case; 1 capitalised, so only where the text is; 2 acronym, only as written.
+#: (Plain tuples: the index is kept in the build cache, and pickle loads them fastest.)
+_Form = tuple[str, str, int]
 
-    def case_ok(self, surface: str) -> bool:
-        if self.case == 2:
-            return surface == self.text
-        return self.case == 0 or surface[:1].isupper()
+
+def _case_ok(form: _Form, surface: str) -> bool:
+    text, _, case = form
+    if case == 2:
+        return surface == text
+    return case == 0 or surface[:1].isupper()
 
 
 def _case_rule(form: str) -> int:
@@ -78,19 +77,12 @@ class MentionIndex:
                 if len(text) < MIN_NAME_LENGTH or text.isdigit() or not re.search(r"\w", text):
                     continue
                 key = tokens(text)
-                if key and all(f.slug != slug or f.text != text for f in forms[key]):
-                    forms[key].append(_Form(text, slug, _case_rule(text)))
-        self._set(dict(forms))
-
-    def _set(self, forms: dict[tuple[str, ...], list[_Form]]) -> None:
-        self._forms = forms
+                if key and all(f[1] != slug or f[0] != text for f in forms[key]):
+                    forms[key].append((text, slug, _case_rule(text)))
+        self._forms = dict(forms)
         self._longest: dict[str, int] = {}  # first token → most tokens of a name starting with it
         for key in self._forms:
             self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # plain tuples: pickle makes frozen dataclasses from their state several times slower
-        return _restore, ({key: [(f.text, f.slug, f.case) for f in forms] for key, forms in self._forms.items()},)
 
     def find(self, text: str) -> Iterator[tuple[str, set[str], int]]:
         """``(matched text, slugs it may name, offset)`` for each name found in ``text``."""
@@ -115,17 +107,11 @@ class MentionIndex:
                     starts = list(accumulate(map(len, parts)))[0::2]
                 start, end = starts[i], starts[i + n - 1] + len(words[i + n - 1])
                 surface = " ".join(text[start:end].split())
-                slugs = {f.slug for f in forms if f.case_ok(surface)}
+                slugs = {f[1] for f in forms if _case_ok(f, surface)}
                 if slugs:
                     yield surface, slugs, start
                     after = i + n
                     break
-
-
-def _restore(plain: dict[tuple[str, ...], list[tuple[str, str, int]]]) -> MentionIndex:
-    index = MentionIndex.__new__(MentionIndex)
-    index._set({key: [_Form(*f) for f in forms] for key, forms in plain.items()})
-    return index
 
 
 def _spaces(m: re.Match[str]) -> str:

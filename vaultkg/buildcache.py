@@ -34,7 +34,7 @@ CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 11  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 12  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -87,6 +87,7 @@ class BuildCache:
     prefixes: dict[str, str] = field(default_factory=dict)  # what the parts were rendered with
     layout: Layout | None = None  # where the graphs stand in the files of the build
     mentions: Any = None  # the build's mention index (converters.mentions), valid for its digest
+    base_mentions: Any = None  # the one in the full cache file (not saved: a delta need not repeat it)
     saved_ns: int = 0  # when the cache was written
     base_ns: int = 0  # when the full cache file was written (the rest is in the delta file)
     since_base: set[str] = field(default_factory=set)  # paths the delta file holds
@@ -155,7 +156,7 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
     cache = _load(output / CACHE_DIR / CACHE_FILE, fresh.vault)
     if not isinstance(cache, BuildCache) or cache.vault != fresh.vault:
         return fresh
-    cache.base_ns, cache.since_base = cache.saved_ns, set()
+    cache.base_ns, cache.since_base, cache.base_mentions = cache.saved_ns, set(), cache.mentions
     delta = _load(output / CACHE_DIR / DELTA_FILE, fresh.vault)
     if isinstance(delta, Delta) and delta.base_ns == cache.saved_ns:
         for path in delta.removed:
@@ -165,7 +166,8 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
         cache.results.update(delta.results)
         cache.parts.update(delta.parts)
         cache.digest, cache.saved_ns, cache.layout = delta.digest, delta.saved_ns, delta.layout
-        cache.mentions = delta.mentions
+        if delta.mentions is not None:
+            cache.mentions = delta.mentions
         cache.since_base = set(delta.read) | delta.removed
     # "racy" entries: a file changed within RACY_NS of the cache being written could change again
     # without its time or size showing it (coarse file-system clocks) — read those again
@@ -244,7 +246,7 @@ def save_cache(
                 removed=since - kept,
                 saved_ns=now,
                 layout=cache.layout,
-                mentions=cache.mentions,
+                mentions=None if cache.mentions is previous.base_mentions else cache.mentions,  # None: the base's
             )
             _dump(folder / DELTA_FILE, delta, cache.vault)
             return
