@@ -206,3 +206,30 @@ def test_the_mention_index_is_kept_while_names_stay_the_same(
     build(vault, out)  # "Persia" names nothing now: the index is made again
     assert made == [1]
     same_as_clean_build(vault, out, tmp_path)
+
+
+def test_a_layout_that_is_lost_stale_or_describes_other_files_is_not_used(tmp_path: Path, counted: list[str]) -> None:
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    layout = out / ".vaultkg-cache" / "layout.pickle"
+    old = layout.read_bytes()
+    note = vault / "Countries" / "Qatar.md"
+
+    def edit_and_rebuild(n: int) -> list[str]:
+        rewrite(note, note.read_text() + f"\nEdit {n}.\n")
+        counted.clear()
+        build(vault, out)
+        converted = list(counted)
+        same_as_clean_build(vault, out, tmp_path)
+        return converted
+
+    assert edit_and_rebuild(1) == ["Countries/Qatar.md"]
+    layout.write_bytes(old)  # the layout of the build before: no longer the cache's
+    assert len(edit_and_rebuild(2)) == 33
+    layout.unlink()  # as if the build had stopped between saving the cache and the layout
+    assert len(edit_and_rebuild(3)) == 33
+    assert edit_and_rebuild(4) == ["Countries/Qatar.md"]
+    graph = out / "graph.ttl"
+    graph.write_bytes(graph.read_bytes().replace(b"Qatar", b"Qatah"))  # someone edited an output file
+    assert len(edit_and_rebuild(5)) == 33

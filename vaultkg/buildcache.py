@@ -32,9 +32,10 @@ from .writers import rdf_bytes
 CACHE_DIR = ".vaultkg-cache"
 CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
+LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the token of its cache
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 12  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 13  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -85,7 +86,7 @@ class BuildCache:
     results: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     parts: dict[str, GraphPart] = field(default_factory=dict)  # by note path: its graph, rendered
     prefixes: dict[str, str] = field(default_factory=dict)  # what the parts were rendered with
-    layout: Layout | None = None  # where the graphs stand in the files of the build
+    layout: Layout | None = None  # where the graphs stand in the build's files (saved on its own)
     mentions: Any = None  # the build's mention index (converters.mentions), valid for its digest
     base_mentions: Any = None  # the one in the full cache file (not saved: a delta need not repeat it)
     saved_ns: int = 0  # when the cache was written
@@ -165,7 +166,7 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
         cache.read.update(delta.read)
         cache.results.update(delta.results)
         cache.parts.update(delta.parts)
-        cache.digest, cache.saved_ns, cache.layout = delta.digest, delta.saved_ns, delta.layout
+        cache.digest, cache.saved_ns = delta.digest, delta.saved_ns
         if delta.mentions is not None:
             cache.mentions = delta.mentions
         cache.since_base = set(delta.read) | delta.removed
@@ -176,11 +177,13 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
         for table in (cache.read, cache.results, cache.parts):
             table.pop(path, None)
     # the rendered graphs are in the files the build wrote: usable while those are unchanged
-    layout = cache.layout
-    if layout is None or not layout.open(output):
+    saved = _load(output / CACHE_DIR / LAYOUT_FILE, fresh.vault)
+    layout = saved[1] if isinstance(saved, tuple) and saved[0] == cache.saved_ns else None
+    cache.layout = layout if isinstance(layout, Layout) else None
+    if cache.layout is None or not cache.layout.open(output):
         cache.parts = {}
         return cache
-    hollow = {p: layout.hollow(part.graph, part.path, part.hash) for p, part in cache.parts.items()}
+    hollow = {p: cache.layout.hollow(part.graph, part.path, part.hash) for p, part in cache.parts.items()}
     cache.parts = {p: part for p, part in hollow.items() if part is not None}
     return cache
 
@@ -220,16 +223,15 @@ class Delta:
     parts: dict[str, GraphPart]
     removed: set[str]
     saved_ns: int
-    layout: Layout | None = None
     mentions: Any = None
 
 
 def save_cache(
     output: Path, cache: BuildCache, previous: BuildCache | None = None, changed: AbstractSet[str] = frozenset()
-) -> None:
+) -> int:
     """Write the cache: only the entries that differ from the last full cache (``previous`` is
     the cache this build started from, ``changed`` the paths read or converted again), or all of
-    it when that is many."""
+    it when that is many. Returns its token for :func:`save_layout`."""
     folder = output / CACHE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     now = time.time_ns()
@@ -245,20 +247,36 @@ def save_cache(
                 parts={p: cache.parts[p] for p in kept if p in cache.parts},
                 removed=since - kept,
                 saved_ns=now,
-                layout=cache.layout,
                 mentions=None if cache.mentions is previous.base_mentions else cache.mentions,  # None: the base's
             )
             _dump(folder / DELTA_FILE, delta, cache.vault)
-            return
+            return now
     cache.saved_ns = now
     _dump(folder / CACHE_FILE, cache, cache.vault)
     (folder / DELTA_FILE).unlink(missing_ok=True)
+    return now
 
 
-def _dump(path: Path, value: BuildCache | Delta, vault: str) -> None:
+def save_layout(output: Path, layout: Layout, token: int, vault: str) -> None:
+    """Write where the graphs stand in the files just written, for the cache saved as ``token``
+    (apart from the cache, which is saved before the files are rendered: the two are never in
+    memory at once, and a build that stops between the two leaves a layout no cache matches)."""
+    _dump(output / CACHE_DIR / LAYOUT_FILE, (token, layout.without_data()), vault)
+
+
+def _dump(path: Path, value: BuildCache | Delta | tuple[int, Layout], vault: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    parts, layout, read = value.parts, value.layout, value.read
-    value.parts, value.layout = {}, layout.without_data() if layout is not None else None
+    if isinstance(value, tuple):
+        with open(tmp, "wb") as handle:
+            pickle.dump((FORMAT, __version__, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        return
+    parts, read = value.parts, value.read
+    layout = value.layout if isinstance(value, BuildCache) else None
+    value.parts = {}
+    if isinstance(value, BuildCache):
+        value.layout = None
     value.read = {p: _read_fields(r) for p, r in read.items()}  # type: ignore[misc]
     try:
         with open(tmp, "wb") as handle:
@@ -271,7 +289,9 @@ def _dump(path: Path, value: BuildCache | Delta, vault: str) -> None:
                 handle.write(len(blob).to_bytes(8, "little"))
                 handle.write(blob)
     finally:
-        value.parts, value.layout, value.read = parts, layout, read
+        value.parts, value.read = parts, read
+        if isinstance(value, BuildCache):
+            value.layout = layout
     os.replace(tmp, path)
 
 

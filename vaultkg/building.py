@@ -17,7 +17,17 @@ from converters.context import output_prefixes
 from converters.vocab import WDT
 
 from . import __version__
-from .buildcache import CACHE_DIR, BuildCache, Earlier, load_cache, pack, save_cache, unpack_many, vault_triples
+from .buildcache import (
+    CACHE_DIR,
+    BuildCache,
+    Earlier,
+    load_cache,
+    pack,
+    save_cache,
+    save_layout,
+    unpack_many,
+    vault_triples,
+)
 from .config import load_config
 from .errors import InputError
 from .fragments import GraphPart, Renderer
@@ -25,6 +35,7 @@ from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import build_hashes, locked, publish
 from .parallel import ForkMapper, fork_map, fork_mapper
+from .splice import Layout
 from .vault import read_vault
 from .writers import differing_files, graph_parts, layout_of, render_all, use_layout, use_light_parts, use_parts
 
@@ -189,6 +200,9 @@ def _build(
         dataset._unpack = _completer(dataset, {p: rendered.packed(p) for p in packed_paths}, parts)
     dataset.diagnostics[:0] = contents.diagnostics
     dataset.diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.rank, d.code, d.message))
+    token = None
+    if out is not None and not check and cache is not None:
+        token = _save_cache(out, dataset, contents.read, keep, rendered, cache)
     emit("render")
     files = render_all(dataset, version=__version__) if files_wanted else {}
     written = False
@@ -202,8 +216,8 @@ def _build(
             previous = build_hashes(out) if store_is_current(out) else None
             publish(out, files)
             written = True
-            if cache is not None:
-                _save_cache(out, dataset, contents.read, keep, rendered, cache)
+            if token is not None and cache is not None:
+                save_layout(out, _stamped(layout_of(dataset), out), token, cache.vault)
             if previous is not None:  # someone queries this folder: keep its store in step
                 refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
     took = time.perf_counter() - started
@@ -217,19 +231,22 @@ def _save_cache(
     keep: Mapping[str, NoteResult],
     rendered: Rendered,
     cache: BuildCache,
-) -> None:
-    """For the next build: what was read, the packed results, and where each graph stands in
-    the files just written."""
+) -> int:
+    """For the next build: what was read and the packed results (saved before the files are
+    rendered: the two are never in memory at once). Returns the cache's token."""
     packed = {p: rendered.packed(p) if r.rendered else pack(r, rendered=True) for p, r in keep.items()}
     by_graph = graph_parts(dataset)
     kept = BuildCache(vault=cache.vault, digest=dataset.digest, read=read, results=packed)
     kept.parts = {p: by_graph[r.graph] for p, r in keep.items()}
     kept.prefixes = dict(dataset.prefixes)
     kept.mentions = dataset.mentions
-    kept.layout = layout_of(dataset)
-    kept.layout.stamp(out)
     reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
-    save_cache(out, kept, cache, {p for p in read if p not in reused})
+    return save_cache(out, kept, cache, {p for p in read if p not in reused})
+
+
+def _stamped(layout: Layout, out: Path) -> Layout:
+    layout.stamp(out)
+    return layout
 
 
 class Rendered:
