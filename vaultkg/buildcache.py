@@ -6,7 +6,6 @@ Kept in ``output/.vaultkg-cache/``; safe to delete."""
 
 from __future__ import annotations
 
-import marshal
 import os
 import pickle
 import time
@@ -34,8 +33,8 @@ CACHE_FILE = "build.pickle"
 DELTA_FILE = "build.delta.pickle"
 LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the token of its cache
 RACY_NS = 2_000_000_000
-_CHUNK = 1000  # rendered graphs per marshalled chunk
-FORMAT = 13  # bump when what the cache holds changes: an older cache is then ignored
+_CHUNK = 1000  # notes per pickled chunk
+FORMAT = 15  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -197,14 +196,14 @@ def _load(path: Path, vault: str) -> object:
                 return None
             value = pickle.load(handle)
             if isinstance(value, BuildCache | Delta):
-                fields: dict[str, Any] = value.read  # as _dump wrote it
-                value.read = {p: _read_note(*one) for p, one in fields.items()}
-                data = memoryview(handle.read())  # marshal.load(handle) reads in small pieces: slow
+                data = memoryview(handle.read())  # pickle.load(handle) reads in small pieces: slow
                 at = 0
                 while at < len(data):
                     size = int.from_bytes(data[at : at + 8], "little")
-                    chunk = marshal.loads(data[at + 8 : at + 8 + size])
-                    value.parts.update((p, GraphPart(g, path, b"", h, "")) for p, (g, path, h) in chunk.items())
+                    read, results, parts = pickle.loads(data[at + 8 : at + 8 + size])
+                    value.read.update((p, _read_note(*one)) for p, one in read.items())
+                    value.results.update(results)
+                    value.parts.update((p, GraphPart(g, path, b"", h, "")) for p, (g, path, h) in parts.items())
                     at += 8 + size
             return value
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
@@ -272,24 +271,33 @@ def _dump(path: Path, value: BuildCache | Delta | tuple[int, Layout], vault: str
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
         return
-    parts, read = value.parts, value.read
+    parts, read, results = value.parts, value.read, value.results
     layout = value.layout if isinstance(value, BuildCache) else None
-    value.parts = {}
+    value.parts, value.read, value.results = {}, {}, {}
     if isinstance(value, BuildCache):
         value.layout = None
-    value.read = {p: _read_fields(r) for p, r in read.items()}  # type: ignore[misc]
     try:
         with open(tmp, "wb") as handle:
             pickle.dump((FORMAT, __version__, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            # the graphs' names and hashes are plain strings and tuples: marshal loads them 3x faster
-            items = list(parts.items())
-            for i in range(0, len(items), _CHUNK):
-                blob = marshal.dumps({p: _fields(part) for p, part in items[i : i + _CHUNK]})
+            # the notes in chunks: pickle remembers every object it wrote until the end of a dump,
+            # ~100 MB at 40,000 notes in one piece (the build's peak memory); notes as read and
+            # rendered graphs as plain values (see _read_fields)
+            paths = list(dict.fromkeys([*read, *results, *parts]))
+            for i in range(0, len(paths), _CHUNK):
+                chunk = paths[i : i + _CHUNK]
+                blob = pickle.dumps(
+                    (
+                        {p: _read_fields(read[p]) for p in chunk if p in read},
+                        {p: results[p] for p in chunk if p in results},
+                        {p: _fields(parts[p]) for p in chunk if p in parts},
+                    ),
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
                 handle.write(len(blob).to_bytes(8, "little"))
                 handle.write(blob)
     finally:
-        value.parts, value.read = parts, read
+        value.parts, value.read, value.results = parts, read, results
         if isinstance(value, BuildCache):
             value.layout = layout
     os.replace(tmp, path)

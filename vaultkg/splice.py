@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import mmap
 import os
+from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,10 +43,10 @@ class Layout:
     owned: dict[str, list[str]]  # graph → the subjects it holds
     subjects: list[str]  # N-Triples form, sorted
     owners: list[str | tuple[str, ...]]  # the graph holding each subject (a sorted tuple when shared)
-    ttl_at: list[int]
-    ttl_len: list[int]
-    jsonld_at: list[int]
-    jsonld_len: list[int]
+    ttl_at: array[int]  # (arrays: four ints per subject, a million subjects at 40,000 notes)
+    ttl_len: array[int]
+    jsonld_at: array[int]
+    jsonld_len: array[int]
     stats: list[SubjectStats]
     stamps: dict[str, Stamp] = field(default_factory=dict)  # the files as written
     data: dict[str, memoryview] = field(default_factory=dict)  # the files' bytes, once opened (not saved)
@@ -112,8 +113,8 @@ class Joiner:
         self.old, self.sep, self.end = old, sep, end
         self.pieces: list[bytes | memoryview] = [start] if start else []
         self.pos = len(start)
-        self.at: list[int] = []
-        self.lengths: list[int] = []
+        self.at = array("q")
+        self.lengths = array("q")
         self.count = 0
         self._run = -1  # where the previous file's span being extended starts there (-1: none)
         self._run_end = self._run_at = 0  # where it ends there, where it starts in the new file
@@ -127,7 +128,7 @@ class Joiner:
         self._put(data)
         self.count += 1
 
-    def add_old(self, starts: list[int], lengths: list[int]) -> None:
+    def add_old(self, starts: Sequence[int], lengths: Sequence[int]) -> None:
         """Items standing one after the other in the previous file, at ``starts``."""
         if not starts:
             return
@@ -139,8 +140,8 @@ class Joiner:
                 self._put(self.sep)
             self._run, self._run_at = starts[0], self.pos
             shift = self.pos - starts[0]
-        self.at += [s + shift for s in starts] if shift else starts
-        self.lengths += lengths
+        self.at.extend([s + shift for s in starts] if shift else starts)
+        self.lengths.extend(lengths)
         self._run_end = starts[-1] + lengths[-1]
         self.count += len(starts)
 
@@ -218,14 +219,13 @@ class _Union:
         # a few dozen distinct stats among tens of thousands of subjects: kept once each, the
         # layout loads twice as fast
         self._distinct: dict[SubjectStats, SubjectStats] = {}
-        new: dict[str, list[tuple[int, int]]] = {}  # subject → (index in fresh, index in its part)
+        # subject → where it is: index in fresh << 32 | index in its part (a list when in several)
+        new: dict[str, int | list[int]] = {}
         for i, part in enumerate(self.fresh):
-            for j, subject in enumerate(part.subjects):
-                places = new.get(subject)
-                if places is None:
-                    new[subject] = [(i, j)]
-                else:
-                    places.append((i, j))
+            for j, subject in enumerate(part.subjects, i << 32):
+                places = new.setdefault(subject, j)
+                if places != j:
+                    new[subject] = [*places, j] if isinstance(places, list) else [places, j]
         dropped: set[int] = set()  # the previous subjects not taken as they were
         kept: dict[str, tuple[str, ...]] = {}  # subject → unchanged graphs holding it, if it changed
         if previous is not None:
@@ -275,17 +275,17 @@ class _Union:
         self.owners += p.owners[a:b]
         self.stats += p.stats[a:b]
 
-    def _render(self, subject: str, places: list[tuple[int, int]], kept: tuple[str, ...]) -> None:
-        if len(places) == 1 and not kept:
-            i, j = places[0]
-            part = self.fresh[i]
+    def _render(self, subject: str, places: int | list[int], kept: tuple[str, ...]) -> None:
+        if isinstance(places, int) and not kept:
+            part, j = self.fresh[places >> 32], places & 0xFFFFFFFF
             self.ttl.add(part.ttl[j])
             self.jsonld.add(part.jsonld[j])
             self.subjects.append(subject)
             self.owners.append(part.graph)
             self.stats.append(self._distinct.setdefault(part.stats[j], part.stats[j]))
             return
-        graphs = sorted({self.fresh[i].graph for i, _ in places} | set(kept))
+        held = [places] if isinstance(places, int) else places
+        graphs = sorted({self.fresh[at >> 32].graph for at in held} | set(kept))
         merged: set[ox.Triple] = set()
         for graph in graphs:  # a subject several graphs hold: rendered from all their triples
             if graph not in self._parsed:
