@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
@@ -15,6 +16,8 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 from conftest import EXAMPLE_VAULT, ROOT, build_notes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converters import Dataset
 from vaultkg.cli import cli
@@ -396,3 +399,30 @@ def test_rules_and_checks_on_threads_give_what_one_thread_gives(monkeypatch: pyt
 
     with pytest.raises(ValueError, match="four"):
         thread_map(fail, range(8), workers=2)
+
+
+_iris = st.sampled_from(["a", "b", "c d", "e>f", "b2"]).map(lambda s: ox.NamedNode("https://example.org/v/" + quote(s)))
+_lits = st.sampled_from(["x", "> <https://example.org/v/a> .", 'q"\n> <https://example.org/v/b> .', "\\", "é\u2028"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(_iris, st.sampled_from(["p", "q"]), st.one_of(_iris, _lits.map(ox.Literal))), min_size=1),
+    wanted=st.sets(_iris),
+)
+def test_the_locator_finds_the_rows_of_its_focus_nodes_as_a_row_by_row_filter_does(
+    rows: list[tuple[ox.NamedNode, str, ox.NamedNode | ox.Literal]], wanted: set[ox.NamedNode]
+) -> None:
+    from vaultkg.fragments import Renderer, graph_part
+    from vaultkg.validation import _terms_of
+
+    triples = sorted({ox.Triple(s, ox.NamedNode("https://example.org/v/" + p), o) for s, p, o in rows}, key=str)
+    lines = list(range(1, len(triples) + 1))
+    part = graph_part("https://example.org/v/g", triples, lines, "g.md", Renderer({}), light=True)
+    keys = {f"<{w.value}>" for w in wanted}
+    expected = [
+        (t.subject.value, t.predicate.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
+        for t, line in zip(triples, lines, strict=True)
+        if f"<{t.subject.value}>" in keys or (isinstance(t.object, ox.NamedNode) and f"<{t.object.value}>" in keys)
+    ]
+    assert list(_terms_of(part, keys)) == expected
