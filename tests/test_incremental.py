@@ -48,6 +48,14 @@ def same_as_clean_build(vault: Path, out: Path, tmp_path: Path) -> None:
         assert (out / name).read_bytes() == (clean / name).read_bytes(), name
 
 
+def built_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the example vault, built once (its cache in place): the vault and the output."""
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    return vault, out
+
+
 def rewrite(path: Path, text: str) -> None:
     """Edit a note as a person would, a while before the next build."""
     path.write_text(text)
@@ -87,9 +95,7 @@ def test_incremental_builds_equal_clean_builds(tmp_path: Path, counted: list[str
 
 
 def test_a_changed_config_converts_everything(tmp_path: Path, counted: list[str]) -> None:
-    vault, out = tmp_path / "vault", tmp_path / "out"
-    shutil.copytree(EXAMPLE_VAULT, vault)
-    build(vault, out)
+    vault, out = built_copy(tmp_path)
     counted.clear()
     build(vault, out, base="https://kg.example.net/")
     assert len(counted) == 33
@@ -99,9 +105,7 @@ def test_a_changed_config_converts_everything(tmp_path: Path, counted: list[str]
 
 
 def test_a_broken_cache_is_ignored(tmp_path: Path, counted: list[str]) -> None:
-    vault, out = tmp_path / "vault", tmp_path / "out"
-    shutil.copytree(EXAMPLE_VAULT, vault)
-    build(vault, out)
+    vault, out = built_copy(tmp_path)
     (out / ".vaultkg-cache" / "build.pickle").write_bytes(b"not a pickle")
     counted.clear()
     build(vault, out)
@@ -125,9 +129,7 @@ def test_a_same_size_edit_right_after_a_build_is_not_missed(tmp_path: Path, coun
 
 
 def test_the_dataset_of_an_incremental_build_has_every_graph(tmp_path: Path, counted: list[str]) -> None:
-    vault, out = tmp_path / "vault", tmp_path / "out"
-    shutil.copytree(EXAMPLE_VAULT, vault)
-    build(vault, out)
+    vault, out = built_copy(tmp_path)
     note = vault / "Countries" / "Qatar.md"
     rewrite(note, note.read_text() + "\nMore on [[Iran]].\n")
     counted.clear()
@@ -140,9 +142,7 @@ def test_the_dataset_of_an_incremental_build_has_every_graph(tmp_path: Path, cou
 
 
 def test_few_changes_are_saved_as_a_delta_and_a_lost_delta_costs_only_time(tmp_path: Path, counted: list[str]) -> None:
-    vault, out = tmp_path / "vault", tmp_path / "out"
-    shutil.copytree(EXAMPLE_VAULT, vault)
-    build(vault, out)
+    vault, out = built_copy(tmp_path)
     cache = out / ".vaultkg-cache"
     assert (cache / "build.pickle").is_file() and not (cache / "build.delta.pickle").exists()
     note = vault / "Countries" / "Qatar.md"
@@ -191,9 +191,7 @@ def test_the_mention_index_is_kept_while_names_stay_the_same(
         original(self, ctx)
 
     monkeypatch.setattr(mentions.MentionIndex, "__init__", counting)
-    vault, out = tmp_path / "vault", tmp_path / "out"
-    shutil.copytree(EXAMPLE_VAULT, vault)
-    build(vault, out)
+    vault, out = built_copy(tmp_path)
     assert made == [1]
     note = vault / "Countries" / "Qatar.md"
     rewrite(note, note.read_text() + "\nTalks with Iran and Persia.\n")  # a body edit: the names stay
@@ -209,9 +207,7 @@ def test_the_mention_index_is_kept_while_names_stay_the_same(
 
 
 def test_a_layout_that_is_lost_stale_or_describes_other_files_is_not_used(tmp_path: Path, counted: list[str]) -> None:
-    vault, out = tmp_path / "vault", tmp_path / "out"
-    shutil.copytree(EXAMPLE_VAULT, vault)
-    build(vault, out)
+    vault, out = built_copy(tmp_path)
     layout = out / ".vaultkg-cache" / "layout.pickle"
     old = layout.read_bytes()
     note = vault / "Countries" / "Qatar.md"
