@@ -257,9 +257,11 @@ def save_cache(
 
 
 def save_layout(output: Path, layout: Layout, token: int, vault: str) -> None:
-    """Write where the graphs stand in the files just written, for the cache saved as ``token``
-    (apart from the cache, which is saved before the files are rendered: the two are never in
-    memory at once, and a build that stops between the two leaves a layout no cache matches)."""
+    """Write where the graphs stand in the files just written into ``output`` (noting their size,
+    time and inode now), for the cache saved as ``token`` (apart from the cache, which is saved
+    before the files are rendered: the two are never in memory at once, and a build that stops
+    between the two leaves a layout no cache matches)."""
+    layout.stamp(output)
     _dump(output / CACHE_DIR / LAYOUT_FILE, (token, layout.without_data()), vault)
 
 

@@ -35,7 +35,6 @@ from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import build_hashes, locked, publish
 from .parallel import ForkMapper, fork_map, fork_mapper
-from .splice import Layout
 from .vault import read_vault
 from .writers import differing_files, graph_parts, layout_of, render_all, use_layout, use_light_parts, use_parts
 
@@ -217,7 +216,7 @@ def _build(
             publish(out, files)
             written = True
             if token is not None and cache is not None:
-                save_layout(out, _stamped(layout_of(dataset), out), token, cache.vault)
+                save_layout(out, layout_of(dataset), token, cache.vault)
             if previous is not None:  # someone queries this folder: keep its store in step
                 refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
     took = time.perf_counter() - started
@@ -242,11 +241,6 @@ def _save_cache(
     kept.mentions = dataset.mentions
     reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
     return save_cache(out, kept, cache, {p for p in read if p not in reused})
-
-
-def _stamped(layout: Layout, out: Path) -> Layout:
-    layout.stamp(out)
-    return layout
 
 
 class Rendered:
