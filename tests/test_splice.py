@@ -25,13 +25,14 @@ _graph = st.lists(st.tuples(_subjects, st.sampled_from(["p", "q"]), _objects), m
 _dataset = st.dictionaries(st.sampled_from(["g1", "g2", "g3", "g4", "g5"]), _graph, min_size=1)
 
 
-def part(graph: str, rows: list[tuple[str, str, ox.Term]], r: Renderer) -> GraphPart:
+def part(graph: str, rows: list[tuple[str, str, ox.Term]], r: Renderer, line: int = 1) -> GraphPart:
     triples = sort_triples({ox.Triple(ox.NamedNode(V + s), ox.NamedNode(V + p), o) for s, p, o in rows})
-    return graph_part(V + graph, triples, [1] * len(triples), f"{graph}.md", r)
+    return graph_part(V + graph, triples, [line] * len(triples), f"{graph}.md", r)
 
 
-def joined_anew(dataset: dict[str, list], r: Renderer) -> Joined:
-    return join([part(g, rows, r) for g, rows in sorted(dataset.items())], r, START, None)
+def joined_anew(dataset: dict[str, list], r: Renderer, lines: dict[str, int] | None = None) -> Joined:
+    parts = [part(g, rows, r, (lines or {}).get(g, 1)) for g, rows in sorted(dataset.items())]
+    return join(parts, r, START, None)
 
 
 def files(j: Joined) -> dict[str, bytes]:
@@ -45,23 +46,33 @@ def fields(layout: Layout) -> tuple:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(before=_dataset, after=_dataset, same=st.sets(st.sampled_from(["g1", "g2", "g3", "g4", "g5"])))
-def test_spliced_files_equal_files_joined_anew(tmp_path: Path, before: dict, after: dict, same: set[str]) -> None:
+@given(
+    before=_dataset,
+    after=_dataset,
+    same=st.sets(st.sampled_from(["g1", "g2", "g3", "g4", "g5"])),
+    again=st.dictionaries(st.sampled_from(["g1", "g2", "g3", "g4", "g5"]), st.sampled_from([1, 2])),
+)
+def test_spliced_files_equal_files_joined_anew(
+    tmp_path: Path, before: dict, after: dict, same: set[str], again: dict[str, int]
+) -> None:
+    """``same``: graphs left as they were (taken from the files); ``again``: graphs rendered
+    again with the same triples, from the same lines (1) or others (2)."""
     r = Renderer(PREFIXES)
-    for g in same & before.keys():  # graphs left as they were
+    for g in (same | again.keys()) & before.keys():
         after[g] = before[g]
     first = joined_anew(before, r)
     for name, data in files(first).items():
         (tmp_path / name).write_bytes(data)
     first.layout.stamp(tmp_path)
     assert first.layout.open(tmp_path)
+    lines = {g: again.get(g, 1) for g in after}
     parts = [
-        first.layout.hollow(V + g, f"{g}.md", "h") if g in same & before.keys() else part(g, rows, r)
+        first.layout.hollow(V + g, f"{g}.md", "h") if g in same & before.keys() else part(g, rows, r, lines[g])
         for g, rows in sorted(after.items())
     ]
     assert all(p is not None for p in parts)
     spliced = join([p for p in parts if p is not None], r, START, first.layout)
-    anew = joined_anew(after, r)
+    anew = joined_anew(after, r, {g: 1 if g in same & before.keys() else n for g, n in lines.items()})
     assert files(spliced) == files(anew)
     assert fields(spliced.layout) == fields(anew.layout)
     assert spliced.union.triples == anew.union.triples and spliced.union.classes == anew.union.classes

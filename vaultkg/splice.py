@@ -174,27 +174,39 @@ class Joined:
 
 def join(parts: Sequence[GraphPart], r: Renderer, jsonld_start: bytes, previous: Layout | None) -> Joined:
     """Join the files from ``parts`` (sorted by graph). Parts :attr:`~GraphPart.spliced` are
-    taken from ``previous``, whose files must be open (:meth:`Layout.open`)."""
-    if not any(p.spliced for p in parts):
-        previous = None
+    taken from ``previous``, whose files must be open (:meth:`Layout.open`), and so are graphs
+    rendered again whose N-Quads came out the same (the vault graph after most edits; every note
+    after a new alias made them all convert again)."""
     old = previous.data if previous is not None else {}
+    same: set[str] = set()  # rendered again, the same as before
+    if previous is not None:
+        for part in parts:
+            span = previous.graphs.get(part.graph)
+            if not part.spliced and span is not None and old[NQ][span[0] : span[0] + span[1]] == part.nq:
+                same.add(part.graph)
+        if not same and not any(p.spliced for p in parts):
+            previous, old = None, {}
     nq = Joiner(old.get(NQ), b"", b"", b"")
     sm = Joiner(old.get(SOURCEMAP), SOURCEMAP_START, SOURCEMAP_SEP, SOURCEMAP_END)
     owned: dict[str, list[str]] = {}
     for part in parts:
-        if part.spliced:
+        if part.spliced or part.graph in same:
             if previous is None or part.graph not in previous.graphs:
                 raise RuntimeError(f"{part.graph}: taken from the previous build, which does not hold it")
             nq_at, nq_len, sm_at, sm_len = previous.graphs[part.graph]
             nq.add_old([nq_at], [nq_len])
-            sm.add_old([sm_at], [sm_len])
+            entry = part.sourcemap.encode()
+            if part.spliced or old[SOURCEMAP][sm_at : sm_at + sm_len] == entry:
+                sm.add_old([sm_at], [sm_len])
+            else:  # the same triples from other lines
+                sm.add(entry)
             owned[part.graph] = previous.owned[part.graph]
         else:
             nq.add(part.nq if isinstance(part.nq, bytes) else bytes(part.nq))
             sm.add(part.sourcemap.encode())
             owned[part.graph] = part.subjects
     graphs = {part.graph: (nq.at[i], nq.lengths[i], sm.at[i], sm.lengths[i]) for i, part in enumerate(parts)}
-    union = _Union(parts, r, jsonld_start, previous)
+    union = _Union(parts, r, jsonld_start, previous, same)
     layout = Layout(graphs, owned, union.subjects, union.owners, union.ttl.at, union.ttl.lengths,
                     union.jsonld.at, union.jsonld.lengths, union.stats)  # fmt: skip
     done = summarise(union.ttl.finish(), union.jsonld.finish(), union.stats)
@@ -205,10 +217,12 @@ class _Union:
     """The union graph's subjects in order, each one's Turtle block and JSON-LD node: runs of
     the previous files' where the graphs holding them are unchanged, rendered anew elsewhere."""
 
-    def __init__(self, parts: Sequence[GraphPart], r: Renderer, jsonld_start: bytes, previous: Layout | None) -> None:
+    def __init__(
+        self, parts: Sequence[GraphPart], r: Renderer, jsonld_start: bytes, previous: Layout | None, same: set[str]
+    ) -> None:
         self.r, self.previous = r, previous
         self.by_graph = {part.graph: part for part in parts}
-        self.fresh = [part for part in parts if not part.spliced]
+        self.fresh = [part for part in parts if not part.spliced and part.graph not in same]
         old = previous.data if previous is not None else {}
         self.ttl = Joiner(old.get(TTL), r.header, b"", b"")
         self.jsonld = Joiner(old.get(JSONLD), jsonld_start, JSONLD_SEP, JSONLD_END)
