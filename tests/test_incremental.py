@@ -229,3 +229,17 @@ def test_a_layout_that_is_lost_stale_or_describes_other_files_is_not_used(tmp_pa
     graph = out / "graph.ttl"
     graph.write_bytes(graph.read_bytes().replace(b"Qatar", b"Qatah"))  # someone edited an output file
     assert len(edit_and_rebuild(5)) == 33
+
+
+def test_a_copied_output_folder_still_spares_the_conversions(tmp_path: Path, counted: list[str]) -> None:
+    """A CI cache restores the output folder as new files (other inodes and times): their
+    content is checked instead."""
+    vault, out = built_copy(tmp_path)
+    copy = tmp_path / "restored"
+    shutil.copytree(out, copy)
+    note = vault / "Countries" / "Qatar.md"
+    rewrite(note, note.read_text() + "\nEdited after the restore.\n")
+    counted.clear()
+    build(vault, copy)
+    assert counted == ["Countries/Qatar.md"]
+    same_as_clean_build(vault, copy, tmp_path)

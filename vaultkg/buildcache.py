@@ -34,7 +34,7 @@ DELTA_FILE = "build.delta.pickle"
 LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the token of its cache
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # notes per pickled chunk
-FORMAT = 15  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 16  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -256,12 +256,13 @@ def save_cache(
     return now
 
 
-def save_layout(output: Path, layout: Layout, token: int, vault: str) -> None:
+def save_layout(output: Path, layout: Layout, token: int, vault: str, digests: dict[str, str]) -> None:
     """Write where the graphs stand in the files just written into ``output`` (noting their size,
     time and inode now), for the cache saved as ``token`` (apart from the cache, which is saved
     before the files are rendered: the two are never in memory at once, and a build that stops
-    between the two leaves a layout no cache matches)."""
+    between the two leaves a layout no cache matches). ``digests``: the files' SHA-256."""
     layout.stamp(output)
+    layout.digests = digests
     _dump(output / CACHE_DIR / LAYOUT_FILE, (token, layout.without_data()), vault)
 
 

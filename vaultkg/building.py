@@ -35,8 +35,18 @@ from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import build_hashes, locked, publish
 from .parallel import ForkMapper, fork_map, fork_mapper
+from .splice import LAYOUT_FILES
 from .vault import read_vault
-from .writers import differing_files, graph_parts, layout_of, render_all, use_layout, use_light_parts, use_parts
+from .writers import (
+    differing_files,
+    graph_parts,
+    layout_of,
+    render_all,
+    sha256_of,
+    use_layout,
+    use_light_parts,
+    use_parts,
+)
 
 #: ``on_event(name, **details)``: "read" (done, total) per file, "convert" (done, total) per note.
 EventCallback = Callable[..., None]
@@ -216,7 +226,8 @@ def _build(
             publish(out, files)
             written = True
             if token is not None and cache is not None:
-                save_layout(out, layout_of(dataset), token, cache.vault)
+                digests = {name: sha256_of(files, name) for name in LAYOUT_FILES}  # computed for the report
+                save_layout(out, layout_of(dataset), token, cache.vault, digests)
             if previous is not None:  # someone queries this folder: keep its store in step
                 refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
     took = time.perf_counter() - started

@@ -11,6 +11,7 @@ from a few dozen pieces instead of tens of thousands, and the cache needs none o
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
 from array import array
@@ -49,6 +50,7 @@ class Layout:
     jsonld_len: array[int]
     stats: list[SubjectStats]
     stamps: dict[str, Stamp] = field(default_factory=dict)  # the files as written
+    digests: dict[str, str] = field(default_factory=dict)  # their SHA-256 (a copy of them is good too)
     data: dict[str, memoryview] = field(default_factory=dict)  # the files' bytes, once opened (not saved)
 
     def stamp(self, folder: Path) -> None:
@@ -57,7 +59,8 @@ class Layout:
 
     def open(self, folder: Path) -> bool:
         """Map the files of ``folder`` into memory if they are still the ones this layout
-        describes (same size, time and inode as written); ``False`` when any is not.
+        describes: the same size, time and inode as written, or else (a copied or restored
+        output folder) the same SHA-256; ``False`` when any is not.
 
         Mapped, not read: nothing is copied until a span is written out. vaultkg replaces these
         files by renaming new ones over them, never in place, so a mapping stays whole even after
@@ -66,12 +69,15 @@ class Layout:
         for name in LAYOUT_FILES:
             try:
                 with open(folder / name, "rb") as handle:
-                    if _stamp_of(os.fstat(handle.fileno())) != self.stamps.get(name):
+                    stamp = _stamp_of(os.fstat(handle.fileno()))
+                    if stamp[0] != self.stamps.get(name, (-1,))[0]:
                         return False
-                    size = self.stamps[name][0]
-                    data[name] = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+                    view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if stamp[0] else b"")
             except (OSError, ValueError):
                 return False
+            if stamp != self.stamps[name] and hashlib.sha256(view).hexdigest() != self.digests.get(name):
+                return False
+            data[name] = view
         self.data = data
         return True
 
@@ -88,7 +94,7 @@ class Layout:
 
     def without_data(self) -> Layout:
         return Layout(self.graphs, self.owned, self.subjects, self.owners, self.ttl_at, self.ttl_len,
-                      self.jsonld_at, self.jsonld_len, self.stats, self.stamps)  # fmt: skip
+                      self.jsonld_at, self.jsonld_len, self.stats, self.stamps, self.digests)  # fmt: skip
 
     def index(self, subject: str) -> int:
         """The subject's place in :attr:`subjects`, or -1."""

@@ -296,7 +296,7 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
         "errors": counts["error"],
         "warnings": counts["warning"],
         "infos": counts["info"],
-        "files": {name: _sha256(files, name) for name in sorted(files)},
+        "files": {name: sha256_of(files, name) for name in sorted(files)},
         "graph_hashes": {graph: parts[graph].hash for graph in sorted(parts)},
         "diagnostics": [d.as_dict() for d in dataset.diagnostics],
         "unresolved_links": [
@@ -310,7 +310,8 @@ def render_report(dataset: Dataset, *, version: str, files: Mapping[str, bytes])
     return _json_bytes(report)
 
 
-def _sha256(files: Mapping[str, bytes], name: str) -> str:
+def sha256_of(files: Mapping[str, bytes], name: str) -> str:
+    """A file's SHA-256 (once per :class:`Files`)."""
     import hashlib
 
     return files.sha256(name) if isinstance(files, Files) else hashlib.sha256(files[name]).hexdigest()
