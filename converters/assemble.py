@@ -34,6 +34,7 @@ class Dataset:
     digest: str = ""  # what the notes' conversion depended on besides their own text
     reused: set[str] = field(default_factory=set)  # graphs left empty: taken from an earlier build
     mentions: Any = None  # the vault's mention index (with ``mentions: true``), for the next build
+    names: Any = None  # the resolver's state (``Resolver.state``), for the next build
     _union: list[Triple] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)  # renderings shared by several writers
     _unpack: Callable[[], None] | None = None  # fills in the reused graphs' triples
@@ -138,6 +139,7 @@ def assemble(
     keep: dict[str, NoteResult] | None = None,
     rendered_vault: Callable[[list[str]], Iterable[Triple]] | None = None,
     earlier_mentions: Any = None,
+    earlier_names: Any = None,
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
@@ -153,10 +155,18 @@ def assemble(
     caller holds them rendered).
     ``keep`` collects every note's result for the next build. ``earlier_mentions``, the earlier
     build's :attr:`Dataset.mentions`, is used as well when the digests match (it depends on the
-    notes' names, aliases and slugs only).
+    notes' names, aliases and slugs only), and ``earlier_names`` (its :attr:`Dataset.names`)
+    when no note was added, removed or renamed and those not in ``earlier`` declare the same
+    slugs and aliases as before.
     """
+    from .resolve import Resolver
+
     notes = sorted(notes, key=lambda n: n.path)
-    ctx = Context(notes, config)
+    resolver = None
+    if earlier_names is not None:
+        changed = [n for n in notes if n.path not in (earlier or {})]
+        resolver = Resolver.reused(earlier_names, notes, config, changed)
+    ctx = Context(notes, config, resolver)
     digest = hashlib.sha256(
         f"{ctx.resolver.digest()}\n{config!r}\n{sorted((links or {}).items())}".encode()
     ).hexdigest()
@@ -178,6 +188,7 @@ def assemble(
     dataset.digest = digest
     dataset.reused = {r.graph for r in results if r.rendered}
     dataset.mentions = ctx.cached("mentions", lambda: None)
+    dataset.names = earlier_names if resolver is not None else ctx.resolver.state()
     return dataset
 
 

@@ -19,10 +19,10 @@ T = TypeVar("T")
 class Context:
     """Read-only, vault-wide knowledge shared by the converters of one build."""
 
-    def __init__(self, notes: Sequence[Note], config: Config) -> None:
+    def __init__(self, notes: Sequence[Note], config: Config, resolver: Resolver | None = None) -> None:
         self.config = config
         self.iris = Iris(config.base)
-        self.resolver = Resolver(notes, config)
+        self.resolver = resolver or Resolver(notes, config)
         self._classes: dict[str, tuple[list[str], list[tuple[str, str, int]]]] = {}
         self._cache: dict[str, Any] = {}
 

@@ -50,6 +50,8 @@ class Resolver:
         self._kinds: dict[str, str] = {}  # front-matter key as written → its rule's kind ("" for none)
         #: a note's front-matter keys → the places of its slug keys and of its alias/label keys
         self._plans: dict[tuple[str, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self._pinned: dict[str, str | None] = {}  # path → the slug its front matter pins
+        self._digest: str | None = None
         self._slugs = self._assign_slugs()
         self._by_path: dict[str, Note] = {}
         self._by_name: dict[str, list[Note]] = defaultdict(list)
@@ -71,10 +73,59 @@ class Resolver:
         all notes — as one hash: while it stays the same, a note converts the same as before."""
         import hashlib
 
-        h = hashlib.sha256()
-        for note in self._notes:
-            h.update(f"{note.path}\0{self._slugs[note.path]}\0{sorted(self.aliases(note))}\n".encode())
-        return h.hexdigest()
+        if self._digest is None:
+            h = hashlib.sha256()
+            for note in self._notes:
+                h.update(f"{note.path}\0{self._slugs[note.path]}\0{sorted(self.aliases(note))}\n".encode())
+            self._digest = h.hexdigest()
+        return self._digest
+
+    def state(self) -> dict[str, Any]:
+        """What this resolver knows, with notes named by path (to keep for the next build:
+        :meth:`reused`)."""
+        return {
+            "config": self.config,
+            "diagnostics": self.diagnostics,
+            "paths": [n.path for n in self._notes],
+            "slugs": self._slugs,
+            "pinned": self._pinned,
+            "aliases": {n.path: self.aliases(n) for n in self._notes},
+            "by_path": {key: n.path for key, n in self._by_path.items()},
+            "by_name": {key: [n.path for n in ns] for key, ns in self._by_name.items()},
+            "by_alias": {key: [n.path for n in ns] for key, ns in self._by_alias.items()},
+            "digest": self.digest(),
+        }
+
+    @classmethod
+    def reused(
+        cls, state: dict[str, Any], notes: Sequence[Note], config: Config, changed: Sequence[Note]
+    ) -> Resolver | None:
+        """The resolver an earlier build kept (:meth:`state`), for these notes — or ``None``
+        when it would differ from a new one: another config, a note added, removed or renamed,
+        or a ``changed`` note whose front matter pins another slug or declares other aliases.
+        (Resolving reads no more of a note than its path, name, pinned slug and aliases.)"""
+        if state.get("config") != config:
+            return None
+        ordered = sorted(notes, key=lambda n: n.path)
+        if [n.path for n in ordered] != state["paths"]:
+            return None
+        self = cls.__new__(cls)
+        self.config, self._kinds, self._plans, self._cache = config, {}, {}, {}
+        for note in changed:
+            if self._pinned_slug(note) != state["pinned"][note.path]:
+                return None
+            if tuple(self._declared_aliases(note)) != state["aliases"][note.path]:
+                return None
+        of = {n.path: n for n in ordered}
+        self._notes = ordered
+        self.diagnostics = list(state["diagnostics"])
+        self._slugs, self._pinned, self._aliases = state["slugs"], state["pinned"], state["aliases"]
+        self._digest = state["digest"]
+        self._by_path = {key: of[p] for key, p in state["by_path"].items()}
+        self._by_name = defaultdict(list, {key: [of[p] for p in ps] for key, ps in state["by_name"].items()})
+        self._by_alias = defaultdict(list, {key: [of[p] for p in ps] for key, ps in state["by_alias"].items()})
+        self._by_slug = {self._slugs[p]: of[p] for p in state["paths"]}
+        return self
 
     @property
     def notes(self) -> list[Note]:
@@ -89,7 +140,7 @@ class Resolver:
     def _assign_slugs(self) -> dict[str, str]:
         wanted: dict[str, list[tuple[bool, Note]]] = defaultdict(list)
         for note in self._notes:
-            pinned = self._pinned_slug(note)
+            pinned = self._pinned[note.path] = self._pinned_slug(note)
             wanted[slugify(pinned or note.name)].append((pinned is not None, note))
         slugs: dict[str, str] = {}
         taken = set(wanted)

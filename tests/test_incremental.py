@@ -8,6 +8,7 @@ import importlib
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,36 @@ def test_a_copied_output_folder_still_spares_the_conversions(tmp_path: Path, cou
     build(vault, copy)
     assert counted == ["Countries/Qatar.md"]
     same_as_clean_build(vault, copy, tmp_path)
+
+
+def test_the_name_index_is_kept_while_no_note_is_added_renamed_or_renamed_by_its_front_matter(
+    tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolve = importlib.import_module("converters.resolve")
+    made: list[int] = []
+    original = resolve.Resolver.__init__
+
+    def counting(self, notes, config):  # type: ignore[no-untyped-def]
+        made.append(1)
+        original(self, notes, config)
+
+    monkeypatch.setattr(resolve.Resolver, "__init__", counting)
+    vault, out = built_copy(tmp_path)
+    note = vault / "Countries" / "Qatar.md"
+
+    def edit(change: Callable[[str], str]) -> int:
+        rewrite(note, change(note.read_text()))
+        made.clear()
+        build(vault, out)
+        built = len(made)
+        same_as_clean_build(vault, out, tmp_path)
+        return built
+
+    assert edit(lambda text: text + "\nTalks with [[Iran]].\n") == 0  # the body only: the index is kept
+    assert edit(lambda text: text.replace("type: nation", "type: nation\nstatus: active")) == 0
+    assert edit(lambda text: text.replace("type: nation", "type: nation\naliases: [State of Qatar]")) == 1
+    assert edit(lambda text: text + "\nMore.\n") == 0
+    assert edit(lambda text: text.replace("type: nation", "type: nation\nslug: qatar-state")) == 1
+    (vault / "Countries" / "Oman.md").write_text("---\ntype: country\n---\n# Oman\n")  # a new note
+    settle(vault / "Countries" / "Oman.md")
+    assert edit(lambda text: text + "\nAnd [[Oman]].\n") == 1

@@ -34,7 +34,7 @@ DELTA_FILE = "build.delta.pickle"
 LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the token of its cache
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # notes per pickled chunk
-FORMAT = 16  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 17  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -88,6 +88,8 @@ class BuildCache:
     layout: Layout | None = None  # where the graphs stand in the build's files (saved on its own)
     mentions: Any = None  # the build's mention index (converters.mentions), valid for its digest
     base_mentions: Any = None  # the one in the full cache file (not saved: a delta need not repeat it)
+    names: Any = None  # the build's name index (Resolver.state)
+    base_names: Any = None  # the one in the full cache file (not saved)
     saved_ns: int = 0  # when the cache was written
     base_ns: int = 0  # when the full cache file was written (the rest is in the delta file)
     since_base: set[str] = field(default_factory=set)  # paths the delta file holds
@@ -157,6 +159,7 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
     if not isinstance(cache, BuildCache) or cache.vault != fresh.vault:
         return fresh
     cache.base_ns, cache.since_base, cache.base_mentions = cache.saved_ns, set(), cache.mentions
+    cache.base_names = cache.names
     delta = _load(output / CACHE_DIR / DELTA_FILE, fresh.vault)
     if isinstance(delta, Delta) and delta.base_ns == cache.saved_ns:
         for path in delta.removed:
@@ -168,6 +171,8 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
         cache.digest, cache.saved_ns = delta.digest, delta.saved_ns
         if delta.mentions is not None:
             cache.mentions = delta.mentions
+        if delta.names is not None:
+            cache.names = delta.names
         cache.since_base = set(delta.read) | delta.removed
     # "racy" entries: a file changed within RACY_NS of the cache being written could change again
     # without its time or size showing it (coarse file-system clocks) — read those again
@@ -223,6 +228,7 @@ class Delta:
     removed: set[str]
     saved_ns: int
     mentions: Any = None
+    names: Any = None
 
 
 def save_cache(
@@ -247,6 +253,7 @@ def save_cache(
                 removed=since - kept,
                 saved_ns=now,
                 mentions=None if cache.mentions is previous.base_mentions else cache.mentions,  # None: the base's
+                names=None if cache.names is previous.base_names else cache.names,
             )
             _dump(folder / DELTA_FILE, delta, cache.vault)
             return now

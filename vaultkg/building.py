@@ -195,6 +195,7 @@ def _build(
         contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=mapper,
         earlier=earlier, earlier_digest=cache.digest if cache else "", keep=keep,
         rendered_vault=rendered.vault_triples, earlier_mentions=cache.mentions if cache else None,
+        earlier_names=cache.names if cache and earlier else None,
     )  # fmt: skip
     _add_wikidata_facts(dataset, facts, facts_error, cfg.base)
     if dataset.prefixes != prefixes:
@@ -250,6 +251,7 @@ def _save_cache(
     kept.parts = {p: by_graph[r.graph] for p, r in keep.items()}
     kept.prefixes = dict(dataset.prefixes)
     kept.mentions = dataset.mentions
+    kept.names = dataset.names
     reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
     return save_cache(out, kept, cache, {p for p in read if p not in reused})
 
