@@ -57,6 +57,20 @@ def built_copy(tmp_path: Path) -> tuple[Path, Path]:
     return vault, out
 
 
+def count_inits(monkeypatch: pytest.MonkeyPatch, module: str, name: str) -> list[int]:
+    """Count how often ``module.name`` is made (one item per call in the list returned)."""
+    cls = getattr(importlib.import_module(module), name)
+    made: list[int] = []
+    original = cls.__init__
+
+    def counting(self, *args):  # type: ignore[no-untyped-def]
+        made.append(1)
+        original(self, *args)
+
+    monkeypatch.setattr(cls, "__init__", counting)
+    return made
+
+
 def rewrite(path: Path, text: str) -> None:
     """Edit a note as a person would, a while before the next build."""
     path.write_text(text)
@@ -183,15 +197,7 @@ def test_the_cache_of_another_vault_is_turned_down_before_it_is_read(tmp_path: P
 def test_the_mention_index_is_kept_while_names_stay_the_same(
     tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mentions = importlib.import_module("converters.mentions")
-    made: list[int] = []
-    original = mentions.MentionIndex.__init__
-
-    def counting(self, ctx):  # type: ignore[no-untyped-def]
-        made.append(1)
-        original(self, ctx)
-
-    monkeypatch.setattr(mentions.MentionIndex, "__init__", counting)
+    made = count_inits(monkeypatch, "converters.mentions", "MentionIndex")
     vault, out = built_copy(tmp_path)
     assert made == [1]
     note = vault / "Countries" / "Qatar.md"
@@ -249,15 +255,7 @@ def test_a_copied_output_folder_still_spares_the_conversions(tmp_path: Path, cou
 def test_the_name_index_is_kept_while_no_note_is_added_renamed_or_renamed_by_its_front_matter(
     tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    resolve = importlib.import_module("converters.resolve")
-    made: list[int] = []
-    original = resolve.Resolver.__init__
-
-    def counting(self, notes, config):  # type: ignore[no-untyped-def]
-        made.append(1)
-        original(self, notes, config)
-
-    monkeypatch.setattr(resolve.Resolver, "__init__", counting)
+    made = count_inits(monkeypatch, "converters.resolve", "Resolver")
     vault, out = built_copy(tmp_path)
     note = vault / "Countries" / "Qatar.md"
 
