@@ -6,7 +6,7 @@ subject after subject (one Turtle block, one JSON-LD node each). A :class:`Layou
 build cache, says where each graph and each subject stands in the files it describes. A rebuild
 then takes every graph that did not change as a span of the previous file (spans next to each
 other as one piece), and renders only what changed: the files of a 10,000-note vault are joined
-from a few dozen pieces instead of tens of thousands, and the cache needs none of their bytes.
+from a handful of pieces instead of tens of thousands, and the cache needs none of their bytes.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Layout:
     owned: dict[str, list[str]]  # graph → the subjects it holds
     subjects: list[str]  # N-Triples form, sorted
     owners: list[str | tuple[str, ...]]  # the graph holding each subject (a sorted tuple when shared)
-    ttl_at: array[int]  # (arrays: four ints per subject, a million subjects at 40,000 notes)
+    ttl_at: array[int]  # (arrays: four ints per subject, ~170,000 subjects at 40,000 notes)
     ttl_len: array[int]
     jsonld_at: array[int]
     jsonld_len: array[int]
