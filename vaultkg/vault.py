@@ -145,11 +145,13 @@ def read_vault(
         stamp = stamps.get(rel)
         if rel in unchanged:
             assert known is not None
-            note, problems = known[rel].note, list(known[rel].diagnostics)
+            before = contents.read[rel] = known[rel]  # as read then (stamp is not None: it matched)
+            note, problems = before.note, before.diagnostics
         else:
-            note, problems = fresh[rel]
-        if stamp is not None:
-            contents.read[rel] = ReadNote(stamp, note, tuple(problems))
+            note, found = fresh[rel]
+            problems = tuple(found)
+            if stamp is not None:
+                contents.read[rel] = ReadNote(stamp, note, problems)
         contents.diagnostics.extend(problems)
         if note is not None:
             contents.notes.append(note)
