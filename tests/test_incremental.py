@@ -194,25 +194,6 @@ def test_the_cache_of_another_vault_is_turned_down_before_it_is_read(tmp_path: P
     same_as_clean_build(other, out, tmp_path)
 
 
-def test_the_mention_index_is_kept_while_names_stay_the_same(
-    tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    made = count_inits(monkeypatch, "converters.mentions", "MentionIndex")
-    vault, out = built_copy(tmp_path)
-    assert made == [1]
-    note = vault / "Countries" / "Qatar.md"
-    rewrite(note, note.read_text() + "\nTalks with Iran and Persia.\n")  # a body edit: the names stay
-    build(vault, out)
-    assert made == [1]
-    same_as_clean_build(vault, out, tmp_path)  # (the clean build makes its own index)
-    made.clear()
-    iran = vault / "Countries" / "Iran.md"
-    rewrite(iran, iran.read_text().replace("aliases: [Islamic Republic of Iran, Persia]", "aliases: [Tehran]"))
-    build(vault, out)  # "Persia" names nothing now: the index is made again
-    assert made == [1]
-    same_as_clean_build(vault, out, tmp_path)
-
-
 def test_a_layout_that_is_lost_stale_or_describes_other_files_is_not_used(tmp_path: Path, counted: list[str]) -> None:
     vault, out = built_copy(tmp_path)
     layout = out / ".vaultkg-cache" / "layout.pickle"
@@ -252,26 +233,33 @@ def test_a_copied_output_folder_still_spares_the_conversions(tmp_path: Path, cou
     same_as_clean_build(vault, copy, tmp_path)
 
 
-def test_the_name_index_is_kept_while_no_note_is_added_renamed_or_renamed_by_its_front_matter(
+def test_the_name_and_mention_indexes_are_kept_while_no_note_is_added_renamed_or_renamed_by_its_front_matter(
     tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = count_inits(monkeypatch, "converters.resolve", "Resolver")
+    """Both indexes are made anew exactly when the names change (each step also equals a clean
+    build, which makes its own indexes: they are counted before it)."""
+    resolvers = count_inits(monkeypatch, "converters.resolve", "Resolver")
+    mentions = count_inits(monkeypatch, "converters.mentions", "MentionIndex")
     vault, out = built_copy(tmp_path)
-    note = vault / "Countries" / "Qatar.md"
+    assert (resolvers, mentions) == ([1], [1])
 
-    def edit(change: Callable[[str], str]) -> int:
+    def edit(note: Path, change: Callable[[str], str]) -> tuple[int, int]:
         rewrite(note, change(note.read_text()))
-        made.clear()
+        resolvers.clear()
+        mentions.clear()
         build(vault, out)
-        built = len(made)
+        made = (len(resolvers), len(mentions))
         same_as_clean_build(vault, out, tmp_path)
-        return built
+        return made
 
-    assert edit(lambda text: text + "\nTalks with [[Iran]].\n") == 0  # the body only: the index is kept
-    assert edit(lambda text: text.replace("type: nation", "type: nation\nstatus: active")) == 0
-    assert edit(lambda text: text.replace("type: nation", "type: nation\naliases: [State of Qatar]")) == 1
-    assert edit(lambda text: text + "\nMore.\n") == 0
-    assert edit(lambda text: text.replace("type: nation", "type: nation\nslug: qatar-state")) == 1
+    qatar, iran = vault / "Countries" / "Qatar.md", vault / "Countries" / "Iran.md"
+    assert edit(qatar, lambda text: text + "\nTalks with Iran and Persia.\n") == (0, 0)  # the body only
+    assert edit(qatar, lambda text: text.replace("type: nation", "type: nation\nstatus: active")) == (0, 0)
+    old, new = "aliases: [Islamic Republic of Iran, Persia]", "aliases: [Tehran]"
+    assert edit(iran, lambda text: text.replace(old, new)) == (1, 1)  # "Persia" names nothing now
+    assert edit(qatar, lambda text: text.replace("type: nation", "type: nation\naliases: [State of Qatar]")) == (1, 1)
+    assert edit(qatar, lambda text: text + "\nMore.\n") == (0, 0)
+    assert edit(qatar, lambda text: text.replace("type: nation", "type: nation\nslug: qatar-state")) == (1, 1)
     (vault / "Countries" / "Oman.md").write_text("---\ntype: country\n---\n# Oman\n")  # a new note
     settle(vault / "Countries" / "Oman.md")
-    assert edit(lambda text: text + "\nAnd [[Oman]].\n") == 1
+    assert edit(qatar, lambda text: text + "\nAnd [[Oman]].\n") == (1, 1)

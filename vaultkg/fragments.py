@@ -89,10 +89,6 @@ class Renderer:
         body = _serialize(triples, ox.RdfFormat.TURTLE, self.prefixes)[len(self.header) :]
         return [block + b" .\n" for block in body.split(b" .\n")[:-1]]  # " .\n" ends a statement only
 
-    def jsonld_node(self, triples: Sequence[ox.Triple]) -> str:
-        """One subject's compact JSON-LD node, on one line."""
-        return self.node_and_stats(triples)[0]
-
     def node_and_stats(self, triples: Sequence[ox.Triple]) -> tuple[str, SubjectStats]:
         """One subject's compact JSON-LD node (one line) and its :data:`SubjectStats`, in one pass
         (each term is taken out of its triple once: pyoxigraph makes a new object per access)."""

@@ -367,12 +367,6 @@ def _slug_of(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", iri.split("://", 1)[-1]).strip("-")
 
 
-def render_sourcemap(dataset: Dataset) -> bytes:
-    """``sourcemap.json``: for each graph of ``graph.nq``, the note's path and the source line of
-    every quad, in the order the quads stand in ``graph.nq`` (0: no line, e.g. the vault graph)."""
-    return b"".join(joined(dataset).sourcemap)
-
-
 def _without_kind(notice: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in notice.items() if k != "kind"}
 
@@ -384,6 +378,8 @@ def render_all(dataset: Dataset, *, version: str) -> Files:
     files.add(Format.JSON_LD.file_name, union_of(dataset).jsonld)
     files.add("context.jsonld", [_json_bytes(jsonld_context(dataset))])
     files.add(Format.N_QUADS.file_name, _nquads_pieces(dataset))
+    # for each graph of graph.nq, the note's path and the source line of every quad, in the order
+    # the quads stand there (0: no line, e.g. the vault graph)
     files.add("sourcemap.json", joined(dataset).sourcemap)
     files.add("void.ttl", [render_void(dataset)])
     thread_map(files.sha256, sorted(files, key=lambda name: -sum(map(len, files.pieces(name)))), workers=2)
