@@ -92,19 +92,29 @@ class NoteResult:
     rendered: bool = False
     #: ``triples`` as N-Triples (what sorting them made on the way), when :func:`convert_note` made them
     ntriples: bytes | None = None
+    #: the source lines of ``ntriples``, when :func:`convert_note` was asked for no triples (``light``)
+    lines: list[int] | None = None
 
 
-def convert_note(note: Note, ctx: Context, links: Mapping[str, str] | None = None) -> NoteResult:
-    """Run every converter over one note (pure; independent of the other notes' conversion)."""
+def convert_note(
+    note: Note, ctx: Context, links: Mapping[str, str] | None = None, *, light: bool = False
+) -> NoteResult:
+    """Run every converter over one note (pure; independent of the other notes' conversion).
+
+    ``light``: the caller needs the graph only as N-Triples (:attr:`NoteResult.ntriples`) and
+    source lines (:attr:`NoteResult.lines`): its triples are not made as objects (a pyoxigraph
+    ``Triple`` with a literal object costs ~4 µs to make) and :attr:`NoteResult.triples` stays empty."""
     from . import convert
 
-    own: dict[Triple, int] = {}
+    own: dict[tuple[Any, Any, Any], int] = {}  # (subject, predicate, object) → first line
     vault: dict[Triple, int] = {}
     result = NoteResult(note.path, ctx.document(note).value, [], [], [], [], [], [], [])
     for out in convert(note, ctx):
-        if isinstance(out, Statement):
-            triple = Triple(out.subject, out.predicate, out.object)
-            (vault if out.graph is Graph.VAULT else own).setdefault(triple, out.line)
+        if type(out) is Statement:
+            if out.graph is Graph.VAULT:
+                vault.setdefault(Triple(out.subject, out.predicate, out.object), out.line)
+            else:
+                own.setdefault(out[:3], out.line)
         elif isinstance(out, Diagnostic):
             result.diagnostics.append(out)
         elif isinstance(out, Unresolved):
@@ -114,17 +124,23 @@ def convert_note(note: Note, ctx: Context, links: Mapping[str, str] | None = Non
         elif isinstance(out, Notice):
             result.notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
     thing = ctx.thing(note)
-    result.claims = [(t.object.value, own[t]) for t in own if t.subject == thing and t.predicate == OWL_SAME_AS]
+    result.claims = [(o.value, line) for (s, p, o), line in own.items() if p == OWL_SAME_AS and s == thing]
     if links and not result.claims and thing.value in links:
-        own.setdefault(Triple(thing, OWL_SAME_AS, NamedNode(WD + links[thing.value])), 1)
-    keyed = sorted([(str(t), t) for t in own])  # the N-Triples order (distinct triples: distinct text)
-    result.triples = [(t, own[t]) for _, t in keyed]
-    result.ntriples = "".join([text + " .\n" for text, _ in keyed]).encode()
+        own.setdefault((thing, OWL_SAME_AS, NamedNode(WD + links[thing.value])), 1)
+    if light:  # sorted by their N-Triples text, which is all that is kept
+        texts = sorted([(f"{s} {p} {o}", line) for (s, p, o), line in own.items()])
+        result.lines = [line for _, line in texts]
+        result.ntriples = "".join([text + " .\n" for text, _ in texts]).encode()
+    else:  # str() of a Triple is faster than formatting its three terms
+        keyed = sorted([(str(t), t, line) for t, line in [(Triple(s, p, o), line) for (s, p, o), line in own.items()]])
+        result.triples = [(t, line) for _, t, line in keyed]
+        result.ntriples = "".join([text + " .\n" for text, _, _ in keyed]).encode()
     result.vault = list(vault.items())
     return result
 
 
-#: ``map(function, notes)`` — the plain built-in, or a parallel one supplied by the caller.
+#: ``map(function, notes)`` — the plain built-in, or a parallel one supplied by the caller (which
+#: may call ``function(note, light=True)`` when it needs only N-Triples and lines: see :func:`convert_note`).
 NoteMapper = Callable[[Callable[[Note], NoteResult], Sequence[Note]], Iterable[NoteResult]]
 
 
@@ -178,7 +194,11 @@ def assemble(
         mention_index(ctx)
     reusable = earlier if earlier and earlier_digest == digest else {}
     todo = [n for n in notes if n.path not in reusable]
-    fresh = {r.path: r for r in (mapper or map)(lambda note: convert_note(note, ctx, links), todo)}
+
+    def convert(note: Note, light: bool = False) -> NoteResult:
+        return convert_note(note, ctx, links, light=light)
+
+    fresh = {r.path: r for r in (mapper or map)(convert, todo)}
     results = [reusable.get(n.path) or fresh[n.path] for n in notes]
     if keep is not None:
         keep.update((r.path, r) for r in results)

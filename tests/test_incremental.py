@@ -27,9 +27,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     converted: list[str] = []
     original = ASSEMBLE.convert_note
 
-    def counting(note, ctx, links=None):  # type: ignore[no-untyped-def]
+    def counting(note, ctx, links=None, **options):  # type: ignore[no-untyped-def]
         converted.append(note.path)
-        return original(note, ctx, links)
+        return original(note, ctx, links, **options)
 
     monkeypatch.setattr(ASSEMBLE, "convert_note", counting)
     return converted

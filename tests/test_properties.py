@@ -70,3 +70,21 @@ def test_any_vault_gives_valid_agreeing_outputs(notes: dict[str, str]) -> None:
     assert isomorphic(g_ttl, g_jsonld)
     assert not any("evil.example" in t.subject.value or "evil.example" in t.predicate.value for t in ttl)
     assert not any(isinstance(t.object, ox.NamedNode) and "evil.example" in t.object.value for t in ttl)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(vaults())
+def test_a_light_conversion_gives_the_same_ntriples_and_lines(notes: dict[str, str]) -> None:
+    """Workers that need only N-Triples and lines (validation) skip making triples: same text."""
+    from converters.assemble import convert_note
+    from converters.context import Context
+
+    parsed = [parse_note(path, decode(body.encode("utf-8"), path)[0])[0] for path, body in notes.items()]
+    ctx = Context(parsed, default_config())
+    for note in parsed:
+        full, light = convert_note(note, ctx), convert_note(note, ctx, light=True)
+        assert light.triples == [] and light.lines == [line for _, line in full.triples]
+        assert (
+            light.ntriples == full.ntriples == ox.serialize([t for t, _ in full.triples], format=ox.RdfFormat.N_TRIPLES)
+        )
+        assert (light.claims, light.vault, light.diagnostics) == (full.claims, full.vault, full.diagnostics)

@@ -351,7 +351,9 @@ def test_validation_reuses_a_build_cache_with_the_same_findings(
     note.write_text(note.read_text(encoding="utf-8").replace("born: 1949-10-21", "born: 1949"), encoding="utf-8")
     converted: list[str] = []
     real = assemble_module.convert_note
-    monkeypatch.setattr(assemble_module, "convert_note", lambda n, *a: converted.append(n.path) or real(n, *a))
+    monkeypatch.setattr(
+        assemble_module, "convert_note", lambda n, *a, **k: converted.append(n.path) or real(n, *a, **k)
+    )
     cached = run(str(vault), "--cache-from", str(tmp_path / "out"), "--format", "json")
     assert converted == ["People/Benjamin Netanyahu.md"]
     fresh = run(str(vault), "--no-cache", "--format", "json")

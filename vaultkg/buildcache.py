@@ -40,8 +40,12 @@ FORMAT = 17  # bump when what the cache holds changes: an older cache is then ig
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
     """A note's result in a form that pickles fast (its triples as N-Triples). With ``rendered``
     its graph's N-Triples are left out (``None``): they are in its rendered graph's N-Quads."""
-    nt = None if rendered else rdf_bytes([t for t, _ in r.triples], ox.RdfFormat.N_TRIPLES)
-    return (r.path, r.graph, nt, [line for _, line in r.triples], *_pack(r.vault), r.diagnostics, r.unresolved,
+    if r.lines is not None:  # converted light: N-Triples and lines only
+        nt, lines = None if rendered else r.ntriples, r.lines
+    else:
+        nt = None if rendered else rdf_bytes([t for t, _ in r.triples], ox.RdfFormat.N_TRIPLES)
+        lines = [line for _, line in r.triples]
+    return (r.path, r.graph, nt, lines, *_pack(r.vault), r.diagnostics, r.unresolved,
             r.attachments, r.notices, r.claims)  # fmt: skip
 
 

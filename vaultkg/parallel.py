@@ -27,21 +27,25 @@ R = TypeVar("R")
 MIN_NOTES = 400
 #: Below this many files, one process reads them faster (reading a file costs ~0.1 ms).
 MIN_FILES = 1500
-_WORK: tuple[Callable[[Note], NoteResult], Sequence[Note], Renderer | None, bool] | None = None
+_WORK: tuple[Callable[..., NoteResult], Sequence[Note], Renderer | None, bool] | None = None
 
 
 def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], GraphPart | None]]:
     assert _WORK is not None
     fn, notes, renderer, light = _WORK
-    done = []
+    done: list[tuple[tuple[Any, ...], GraphPart | None]] = []
     for note in notes[bounds[0] : bounds[1]]:
-        result = fn(note)
-        part = None
-        if renderer is not None:
+        if renderer is None:
+            done.append((pack(fn(note)), None))
+            continue
+        result = fn(note, light=light)  # light: no triples made, N-Triples and lines only
+        if result.lines is not None:
+            part = graph_part(result.graph, [], result.lines, result.path, renderer, light=True, nt=result.ntriples)
+        else:
             triples = [t for t, _ in result.triples]
             lines = [line for _, line in result.triples]
             part = graph_part(result.graph, triples, lines, result.path, renderer, light=light, nt=result.ntriples)
-        done.append((pack(result, rendered=part is not None), part))
+        done.append((pack(result, rendered=True), part))
     return done
 
 
@@ -61,7 +65,7 @@ class ForkMapper:
         self.packed: dict[str, tuple[Any, ...]] = {}
         self.parts: dict[str, GraphPart] = {}
 
-    def __call__(self, fn: Callable[[Note], NoteResult], notes: Sequence[Note]) -> Iterator[NoteResult]:
+    def __call__(self, fn: Callable[..., NoteResult], notes: Sequence[Note]) -> Iterator[NoteResult]:
         global _WORK
         if self.count <= 1 or len(notes) < MIN_NOTES or "fork" not in multiprocessing.get_all_start_methods():
             yield from map(fn, notes)
