@@ -422,9 +422,44 @@ def test_the_locator_finds_the_rows_of_its_focus_nodes_as_a_row_by_row_filter_do
     lines = list(range(1, len(triples) + 1))
     part = graph_part("https://example.org/v/g", triples, lines, "g.md", Renderer({}), light=True)
     keys = {f"<{w.value}>" for w in wanted}
-    expected = [
+    rows_of = [
         (t.subject.value, t.predicate.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
         for t, line in zip(triples, lines, strict=True)
-        if f"<{t.subject.value}>" in keys or (isinstance(t.object, ox.NamedNode) and f"<{t.object.value}>" in keys)
     ]
-    assert list(_terms_of(part, keys)) == expected
+    plain = {w.value for w in wanted}
+    assert list(_terms_of(part, keys, keys)) == [r for r in rows_of if r[0] in plain or (r[3] and r[2] in plain)]
+    assert list(_terms_of(part, keys)) == [r for r in rows_of if r[0] in plain]
+    assert list(_terms_of(part, None, keys)) == [r for r in rows_of if r[3] and r[2] in plain]
+    assert part.subjects == sorted({f"<{t.subject.value}>" for t in triples})  # what a light part names
+
+
+@pytest.mark.parametrize("forked", [False, True])
+def test_the_locator_of_some_focus_nodes_places_them_as_the_full_index_does(
+    forked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The locator reads only the graphs holding its focus nodes as subjects, and for the rest
+    those holding a subject that links to them (from the store, or every graph without one):
+    each node is placed where an index of every triple places it."""
+    import vaultkg.parallel
+    from vaultkg import build
+    from vaultkg.validation import Locator, data_store
+
+    if forked:  # rendered by workers, located from their N-Triples (no triples unpacked)
+        monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    dataset = build(EXAMPLE_VAULT, None, render=False).lazy_dataset
+    triples = build(EXAMPLE_VAULT, None, render=False).dataset.triples()  # (this one's graphs unpacked)
+    full = Locator(dataset)
+    iris = {t.subject.value for t in triples} | {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
+    linked_only = iris - full.s.keys()  # located through what links to them
+    assert len(linked_only) > 10 and len(iris) > 100
+    probes = [(t.subject.value, t.predicate.value, t.object.value) for t in triples[::7]]
+    probes += [(iri, None, None) for iri in sorted(iris)] + [("https://example.org/nowhere", None, None)]
+    for store in (data_store(dataset), None):
+        some = {f for f, _, _ in probes[::3]} | set(sorted(linked_only)[::2])
+        for focus in (some, iris):
+            located = Locator(dataset, focus, store)
+            for f, p, v in probes:
+                if f in focus:
+                    assert located.locate(f, p, v) == full.locate(f, p, v), (f, p, v)
+                    assert located.labels.get(f) == full.labels.get(f)
+    assert len(dataset.reused) == (33 if forked else 0)  # still located from the workers' N-Triples

@@ -39,7 +39,7 @@ class GraphPart:
     nq: bytes | memoryview  # its N-Quads, as they stand in graph.nq
     hash: str  # sha256 of its N-Triples, shortened (report.json's graph_hashes)
     sourcemap: str  # its entry of sourcemap.json
-    subjects: list[str] = field(default_factory=list)  # N-Triples form, sorted
+    subjects: list[str] = field(default_factory=list)  # N-Triples form, sorted (every kind of part)
     ttl: list[bytes] = field(default_factory=list)  # each subject's Turtle block
     jsonld: list[bytes] = field(default_factory=list)  # each subject's JSON-LD node (UTF-8)
     stats: list[SubjectStats] = field(default_factory=list)
@@ -146,7 +146,9 @@ def graph_part(
         sourcemap=f"  {json.dumps(graph)}: {json.dumps(entry, separators=(',', ':'))}",
         light=light,
     )
-    if light:
+    if light:  # its subjects all the same (the locator skips graphs without the ones it looks for)
+        rows = nt.split(b"\n")[:-1]
+        part.subjects = [s.decode() for s in dict.fromkeys([row[: row.find(b" ")] for row in rows])]
         return part
     groups = list(_by_subject(triples))
     part.subjects = [str(group[0].subject) for group in groups]

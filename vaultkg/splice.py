@@ -90,7 +90,10 @@ class Layout:
         nq_at, nq_len, sm_at, sm_len = span
         nq = self.data[NQ][nq_at : nq_at + nq_len]
         sourcemap = str(self.data[SOURCEMAP][sm_at : sm_at + sm_len], "utf-8")
-        return GraphPart(graph=graph, path=path, nq=nq, hash=digest, sourcemap=sourcemap, spliced=True)
+        subjects = self.owned.get(graph, [])
+        return GraphPart(
+            graph=graph, path=path, nq=nq, hash=digest, sourcemap=sourcemap, subjects=subjects, spliced=True
+        )
 
     def without_data(self) -> Layout:
         return Layout(self.graphs, self.owned, self.subjects, self.owners, self.ttl_at, self.ttl_len,

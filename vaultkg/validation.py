@@ -214,28 +214,72 @@ class Locator:
     """Finds the note and line a focus node, property and value came from.
 
     Every lookup is by a focus node (as subject, or as object for the inverse fallback), so
-    given the ``focus`` nodes of the results to locate, only their triples are indexed."""
+    given the ``focus`` nodes of the results to locate, only their triples are indexed: first
+    the graphs holding a focus node as subject (each rendered graph names its subjects), then,
+    for focus nodes no note holds as subject, the graphs linking to them (those holding a
+    subject that ``store``, the union graph, says links to one; every graph without a store)."""
 
-    def __init__(self, dataset: Dataset, focus: set[str] | None = None) -> None:
+    def __init__(self, dataset: Dataset, focus: set[str] | None = None, store: ox.Store | None = None) -> None:
         self.spo: dict[tuple[str, str, str], tuple[str, int]] = {}
         self.sp: dict[tuple[str, str], tuple[str, int]] = {}
         self.s: dict[str, tuple[str, int]] = {}
         self.typed: dict[str, tuple[str, int]] = {}
         self.o: dict[str, tuple[str, int]] = {}
         self.labels: dict[str, str] = {}
-        parts = rendered_graphs(dataset) if dataset.reused else {}
-        nts = graph_ntriples(dataset) if dataset.has_cached("ntriples") else {}  # the store's, if loaded
-        wanted = {f"<{f}>" for f in focus} if focus is not None else None
-        for graph, pairs in dataset.lines.items():
-            path = dataset.paths.get(graph)
-            if graph in dataset.reused:  # rendered, not unpacked: read its N-Triples and source lines
-                self._add(path, _terms_of(parts[graph], wanted, nts.get(graph)))
-            else:
-                rows = ((t.subject.value, t.predicate.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
-                        for t, line in pairs)  # fmt: skip
-                if focus is not None:
-                    rows = (row for row in rows if row[0] in focus or (row[3] and row[2] in focus))
-                self._add(path, rows)
+        self._parts = rendered_graphs(dataset) if dataset.reused else {}
+        self._nts = graph_ntriples(dataset) if dataset.has_cached("ntriples") else {}  # the store's, if loaded
+        if focus is None:
+            for graph in dataset.lines:
+                self._scan(dataset, graph, None, None)
+            return
+        self._scan_all(dataset, focus, None, by_subject=True)
+        # the rest are located only through what links to them: the first such triple of all
+        # (not of those just read, which hold a focus node as subject)
+        missing = {f for f in focus if f not in self.s}
+        self.o = {}
+        if missing:
+            self._scan_all(dataset, None, missing, by_subject=False, linking=_linking(store, missing))
+
+    def _scan_all(
+        self,
+        dataset: Dataset,
+        subjects: set[str] | None,
+        objects: set[str] | None,
+        *,
+        by_subject: bool,
+        linking: set[str] | None = None,
+    ) -> None:
+        """Index the rows of every graph with a subject in ``subjects`` or an IRI object in
+        ``objects``; rendered graphs holding none of ``subjects`` (or of ``linking``, the
+        subjects known to link to ``objects``) are not read."""
+        wanted = _bracketed(subjects if by_subject else linking)
+        keys = (_bracketed(subjects), _bracketed(objects))  # as rendered graphs' N-Triples write them
+        for graph in dataset.lines:
+            if graph in dataset.reused and wanted is not None and wanted.isdisjoint(self._parts[graph].subjects):
+                continue
+            self._scan(dataset, graph, subjects, objects, keys)
+            if objects is not None and len(self.o) == len(objects):  # each found where it is first linked
+                return
+
+    def _scan(
+        self,
+        dataset: Dataset,
+        graph: str,
+        subjects: set[str] | None,
+        objects: set[str] | None,
+        keys: tuple[set[str] | None, set[str] | None] = (None, None),
+    ) -> None:
+        path = dataset.paths.get(graph)
+        if graph in dataset.reused:  # rendered, not unpacked: read its N-Triples and source lines
+            self._add(path, _terms_of(self._parts[graph], *keys, self._nts.get(graph)))
+            return
+        rows: Iterable[tuple[str, str, str, bool, int]] = (
+            (t.subject.value, t.predicate.value, t.object.value, isinstance(t.object, ox.NamedNode), line)
+            for t, line in dataset.lines[graph]
+        )
+        if subjects is not None or objects is not None:
+            rows = (row for row in rows if _wanted(row, subjects, objects))
+        self._add(path, rows)
 
     def _add(self, path: str | None, rows: Iterable[tuple[str, str, str, bool, int]]) -> None:
         for s, p, o, iri, line in rows:
@@ -461,19 +505,37 @@ def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str
     return dict(sorted(rules.items()))
 
 
+def _bracketed(iris: set[str] | None) -> set[str] | None:
+    return {f"<{x}>" for x in iris} if iris is not None else None
+
+
+def _wanted(row: tuple[str, str, str, bool, int], subjects: set[str] | None, objects: set[str] | None) -> bool:
+    return (subjects is not None and row[0] in subjects) or (objects is not None and row[3] and row[2] in objects)
+
+
+def _linking(store: ox.Store | None, objects: set[str]) -> set[str] | None:
+    """The subjects of the union graph in ``store`` with one of ``objects`` as object (``None``
+    without a store: any subject may)."""
+    if store is None:
+        return None
+    values = " ".join(f"<{o}>" for o in sorted(objects))
+    return {row[0].value for row in store.query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {values} }} ?s ?p ?o }}")}
+
+
 def _terms_of(
-    part: GraphPart, wanted: set[str] | None = None, nt: bytes | None = None
+    part: GraphPart, subjects: set[str] | None = None, objects: set[str] | None = None, nt: bytes | None = None
 ) -> Iterator[tuple[str, str, str, bool, int]]:
     """``(subject, predicate, object, object is an IRI, line)`` of a rendered graph, read from its
     N-Triples as pyoxigraph writes them (IRIs in ``<>``, no blank nodes) and its sourcemap entry;
-    with ``wanted`` (IRIs as ``<iri>``), only triples with one of them as subject or object.
-    ``nt``: the graph's N-Triples, if they are at hand already."""
+    with ``subjects`` or ``objects`` (IRIs written ``<iri>``), only triples with one of those as
+    subject, or (IRI) object. ``nt``: the graph's N-Triples, if they are at hand already."""
     text = (nt if nt is not None else part.ntriples()).decode()
     rows = text.split("\n")[:-1]  # not splitlines(): literals may hold U+2028, U+0085
-    if wanted is not None:  # the subject ends at the first space; an IRI object is the last term
+    if subjects is not None or objects is not None:  # a subject ends at the first space, an IRI object is last
+        first, last = subjects or _NONE, objects or _NONE
         hits = [i for i, row in enumerate(rows)
-                if row[: row.find(" ")] in wanted
-                or (row[-3] == ">" and row[row.rfind(" ", 0, -2) + 1 : -2] in wanted)]  # fmt: skip
+                if row[: row.find(" ")] in first
+                or (last and row[-3] == ">" and row[row.rfind(" ", 0, -2) + 1 : -2] in last)]  # fmt: skip
         if not hits:
             return
     else:
@@ -490,6 +552,7 @@ def _terms_of(
             yield s[1:-1], p[1:-1], _ECHAR.sub(_unescape, lexical) if "\\" in lexical else lexical, False, lines[i]
 
 
+_NONE: frozenset[str] = frozenset()
 _ECHAR = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -557,7 +620,7 @@ def validate(
     store = data_store(dataset)
     results, used = shacl_results(dataset, shapes, engine=engine, store=store)
     rows = check_results(dataset, checks, store)
-    locator = Locator(dataset, {r["focus"] for r in results + rows if r["focus"] is not None})
+    locator = Locator(dataset, {r["focus"] for r in results + rows if r["focus"] is not None}, store)
     findings += findings_from(dataset, results, "shacl", locator)
     findings += findings_from(dataset, rows, "check", locator)
     off = {d.lower() for d in cfg.disabled_checks}
