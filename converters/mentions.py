@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
-from itertools import accumulate
+from itertools import accumulate, compress
 
 from .context import Context
 from .links import extract_links, is_attachment, resolve_link
@@ -51,6 +51,8 @@ def _case_rule(form: str) -> int:
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+# the same tokens in ASCII text, found faster (\x1c-\x1f are spaces to str, not to an ASCII \s)
+_ASCII_TOKEN = re.compile(r"\w+|[^\w\s\x1c-\x1f]", re.ASCII)
 _SPLIT = re.compile(r"(\w+|[^\w\s])")  # the same tokens, kept by re.split between the spaces
 
 
@@ -88,24 +90,28 @@ class MentionIndex:
         """``(matched text, slugs it may name, offset)`` for each name found in ``text``."""
         if not self._forms:
             return
-        # the text as [space, token, space, token, …, space]: tokens and their offsets at C speed
-        parts = _SPLIT.split(text)
-        words = parts[1::2]
-        folded = "\n".join(words).casefold().split("\n")  # tokens hold no line break
+        parts: list[str] | None = None
+        if text.isascii():  # case-folding ASCII is lower-casing, and keeps every token as it was
+            folded = _ASCII_TOKEN.findall(text.lower())
+        else:  # the text as [space, token, space, token, …, space]: tokens and their offsets at C speed
+            parts = _SPLIT.split(text)
+            folded = "\n".join(parts[1::2]).casefold().split("\n")  # tokens hold no line break
         longest, forms_of = self._longest, self._forms
         starts: list[int] | None = None
         count = len(folded)
         after = 0  # the end of the last name found: names do not overlap
-        for i in [i for i, word in enumerate(folded) if word in longest]:
+        for i in compress(range(count), map(longest.__contains__, folded)):
             if i < after:
                 continue
             for n in range(min(longest[folded[i]], count - i), 0, -1):
                 forms = forms_of.get(tuple(folded[i : i + n]))
                 if not forms:
                     continue
-                if starts is None:
+                if starts is None:  # where each token starts: only once a name is found
+                    parts = parts or _SPLIT.split(text)
                     starts = list(accumulate(map(len, parts)))[0::2]
-                start, end = starts[i], starts[i + n - 1] + len(words[i + n - 1])
+                assert parts is not None
+                start, end = starts[i], starts[i + n - 1] + len(parts[2 * (i + n) - 1])
                 surface = " ".join(text[start:end].split())
                 slugs = {f[1] for f in forms if _case_ok(f, surface)}
                 if slugs:
@@ -145,12 +151,13 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
     if "#" in text:
         text = _HEADING.sub(_spaces, text)
     text = _SKIP.sub(_spaces, text)
-    lines = LineIndex(text, note.body_line)
+    lines: LineIndex | None = None
     doc = ctx.document(note)
     seen: set[str] = set()
     for surface, slugs, offset in index.find(text):
         if slugs & linked:
             continue
+        lines = lines or LineIndex(text, note.body_line)  # made once a name is found (most notes: none)
         if len(slugs) > 1:
             yield Notice("ambiguous-mention", lines.line(offset), (("name", surface), ("candidates", sorted(slugs))))
             continue

@@ -85,8 +85,7 @@ class Note:
         return self.path.rpartition("/")[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """A link written in a note: ``[[target#fragment|label]]``, an embed or a Markdown link."""
 
     target: str
@@ -114,8 +113,7 @@ class Statement(NamedTuple):
     graph: Graph = Graph.NOTE
 
 
-@dataclass(frozen=True, slots=True)
-class Unresolved:
+class Unresolved(NamedTuple):
     """A link or name with no note behind it; the assembler gives the entity one label."""
 
     entity: NamedNode

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from conftest import build_notes, graph_of, messages, ttl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converters import Config
 from converters.dates import parse_date_expression
@@ -282,3 +284,28 @@ def test_every_statement_knows_its_line() -> None:
     assert by_pred["citation"] == {20}
     assert by_pred["milestone"] == set(range(9, 18))
     assert all(line >= 1 for _, line in lines)
+
+
+_words = st.sampled_from(
+    ["Israel", "israel", "Katz", "US", "us", "U.S.", "Tel", "Aviv", "-", "x_1", "\t", "\x1c", "(", "é"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(_words, max_size=12), glue=st.sampled_from([" ", "", "\n", ", "]))
+def test_mentions_in_ascii_text_are_found_as_in_any_text(words: list[str], glue: str) -> None:
+    """ASCII text is tokenised by a faster path: the names, slugs and offsets found are the same
+    as the general path finds (forced here by a non-ASCII token after the text)."""
+    from converters.context import Context
+    from converters.mentions import mention_index
+    from vaultkg.config import default_config
+    from vaultkg.reader import parse_note
+
+    names = ["Israel", "Israel Katz", "Tel Aviv", "x_1"]
+    notes = [parse_note(f"{n}.md", "---\naliases: [US, U.S.]\n---\n" if n == "Israel" else "")[0] for n in names]
+    index = mention_index(Context(notes, default_config()))
+    text = glue.join(words)
+    found = list(index.find(text))
+    if text.isascii():
+        assert found == [hit for hit in index.find(text + " \u00e9") if hit[2] < len(text)]
+    assert all(text[offset : offset + len(surface)] == surface for surface, _, offset in found if " " not in surface)
