@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 from pyoxigraph import Literal, NamedNode
 
@@ -145,6 +146,7 @@ def _iso(y: int, m: int, d: int) -> Literal | None:
         return None
 
 
+@lru_cache(maxsize=1 << 14)  # the same few hundred date texts recur across a vault's tables
 def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan | None:
     """The dates a milestone cell or bullet prefix stands for, or ``None`` when it is no date.
 

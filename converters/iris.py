@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from pyoxigraph import NamedNode
 
@@ -15,6 +16,7 @@ _UNSAFE = re.compile(r"[^\w\-.~]")
 _UNSAFE_KEEP_SLASH = re.compile(r"[^\w\-.~/]")
 
 
+@lru_cache(maxsize=1 << 16)  # names, date texts and link targets recur across notes
 def slugify(name: str) -> str:
     """Lower-case ``name`` and turn runs of spaces and punctuation into ``-``.
 

@@ -56,13 +56,17 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
     if "[" not in body:
         return ()
     text = mask(body)
-    lines = LineIndex(text, first_line)
     found: list[tuple[int, Link]] = []
+    line, at = first_line, 0  # the line of offset ``at``: matches come in order, lines are counted on
     for m in WIKILINK.finditer(text):
-        link = parse_wikilink(m.group(1), lines.line(m.start()), text[m.start()] == "!")
+        start = m.start()
+        line += text.count("\n", at, start)
+        at = start
+        link = parse_wikilink(m.group(1), line, text[start] == "!")
         if link is not None:
-            found.append((m.start(), link))
+            found.append((start, link))
     if "](" in text:
+        lines = LineIndex(text, first_line)
         for m in MDLINK.finditer(text):
             raw = m.group(2)
             if raw.startswith("<"):
@@ -89,6 +93,7 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
     return tuple(link for _, link in found)
 
 
+@lru_cache(maxsize=1 << 16)  # the same targets recur across notes
 def is_attachment(target: str) -> bool:
     """Whether a link target names a file that is not a note.
 
