@@ -94,6 +94,9 @@ class NoteResult:
     ntriples: bytes | None = None
     #: the source lines of ``ntriples``, when :func:`convert_note` was asked for no triples (``light``)
     lines: list[int] | None = None
+    #: ``triples`` as (subject, predicate, object) tuples, when :func:`convert_note` made them (their
+    #: terms are read faster from a tuple than from a ``Triple``, which makes a new object per access)
+    terms: list[tuple[Any, Any, Any]] | None = None
 
 
 def convert_note(
@@ -132,9 +135,11 @@ def convert_note(
         result.lines = [line for _, line in texts]
         result.ntriples = "".join([text + " .\n" for text, _ in texts]).encode()
     else:  # str() of a Triple is faster than formatting its three terms
-        keyed = sorted([(str(t), t, line) for t, line in [(Triple(s, p, o), line) for (s, p, o), line in own.items()]])
-        result.triples = [(t, line) for _, t, line in keyed]
-        result.ntriples = "".join([text + " .\n" for text, _, _ in keyed]).encode()
+        made = [(Triple(*key), key, line) for key, line in own.items()]
+        keyed = sorted([(str(t), t, key, line) for t, key, line in made])  # distinct texts: sorted by them alone
+        result.terms = [key for _, _, key, _ in keyed]
+        result.triples = [(t, line) for _, t, _, line in keyed]
+        result.ntriples = "".join([text + " .\n" for text, _, _, _ in keyed]).encode()
     result.vault = list(vault.items())
     return result
 

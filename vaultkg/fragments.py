@@ -28,6 +28,8 @@ _RDF_TYPE, _OWL_SAME_AS, _XSD_STRING = RDF_TYPE.value, OWL_SAME_AS.value, XSD_ST
 #: Per subject: its number of triples, its rdf:type IRIs, how many owl:sameAs it has, and
 #: whether one of them names a Wikidata item.
 SubjectStats = tuple[int, tuple[str, ...], int, bool]
+#: A triple, or its terms as a tuple (read faster: a ``Triple`` makes a new object per access).
+Spo = ox.Triple | tuple[Any, Any, Any]
 
 
 @dataclass(slots=True)
@@ -89,12 +91,12 @@ class Renderer:
         body = _serialize(triples, ox.RdfFormat.TURTLE, self.prefixes)[len(self.header) :]
         return [block + b" .\n" for block in body.split(b" .\n")[:-1]]  # " .\n" ends a statement only
 
-    def node_and_stats(self, triples: Sequence[ox.Triple]) -> tuple[str, SubjectStats]:
+    def node_and_stats(self, triples: Sequence[Spo]) -> tuple[str, SubjectStats]:
         """One subject's compact JSON-LD node (one line) and its :data:`SubjectStats`, in one pass
         (each term is taken out of its triple once: pyoxigraph makes a new object per access)."""
         compact = self.compact
         known = compact.known  # compacted IRIs: looked up here, saving a call per term
-        subject: Any = triples[0].subject  # IRIs and literals only: vaultkg makes no blank node
+        subject: Any = triples[0][0]  # IRIs and literals only: vaultkg makes no blank node
         node: dict[str, Any] = {"@id": compact(subject.value)}
         types: list[str] = []
         same = 0
@@ -133,9 +135,11 @@ def graph_part(
     *,
     light: bool = False,
     nt: bytes | None = None,
+    terms: Sequence[tuple[Any, Any, Any]] | None = None,
 ) -> GraphPart:
     """Render one graph's share of the outputs (``triples`` sorted, ``lines`` their source lines);
-    ``light``: only its N-Quads, hash and sourcemap entry. ``nt``: the triples' N-Triples, if made."""
+    ``light``: only its N-Quads, hash and sourcemap entry. ``nt``: the triples' N-Triples, if
+    made; ``terms``: the triples as (subject, predicate, object) tuples, if made."""
     nt = nt if nt is not None else _serialize(triples, ox.RdfFormat.N_TRIPLES)
     entry = {"path": path, "lines": lines}
     part = GraphPart(
@@ -150,8 +154,8 @@ def graph_part(
         rows = nt.split(b"\n")[:-1]
         part.subjects = [s.decode() for s in dict.fromkeys([row[: row.find(b" ")] for row in rows])]
         return part
-    groups = list(_by_subject(triples))
-    part.subjects = [str(group[0].subject) for group in groups]
+    groups = list(_by_subject(terms if terms is not None else triples))
+    part.subjects = [str(group[0][0]) for group in groups]
     part.ttl = r.turtle_blocks(triples)
     if len(part.ttl) != len(groups):  # pyoxigraph's layout changed: refuse rather than write wrong bytes
         raise RuntimeError(f"Turtle of {graph} has {len(part.ttl)} subject blocks for {len(groups)} subjects")
@@ -197,10 +201,10 @@ def summarise(ttl: list[bytes | memoryview], nodes: list[bytes | memoryview], st
     )
 
 
-def _by_subject(triples: Sequence[ox.Triple]) -> Iterator[list[ox.Triple]]:
-    group: list[ox.Triple] = []
+def _by_subject(triples: Sequence[Spo]) -> Iterator[list[Spo]]:
+    group: list[Spo] = []
     for t in triples:
-        if group and t.subject != group[0].subject:
+        if group and t[0] != group[0][0]:
             yield group
             group = []
         group.append(t)

@@ -44,7 +44,8 @@ def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], Graph
         else:
             triples = [t for t, _ in result.triples]
             lines = [line for _, line in result.triples]
-            part = graph_part(result.graph, triples, lines, result.path, renderer, light=light, nt=result.ntriples)
+            part = graph_part(result.graph, triples, lines, result.path, renderer, light=light, nt=result.ntriples,
+                              terms=result.terms)  # fmt: skip
         done.append((pack(result, rendered=True), part))
     return done
 
