@@ -7,6 +7,7 @@ import json
 from urllib.parse import quote
 
 import pyoxigraph as ox
+import pytest
 from conftest import build_notes, ttl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,3 +81,17 @@ def test_any_graph_renders_to_the_bytes_of_the_whole(rows: list[tuple[str, str, 
         any(t.predicate.value == "http://www.w3.org/2002/07/owl#sameAs" and isinstance(t.object, ox.NamedNode)
             and t.object.value.startswith("http://www.wikidata.org/entity/") for t in first),
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        {},
+        {"@id": "vault:a\\#id", "@type": ["vkg:Person", "vkg:Actor"], "rdfs:label": 'say "hi"\\ \n\t\x00\x1f'},
+        {"@id": "x", "p": [{"@id": "y"}, {"@value": "é\u2028\ud7ff", "@language": "de"}, "plain"], "q": []},
+    ],
+)
+def test_a_json_ld_node_is_written_as_json_dumps_writes_it(node: dict) -> None:
+    from vaultkg.fragments import _json_line
+
+    assert _json_line(node) == json.dumps(node, ensure_ascii=False, separators=(", ", ": "))
