@@ -123,3 +123,15 @@ def test_non_string_keys_become_strings() -> None:
 
 def test_severity_order() -> None:
     assert [s.rank for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)] == [0, 1, 2]
+
+
+def test_front_matter_over_the_value_limit_is_refused_with_or_without_aliases() -> None:
+    """The expanded size is counted only where it can exceed the limit (aliases, or more
+    characters than the limit): a long plain front matter is refused as before."""
+
+    text = "---\na: [1, 2, 3]\nb: [4, 5, 6]\n---\nbody\n"  # 8 values, no alias
+    assert parse_note("N.md", text, max_yaml=8)[1] == []
+    _, problems = parse_note("N.md", text, max_yaml=7)
+    assert [str(p) for p in problems] == [
+        "N.md:2: error: front matter expands to over 7 values (YAML alias bomb?); it is ignored"
+    ]
