@@ -48,6 +48,7 @@ def main() -> None:
 
     from vaultkg import build
     from vaultkg.validation import (
+        Locator,
         check_results,
         data_store,
         findings_from,
@@ -86,7 +87,8 @@ def main() -> None:
         rows = check_results(dataset, checks, store)
         t_checks = time.perf_counter() - t
         t = time.perf_counter()
-        findings = findings_from(dataset, fast + rows, "shacl")
+        located = Locator(dataset, {r["focus"] for r in fast + rows if r["focus"] is not None}, store)  # as validate
+        findings = findings_from(dataset, fast + rows, "shacl", located)
         t_locate = time.perf_counter() - t
         total = t_store + t_sparql + t_checks + t_locate
         reference, same = "—", "—"
