@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converters import Severity
 from vaultkg.reader import decode, parse_note
@@ -135,3 +137,45 @@ def test_front_matter_over_the_value_limit_is_refused_with_or_without_aliases() 
     assert [str(p) for p in problems] == [
         "N.md:2: error: front matter expands to over 7 values (YAML alias bomb?); it is ignored"
     ]
+
+
+def _typed(value: object) -> object:
+    """A value with every type spelled out (``1 == True == 1.0`` in Python, not in YAML)."""
+    if isinstance(value, dict):
+        return ("dict", [(_typed(k), _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+_SCALARS = ["x", "'quoted'", '"a\\tb"', "1", "0x1F", "1_000", "1.5", ".inf", "true", "no", "null", "~", "2024-02-30",
+            "2024-01-05", "2024-01-05T10:00:00Z", "12:30:00", "!!str 5", "!!binary aGk=", "[]", "{}", ""]  # fmt: skip
+_YAML_FRAGMENTS = [
+    "k: {s}", "k: [{s}, {s}]", "k:\n  - {s}\n  - {s}", "k:\n  a: {s}\n  b: [{s}]", "{s}: v", "k: {s}\nk: {s}",
+    "? [a, b]\n: v", "base: &b {{x: 1}}\nm:\n  <<: *b\n  y: {s}", "k: !!set {{a, b}}", "k: !!omap [a: 1, b: 2]",
+    "k: [[[[[[{s}]]]]]]", "k: &a {s}\nj: *a", "= : {s}", "k: |\n  text {s}\n",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.tuples(st.sampled_from(_YAML_FRAGMENTS), st.sampled_from(_SCALARS)), min_size=1, max_size=4))
+def test_front_matter_is_constructed_as_pyyaml_constructs_it(parts: list[tuple[str, str]]) -> None:
+    """Plain maps, lists and strings are built by a fast path, the rest by PyYAML: the same
+    values, types and errors as PyYAML's own constructor (aliases, merge keys, tags, bad keys)."""
+    import yaml
+
+    from vaultkg.reader import _construct, _NoteLoader
+
+    text = "\n".join(fragment.replace("k", f"k{i}").format(s=s) for i, (fragment, s) in enumerate(parts))
+    outcomes = []
+    for fast in (True, False):
+        loader = _NoteLoader(text)
+        try:
+            node = loader.get_single_node()
+            value = _construct(loader, node, aliased=not fast) if node is not None else None
+            outcomes.append(("ok", _typed(value)))
+        except yaml.YAMLError as exc:
+            outcomes.append(("error", str(exc)))
+        finally:
+            loader.dispose()
+    assert outcomes[0] == outcomes[1]
