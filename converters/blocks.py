@@ -39,7 +39,12 @@ class ListItem(NamedTuple):
 
     def under(self, headings: tuple[str, ...]) -> bool:
         """Whether a heading it sits under has one of these (lower-case) names."""
-        return any(s.strip().rstrip(":").strip().lower() in headings for s in self.sections)
+        return _under(self.sections, headings)
+
+
+@lru_cache(maxsize=1024)  # the items of a section share its tuple of headings
+def _under(sections: tuple[str, ...], headings: tuple[str, ...]) -> bool:
+    return any(s.strip().rstrip(":").strip().lower() in headings for s in sections)
 
 
 class Row(NamedTuple):
@@ -94,11 +99,13 @@ def scan_blocks(body: str, first_line: int = 1) -> Blocks:
     (('Year', 'Event'), ('1948', '[[Israel]] founded'), 4, 'Key Milestones')
     """
     lines = body.split("\n")
-    masked = mask(body).split("\n")
+    masked_body = mask(body)
+    masked = lines if masked_body is body else masked_body.split("\n")  # nothing masked: the same lines
     headings: list[Heading] = []
     items: list[ListItem] = []
     tables: list[Table] = []
     stack: list[tuple[int, str]] = []  # open headings: (level, text)
+    sections: tuple[str, ...] = ()  # their texts
     i = 0
     while i < len(lines):
         m_line, line_no = masked[i], first_line + i
@@ -106,11 +113,12 @@ def scan_blocks(body: str, first_line: int = 1) -> Blocks:
             i += 1
             continue
         if h := _HEADING.match(m_line):
-            text = _HEADING.match(lines[i])
+            text = h if lines[i] is m_line else _HEADING.match(lines[i])
             title, level = (text[2] if text else h[2]).strip(), len(h[1])
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, title))
+            sections = tuple(t for _, t in stack)
             headings.append(Heading(level, title, line_no))
             i += 1
             continue
@@ -121,12 +129,12 @@ def scan_blocks(body: str, first_line: int = 1) -> Blocks:
             while j < len(lines) and "|" in masked[j] and masked[j].strip():
                 rows.append(Row(_split_row(lines[j], masked[j]), first_line + j))
                 j += 1
-            tables.append(Table(header, tuple(rows), line_no, tuple(t for _, t in stack)))
+            tables.append(Table(header, tuple(rows), line_no, sections))
             i = j
             continue
         if item := _ITEM.match(m_line):
-            original = _ITEM.match(lines[i])
+            original = item if lines[i] is m_line else _ITEM.match(lines[i])
             item_text: str = original[2] if original else item[2]
-            items.append(ListItem(item_text.strip(), line_no, len(item[1].expandtabs(4)), tuple(t for _, t in stack)))
+            items.append(ListItem(item_text.strip(), line_no, len(item[1].expandtabs(4)), sections))
         i += 1
     return Blocks(tuple(headings), tuple(items), tuple(tables))
