@@ -53,6 +53,7 @@ def _case_rule(form: str) -> int:
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 # the same tokens in ASCII text, found faster (\x1c-\x1f are spaces to str, not to an ASCII \s)
 _ASCII_TOKEN = re.compile(r"\w+|[^\w\s\x1c-\x1f]", re.ASCII)
+_WORD = re.compile(r"\w")
 _SPLIT = re.compile(r"(\w+|[^\w\s])")  # the same tokens, kept by re.split between the spaces
 
 
@@ -62,6 +63,8 @@ def tokens(text: str) -> tuple[str, ...]:
     >>> tokens("U.S.-Israel Relations")
     ('u', '.', 's', '.', '-', 'israel', 'relations')
     """
+    if text.isascii():  # NFC and case-folding leave ASCII as it is, but for its case
+        return tuple(_ASCII_TOKEN.findall(text.lower()))
     return tuple(m.group().casefold() for m in _TOKEN.finditer(unicodedata.normalize("NFC", text)))
 
 
@@ -76,7 +79,7 @@ class MentionIndex:
             slug = resolver.slug(note)
             for text in (note.name, *resolver.aliases(note)):
                 text = " ".join(text.split())
-                if len(text) < MIN_NAME_LENGTH or text.isdigit() or not re.search(r"\w", text):
+                if len(text) < MIN_NAME_LENGTH or text.isdigit() or not _WORD.search(text):
                     continue
                 key = tokens(text)
                 if key and all(f[1] != slug or f[0] != text for f in forms[key]):

@@ -297,7 +297,7 @@ def test_mentions_in_ascii_text_are_found_as_in_any_text(words: list[str], glue:
     """ASCII text is tokenised by a faster path: the names, slugs and offsets found are the same
     as the general path finds (forced here by a non-ASCII token after the text)."""
     from converters.context import Context
-    from converters.mentions import mention_index
+    from converters.mentions import _TOKEN, mention_index, tokens
     from vaultkg.config import default_config
     from vaultkg.reader import parse_note
 
@@ -308,4 +308,5 @@ def test_mentions_in_ascii_text_are_found_as_in_any_text(words: list[str], glue:
     found = list(index.find(text))
     if text.isascii():
         assert found == [hit for hit in index.find(text + " \u00e9") if hit[2] < len(text)]
+        assert tokens(text) == tuple(m.group().casefold() for m in _TOKEN.finditer(text))  # how names are keyed
     assert all(text[offset : offset + len(surface)] == surface for surface, _, offset in found if " " not in surface)
