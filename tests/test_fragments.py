@@ -95,3 +95,11 @@ def test_a_json_ld_node_is_written_as_json_dumps_writes_it(node: dict) -> None:
     from vaultkg.fragments import _json_line
 
     assert _json_line(node) == json.dumps(node, ensure_ascii=False, separators=(", ", ": "))
+
+
+def test_a_graph_part_is_made_again_from_its_fields() -> None:
+    """Workers send a part's fields; every field is among them, in order."""
+    from vaultkg.fragments import GraphPart
+
+    part = GraphPart("g", "p.md", b"nq", "h", "sm", ["<s>"], [b"t"], [b"j"], [(1, ("c",), 0, False)], True, True)
+    assert GraphPart(*part.fields()) == part and len(part.fields()) == len(GraphPart.__slots__)

@@ -30,10 +30,10 @@ MIN_FILES = 1500
 _WORK: tuple[Callable[..., NoteResult], Sequence[Note], Renderer | None, bool] | None = None
 
 
-def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], GraphPart | None]]:
+def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]:
     assert _WORK is not None
     fn, notes, renderer, light = _WORK
-    done: list[tuple[tuple[Any, ...], GraphPart | None]] = []
+    done: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]] = []
     for note in notes[bounds[0] : bounds[1]]:
         if renderer is None:
             done.append((pack(fn(note)), None))
@@ -46,7 +46,7 @@ def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], Graph
             lines = [line for _, line in result.triples]
             part = graph_part(result.graph, triples, lines, result.path, renderer, light=light, nt=result.ntriples,
                               terms=result.terms)  # fmt: skip
-        done.append((pack(result, rendered=True), part))
+        done.append((pack(result, rendered=True), part.fields()))  # plain values pickle 3× faster
     return done
 
 
@@ -87,7 +87,7 @@ class ForkMapper:
                             yield unpack(packed)
                             continue
                         self.packed[packed[0]] = packed
-                        self.parts[packed[0]] = part
+                        self.parts[packed[0]] = GraphPart(*part)
                         yield light(packed)
         finally:
             _WORK = None
