@@ -146,7 +146,7 @@ def _iso(y: int, m: int, d: int) -> Literal | None:
         return None
 
 
-@lru_cache(maxsize=1 << 14)  # the same few hundred date texts recur across a vault's tables
+@lru_cache(maxsize=4096)  # the same few hundred date texts recur across a vault's tables
 def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan | None:
     """The dates a milestone cell or bullet prefix stands for, or ``None`` when it is no date.
 

@@ -16,7 +16,7 @@ _UNSAFE = re.compile(r"[^\w\-.~]")
 _UNSAFE_KEEP_SLASH = re.compile(r"[^\w\-.~/]")
 
 
-@lru_cache(maxsize=1 << 16)  # names, date texts and link targets recur across notes
+@lru_cache(maxsize=4096)  # date texts and link targets recur across notes (the parent slugs every note once)
 def slugify(name: str) -> str:
     """Lower-case ``name`` and turn runs of spaces and punctuation into ``-``.
 

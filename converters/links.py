@@ -93,7 +93,7 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
     return tuple(link for _, link in found)
 
 
-@lru_cache(maxsize=1 << 16)  # the same targets recur across notes
+@lru_cache(maxsize=4096)  # the same targets recur across notes
 def is_attachment(target: str) -> bool:
     """Whether a link target names a file that is not a note.
 
