@@ -151,3 +151,20 @@ def test_a_regex_oxigraph_refuses_falls_back_too() -> None:
     assert used == "pyshacl (sh:pattern '^(?=A)' is not a regular expression Oxigraph evaluates)"
     assert fallback == results("pyshacl", shapes=shapes)[0]
     assert sum(fallback.values()) == 1  # max's code "nope" (Oxigraph would have failed rex's too)
+
+
+def test_rules_give_their_rows_in_rule_order_whichever_thread_runs_them() -> None:
+    """Rules needing the ill-typed test run first and last, the others between: the rows still
+    come rule by rule, each rule's as it gives them alone."""
+    from vaultkg.shacl_sparql import run_rules
+    from vaultkg.validation import data_store
+
+    store = data_store(dataset_of(DATA))
+    rules = compile_shapes(rdflib.Graph().parse(data=SHAPES, format="turtle"))
+    typed = [i for i, r in enumerate(rules) if r.datatypes]
+    alone = [run_rules(store, [rule]) for rule in rules]
+    moved = typed[1]  # run after every rule without the test, though others follow it
+    assert (
+        alone[moved] and any(alone[moved + 1 :]) and not all(rules[i].datatypes for i in range(moved + 1, len(rules)))
+    )
+    assert run_rules(store, rules) == [row for rows in alone for row in rows]

@@ -23,6 +23,7 @@ import datetime
 import functools
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -102,14 +103,24 @@ def _select(store: ox.Store, query: str, graphs: Graphs, functions: Functions | 
 
 
 def run_rules(store: ox.Store, rules: Iterable[Rule], default_graph: Graphs = None) -> list[dict[str, str | None]]:
-    """Results of the compiled rules on ``store``, in the form of pySHACL's results."""
+    """Results of the compiled rules on ``store``, in the form of pySHACL's results.
+
+    The ill-typed test (a scan of the whole graph) is made by the first rule that needs it, run
+    first, while the other thread runs the rules that do not; the rest that need it run last."""
     rules = list(rules)
     datatypes = sorted({dt for rule in rules for dt in rule.datatypes})
-    functions = _ill_typed_function(store, default_graph, datatypes) if datatypes else None
+    lock = threading.Lock()
+    made: list[Functions] = []
+
+    def functions() -> Functions:
+        with lock:  # made once, by whichever thread asks first
+            if not made:
+                made.append(_ill_typed_function(store, default_graph, datatypes))
+        return made[0]
 
     def rows_of(rule: Rule) -> list[dict[str, str | None]]:
         rows: list[dict[str, str | None]] = []
-        for solution in _select(store, rule.query, default_graph, functions):
+        for solution in _select(store, rule.query, default_graph, functions() if rule.datatypes else None):
             focus, value = solution["focus"], solution["value"] if rule.valued else None
             rows.append({
                 "focus": focus.value if focus is not None else None,
@@ -121,7 +132,10 @@ def run_rules(store: ox.Store, rules: Iterable[Rule], default_graph: Graphs = No
             })  # fmt: skip
         return rows
 
-    return [row for rows in thread_map(rows_of, rules) for row in rows]
+    typed = [i for i, rule in enumerate(rules) if rule.datatypes]
+    order = typed[:1] + [i for i, rule in enumerate(rules) if not rule.datatypes] + typed[1:]
+    found = dict(zip(order, thread_map(rows_of, [rules[i] for i in order]), strict=True))
+    return [row for i in range(len(rules)) for row in found[i]]
 
 
 def _ill_typed_function(store: ox.Store, default_graph: Graphs, datatypes: list[str]) -> Functions:
