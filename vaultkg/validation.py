@@ -347,7 +347,10 @@ def data_store(dataset: Dataset) -> ox.Store:
     """An in-memory store with the union graph as its default graph and the ontology in the
     graph ``urn:vaultkg:ontology`` (shapes see both, checks only the data)."""
     store = ox.Store()
-    store.bulk_load(b"".join(graph_ntriples(dataset).values()), format=ox.RdfFormat.N_TRIPLES)
+    # lenient: no second check of IRIs and language tags pyoxigraph wrote from valid terms (the
+    # graphs' N-Triples are its serialization, or spans of a build's graph.nq that the build
+    # cache's layout vouches for, by stamp or SHA-256; 10k: 1.5 → 1.1–1.2 s)
+    store.bulk_load(b"".join(graph_ntriples(dataset).values()), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     store.bulk_load(read_text("ontology", "vaultkg.ttl").encode(), format=ox.RdfFormat.TURTLE, to_graph=ONTOLOGY_GRAPH)
     return store
 
