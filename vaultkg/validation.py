@@ -17,7 +17,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -635,8 +635,10 @@ def _validate(
     if on_event:
         on_event("validate")
     store = data_store(dataset)
-    results, used = shacl_results(dataset, shapes, engine=engine, store=store)
-    rows = check_results(dataset, checks, store)
+    with ThreadPoolExecutor(max_workers=1) as beside:  # the checks fill the gaps the rules leave
+        checked = beside.submit(check_results, dataset, checks, store)
+        results, used = shacl_results(dataset, shapes, engine=engine, store=store)
+        rows = checked.result()
     locator = Locator(dataset, {r["focus"] for r in results + rows if r["focus"] is not None}, store)
     findings += findings_from(dataset, results, "shacl", locator)
     findings += findings_from(dataset, rows, "check", locator)
