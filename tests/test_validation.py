@@ -453,10 +453,11 @@ def test_the_locator_of_some_focus_nodes_places_them_as_the_full_index_does(
     linked_only = iris - full.s.keys()  # located through what links to them
     assert len(linked_only) > 10 and len(iris) > 100
     probes = [(t.subject.value, t.predicate.value, t.object.value) for t in triples[::7]]
-    probes += [(iri, None, None) for iri in sorted(iris)] + [("https://example.org/nowhere", None, None)]
+    odd = ["https://example.org/nowhere", 'a literal focus > with "spaces" }', "Benjamin Netanyahu"]
+    probes += [(iri, None, None) for iri in sorted(iris)] + [(text, None, None) for text in odd]
     for store in (data_store(dataset), None):
-        some = {f for f, _, _ in probes[::3]} | set(sorted(linked_only)[::2])
-        for focus in (some, iris):
+        some = {f for f, _, _ in probes[::3]} | set(sorted(linked_only)[::2]) | set(odd)
+        for focus in (some, iris | set(odd)):  # a focus node may be a literal: only its text is known
             located = Locator(dataset, focus, store)
             for f, p, v in probes:
                 if f in focus:

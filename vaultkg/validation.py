@@ -519,11 +519,20 @@ def _wanted(row: tuple[str, str, str, bool, int], subjects: set[str] | None, obj
 
 def _linking(store: ox.Store | None, objects: set[str]) -> set[str] | None:
     """The subjects of the union graph in ``store`` with one of ``objects`` as object (``None``
-    without a store: any subject may)."""
+    without a store: any subject may). A focus node may be a literal (its text is all a result
+    gives): what is no IRI links to nothing."""
     if store is None:
         return None
-    values = " ".join(f"<{o}>" for o in sorted(objects))
-    return {row[0].value for row in store.query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {values} }} ?s ?p ?o }}")}
+    iris = []
+    for text in sorted(objects):
+        try:
+            iris.append(str(ox.NamedNode(text)))
+        except ValueError:
+            continue
+    if not iris:
+        return set()
+    query = f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {' '.join(iris)} }} ?s ?p ?o }}"
+    return {row[0].value for row in store.query(query)}
 
 
 def _terms_of(
