@@ -170,7 +170,7 @@ def graph_part(
         sourcemap=f"  {json.dumps(graph)}: {json.dumps(entry, separators=(',', ':'))}",
         light=light,
     )
-    if light:  # its subjects all the same (the locator skips graphs without the ones it looks for)
+    if light:  # its subjects still: the locator skips the graphs holding none it looks for
         rows = nt.split(b"\n")[:-1]
         part.subjects = [s.decode() for s in dict.fromkeys([row[: row.find(b" ")] for row in rows])]
         return part
