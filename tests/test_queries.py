@@ -245,3 +245,25 @@ def test_a_damaged_query_store_does_not_fail_the_build(tmp_path: Path) -> None:
     assert build(EXAMPLE_VAULT, out).written and not store_is_current(out)  # left to the next query
     again = run("run", "summary", "-o", str(out), "--format", "csv")
     assert again.exit_code == 0 and store_is_current(out)
+
+
+def test_build_store_prepares_the_query_store_for_the_first_query(tmp_path: Path) -> None:
+    """`vaultkg build --store` creates the query store at once: the first query only opens it."""
+    import pyoxigraph as ox
+    from conftest import EXAMPLE_VAULT
+
+    from vaultkg.querying import open_store, store_is_current
+
+    out = tmp_path / "out"
+    first = CliRunner().invoke(cli, ["build", str(EXAMPLE_VAULT), "-o", str(out), "--store"])
+    assert first.exit_code == 0 and f"query store ready → {out}/{STORE_DIR}/ in " in first.output
+    assert store_is_current(out)
+    made = (out / STORE_DIR / "stamp").stat().st_mtime_ns
+    assert run("run", "summary", "-o", str(out), "--format", "csv").exit_code == 0
+    assert (out / STORE_DIR / "stamp").stat().st_mtime_ns == made  # opened, not made again
+    quads = {str(q) for q in open_store(out).quads_for_pattern(None, None, None, None)}
+    assert quads == {str(q) for q in ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS)}
+    again = CliRunner().invoke(cli, ["build", str(EXAMPLE_VAULT), "-o", str(out), "--store"])
+    assert again.exit_code == 0 and "query store ready" not in again.output  # already in step
+    plain = CliRunner().invoke(cli, ["build", str(EXAMPLE_VAULT), "-o", str(tmp_path / "plain")])
+    assert plain.exit_code == 0 and not (tmp_path / "plain" / STORE_DIR).exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,8 +121,16 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     is_flag=True,
     help="Write nothing; exit 1 and name the files in the output folder that a build would change.",
 )
+@click.option(
+    "--store",
+    is_flag=True,
+    help="Also create the query store now, so that the first 'vaultkg query' only opens it "
+    "(the store is kept in step by later builds either way).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def build(vault: Path | None, output: Path, base: str | None, config: Path | None, check: bool, quiet: bool) -> None:
+def build(
+    vault: Path | None, output: Path, base: str | None, config: Path | None, check: bool, store: bool, quiet: bool
+) -> None:
     """Build VAULT (default: examples/vault if present, else .) into the output folder.
 
     Writes graph.ttl, graph.jsonld + context.jsonld, graph.nq (one named graph per note)
@@ -151,6 +160,12 @@ def build(vault: Path | None, output: Path, base: str | None, config: Path | Non
             f"{s['warnings']} warnings, {s['errors']} errors, {s['linked']}/{s['linkable']} entities linked "
             f"to Wikidata in {s['seconds']:.2f} s"
         )
+    if store and not check:
+        from .querying import STORE_DIR, prepare_store
+
+        started = time.perf_counter()
+        if prepare_store(output) and not quiet:
+            click.echo(f"query store ready → {output}/{STORE_DIR}/ in {time.perf_counter() - started:.2f} s")
     if result.errors:
         sys.exit(1)
 
