@@ -84,11 +84,9 @@ def prepare_store(output: Path) -> bool:
 
 
 def _load_store(output: Path, stamp: str) -> ox.Store:
-    store_dir = output / STORE_DIR
-    stamp_file = store_dir / "stamp"
-    if not (stamp_file.is_file() and stamp_file.read_text() == stamp):
+    if not _holds(output, stamp):
         _create_store(output, stamp)
-    return ox.Store.read_only(str(store_dir / "data"))
+    return ox.Store.read_only(str(output / STORE_DIR / "data"))
 
 
 def _create_store(output: Path, stamp: str) -> None:
@@ -112,7 +110,15 @@ def _create_store(output: Path, stamp: str) -> None:
 def store_is_current(output: Path) -> bool:
     """Whether ``output``'s on-disk query store holds the build now in ``output``."""
     try:
-        return (output / STORE_DIR / "stamp").read_text() == _stamp(output)
+        return _holds(output, _stamp(output))
+    except OSError:
+        return False
+
+
+def _holds(output: Path, stamp: str) -> bool:
+    """Whether the on-disk store was loaded from the graph.nq with this stamp."""
+    try:
+        return (output / STORE_DIR / "stamp").read_text() == stamp
     except OSError:
         return False
 
