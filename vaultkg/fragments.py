@@ -67,8 +67,7 @@ class GraphPart:
     def fields(self) -> tuple[Any, ...]:
         """Its fields in order, to make it again with ``GraphPart(*fields)`` (what the workers
         send: pickle makes a dataclass from its state three times slower)."""
-        return (self.graph, self.path, self.nq, self.hash, self.sourcemap, self.subjects, self.ttl, self.jsonld,
-                self.stats, self.light, self.spliced)  # fmt: skip
+        return tuple(getattr(self, name) for name in self.__slots__)  # the fields, in their order
 
     def ntriples(self) -> bytes:
         """The graph's N-Triples: its N-Quads without the graph name (each line ends with
