@@ -233,13 +233,13 @@ class Locator:
             for graph in dataset.lines:
                 self._scan(dataset, graph, None, None)
             return
-        self._scan_all(dataset, focus, None, by_subject=True)
+        self._scan_all(dataset, focus, None, holders=focus)
         # the rest are located only through what links to them: the first such triple of all
         # (not of those just read, which hold a focus node as subject)
         missing = {f for f in focus if f not in self.s}
         self.o = {}
         if missing:
-            self._scan_all(dataset, None, missing, by_subject=False, linking=_linking(store, missing))
+            self._scan_all(dataset, None, missing, holders=_linking(store, missing))
 
     def _scan_all(
         self,
@@ -247,13 +247,12 @@ class Locator:
         subjects: set[str] | None,
         objects: set[str] | None,
         *,
-        by_subject: bool,
-        linking: set[str] | None = None,
+        holders: set[str] | None,
     ) -> None:
         """Index the rows of every graph with a subject in ``subjects`` or an IRI object in
-        ``objects``; rendered graphs holding none of ``subjects`` (or of ``linking``, the
-        subjects known to link to ``objects``) are not read."""
-        wanted = _bracketed(subjects if by_subject else linking)
+        ``objects``; rendered graphs holding none of ``holders`` as subject are not read (those
+        rows can only stand in graphs holding one; ``None``: read every graph)."""
+        wanted = _bracketed(holders)
         keys = (_bracketed(subjects), _bracketed(objects))  # as rendered graphs' N-Triples write them
         for graph in dataset.lines:
             if graph in dataset.reused and wanted is not None and wanted.isdisjoint(self._parts[graph].subjects):
