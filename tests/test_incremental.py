@@ -263,3 +263,27 @@ def test_the_name_and_mention_indexes_are_kept_while_no_note_is_added_renamed_or
     (vault / "Countries" / "Oman.md").write_text("---\ntype: country\n---\n# Oman\n")  # a new note
     settle(vault / "Countries" / "Oman.md")
     assert edit(qatar, lambda text: text + "\nAnd [[Oman]].\n") == (1, 1)
+
+
+def test_with_a_big_cache_the_vault_is_scanned_in_a_child_and_the_rebuild_still_equals_a_clean_build(
+    tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    building = importlib.import_module("vaultkg.building")
+    monkeypatch.setattr(building, "_BIG_CACHE", 0)  # every cache is big: the scan goes beside its load
+    scans = tmp_path / "scans"
+    original = building.scan_vault
+
+    def spying(*args, **options):  # type: ignore[no-untyped-def]
+        with open(scans, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return original(*args, **options)
+
+    monkeypatch.setattr(building, "scan_vault", spying)
+    vault, out = built_copy(tmp_path)  # no cache yet: scanned here
+    note = vault / "Countries" / "Qatar.md"
+    rewrite(note, note.read_text() + "\nTalks with [[Iran]].\n")
+    counted.clear()
+    build(vault, out)
+    assert counted == ["Countries/Qatar.md"]
+    assert [int(pid) != os.getpid() for pid in scans.read_text().split()] == [False, True]
+    same_as_clean_build(vault, out, tmp_path)

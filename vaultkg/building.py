@@ -19,6 +19,7 @@ from converters.vocab import WDT
 from . import __version__
 from .buildcache import (
     CACHE_DIR,
+    CACHE_FILE,
     BuildCache,
     Earlier,
     load_cache,
@@ -34,9 +35,9 @@ from .fragments import GraphPart, Renderer
 from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
 from .outputdir import build_hashes, locked, publish
-from .parallel import ForkMapper, fork_map, fork_mapper
+from .parallel import Forked, ForkMapper, fork_map, fork_mapper
 from .splice import LAYOUT_FILES
-from .vault import read_vault
+from .vault import Scan, read_vault, scan_vault
 from .writers import (
     differing_files,
     graph_parts,
@@ -162,11 +163,13 @@ def _build(
     cfg, cfg_path = load_config(Path(config) if config else None, vault=root, base=base)
     emit = on_event or (lambda *_a, **_k: None)
     skip = (out,) if out is not None else ()
-    cache = load_cache(out, root) if out is not None and not check else None
-    if cache is None and cache_from is not None and (cache_from / CACHE_DIR).is_dir():
-        cache = load_cache(cache_from, root)
-    contents = read_vault(root, cfg, skip=skip, on_file=lambda i, n: emit("read", done=i, total=n),
-                          known=cache.read if cache else None, mapper=fork_map)  # fmt: skip
+    cache_dir = out if out is not None and not check else cache_from
+    with _scan_beside(root, cfg, skip, cache_dir) as scan:  # the vault's files listed while the cache loads
+        cache = load_cache(out, root) if out is not None and not check else None
+        if cache is None and cache_from is not None and (cache_from / CACHE_DIR).is_dir():
+            cache = load_cache(cache_from, root)
+        contents = read_vault(root, cfg, skip=skip, on_file=lambda i, n: emit("read", done=i, total=n),
+                              known=cache.read if cache else None, mapper=fork_map, scanned=scan.result)  # fmt: skip
     if contents.files == 0:
         raise InputError(f"{root}: no notes found (no .md files)")
     total = len(contents.notes)
@@ -233,6 +236,24 @@ def _build(
                 refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
     took = time.perf_counter() - started
     return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg)
+
+
+def _scan_beside(root: Path, config: Config, skip: tuple[Path, ...], cache_dir: Path | None) -> Forked[Scan]:
+    """:func:`scan_vault` in a forked process when a big build cache is about to be loaded here
+    (10,000 notes: the 0.07 s scan hidden behind the 0.2 s load), else in this process."""
+
+    def scan() -> Scan:
+        return scan_vault(root, config, skip)
+
+    try:
+        big = cache_dir is not None and (cache_dir / CACHE_DIR / CACHE_FILE).stat().st_size > _BIG_CACHE
+    except OSError:
+        big = False
+    return Forked(scan, fork=big and root.is_dir())
+
+
+#: A build cache above this size (~2,000 notes) loads long enough to scan the vault beside it.
+_BIG_CACHE = 4 * 1024 * 1024
 
 
 def _save_cache(

@@ -9,10 +9,11 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from converters import Note
 from converters.assemble import NoteResult
@@ -144,3 +145,66 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = Non
 def fork_mapper(workers: int | None = None, renderer: Renderer | None = None, *, light: bool = False) -> ForkMapper:
     """A :class:`ForkMapper` (``workers`` defaults to two, or one on a single core)."""
     return ForkMapper(workers, renderer, light=light)
+
+
+class Forked(Generic[R]):
+    """``fn()`` run in a forked process while this one does something else; :meth:`result`
+    waits for it (and runs ``fn()`` here if the fork failed or the child did; and with
+    ``fork=False``, or on one core, only ever here). Use it as a
+    context manager: leaving the block ends a child whose result was not asked for."""
+
+    def __init__(self, fn: Callable[[], R], *, fork: bool = True) -> None:
+        self.fn = fn
+        self.pid = 0
+        self.fd = -1
+        if not fork or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            return
+        parent = os.getpid()
+        try:
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read_end)
+                _die_with_parent(parent)
+                data = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pid, self.fd = pid, read_end
+
+    def result(self) -> R:
+        if self.fd < 0:
+            return self.fn()
+        try:
+            with os.fdopen(self.fd, "rb") as pipe:
+                data = pipe.read()
+        finally:
+            self.fd = -1
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = 0
+        if status != 0 or not data:
+            return self.fn()
+        value: R = pickle.loads(data)
+        return value
+
+    def __enter__(self) -> Forked[R]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # a child still writing gets EPIPE and ends
+            self.fd = -1
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = 0

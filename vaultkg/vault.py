@@ -38,13 +38,15 @@ def find_notes(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> tuple
     """Vault-relative paths of every ``.md`` file (each folder's files, then its sub-folders, by
     name); hidden folders (``.obsidian``, ``.trash``) and excluded paths are left out, symlinks
     leading outside the vault too."""
-    paths, diagnostics, _ = _scan(root, config, skip)
+    paths, diagnostics, _ = scan_vault(root, config, skip)
     return paths, diagnostics
 
 
-def _scan(
-    root: Path, config: Config, skip: tuple[Path, ...] = ()
-) -> tuple[list[str], list[Diagnostic], dict[str, tuple[int, int]]]:
+#: A scan's note paths, diagnostics and files' (modification time, size) by path.
+Scan = tuple[list[str], list[Diagnostic], dict[str, tuple[int, int]]]
+
+
+def scan_vault(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> Scan:
     """:func:`find_notes`, plus each file's (modification time, size) where ``os.scandir`` gives
     it without another system call's worth of path handling."""
     root_real = root.resolve()
@@ -115,17 +117,20 @@ def read_vault(
     on_file: Callable[[int, int], None] | None = None,
     known: Mapping[str, ReadNote] | None = None,
     mapper: Callable[[Callable[[str], Any], Sequence[str]], Iterable[Any]] | None = None,
+    scanned: Callable[[], Scan] | None = None,
 ) -> VaultContents:
     """Read every note of the vault at ``root``; a bad file becomes a diagnostic, never an abort.
 
     ``known`` holds notes read before, by path: a file whose size and modification time are
     unchanged is not read again. :attr:`VaultContents.read` holds what this read found.
-    ``mapper`` (``map`` by default) may read the files in parallel; the result is the same."""
+    ``mapper`` (``map`` by default) may read the files in parallel; the result is the same.
+    ``scanned``, if given, returns :func:`scan_vault`'s result for the same arguments (found
+    while the caller did something else)."""
     if not root.exists():
         raise InputError(f"{root}: no such directory")
     if not root.is_dir():
         raise InputError(f"{root}: not a directory (give the vault's folder)")
-    paths, diagnostics, stamps = _scan(root, config, skip)
+    paths, diagnostics, stamps = scanned() if scanned is not None else scan_vault(root, config, skip)
     contents = VaultContents(root=root, diagnostics=diagnostics, files=len(paths))
     for rel in paths:
         if rel not in stamps:
