@@ -457,6 +457,22 @@ def test_files_are_kept_as_pieces_and_read_as_bytes() -> None:
     assert list(batched([b"ab", b"c", b"de", b"f"], size=3)) == [b"abc", b"def"]
 
 
+def test_the_command_runs_without_cyclic_garbage_collection() -> None:
+    """The console entry point turns the collector off before the command's modules are imported."""
+    import tomllib
+
+    scripts = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"vaultkg": "vaultkg.entry:main"}
+    probe = (
+        "import gc, sys, click, vaultkg.cli as c\n"
+        "c.cli = click.command()(lambda: print(gc.isenabled(), 'vaultkg.building' in sys.modules))\n"
+        "from vaultkg.entry import main\n"
+        "main()\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (0, "False False\n")
+
+
 def test_the_command_ends_with_its_exit_code_and_every_line_written(tmp_path: Path) -> None:
     """`vaultkg` ends the process without Python's teardown: what it printed must all arrive,
     and the exit code must be the command's."""

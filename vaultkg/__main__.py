@@ -1,3 +1,3 @@
-from vaultkg.cli import main
+from vaultkg.entry import main
 
 main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -488,6 +489,7 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
 
         result = build_vault(vault, output_dir)
         click.echo(f"built {result.notes} notes → {output_dir}/", err=True)
+    gc.enable()  # off for the command (vaultkg.entry); a server runs until stopped
     run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
 
 
