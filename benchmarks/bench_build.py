@@ -143,6 +143,7 @@ def measure(script: str, *args: str) -> dict:
 
 def main() -> None:
     from generate import generate
+    from userenv import like_a_user
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -151,6 +152,7 @@ def main() -> None:
     parser.add_argument("--naive-up-to", type=int, default=10000, metavar="N",
                         help="run the naive rdflib reference pipeline (once) on vaults of up to N notes")  # fmt: skip
     args = parser.parse_args()
+    like_a_user()
     rows = []
     for size in args.sizes:
         vault = HERE / "vaults" / f"vault-{size}-{args.seed}"

@@ -39,6 +39,7 @@ def start_server(location: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def main() -> None:
     from generate import generate
+    from userenv import like_a_user
 
     from vaultkg import build
     from vaultkg.loader import load
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    like_a_user()
     source = HERE / "vaults" / f"vault-{args.notes}-{args.seed}"
     if not source.is_dir():
         generate(source, args.notes, args.seed)

@@ -90,6 +90,7 @@ def representative_params(output: Path) -> dict[str, dict[str, str]]:
 
 def main() -> None:
     from generate import generate
+    from userenv import like_a_user
 
     from vaultkg import build
     from vaultkg.querying import STORE_DIR, open_store, prepare_store, run_local
@@ -100,6 +101,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rdflib-budget", type=float, default=300, help="seconds for all rdflib queries")
     args = parser.parse_args()
+    like_a_user()
     vault = HERE / "vaults" / f"vault-{args.notes}-{args.seed}"
     out = HERE / "vaults" / f"out-{args.notes}-{args.seed}"
     if not vault.is_dir():

@@ -46,6 +46,7 @@ def cli_seconds(vault: Path, *options: str) -> float:
 def main() -> None:
     from bench_build import FLOOR
     from generate import generate, inject_faults
+    from userenv import like_a_user
 
     from vaultkg import build
     from vaultkg.validation import (
@@ -64,6 +65,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reference-up-to", type=int, default=1000, help="run pySHACL too up to this many notes")
     args = parser.parse_args()
+    like_a_user()
     print("| notes | triples | build | store | SHACL as SPARQL | checks | locate | validation without build "
           "| results | pySHACL, 2 processes | same results | `validate` end to end "
           "| floor (read + YAML + scan) | end to end / floor | after one edit, cache reused |")  # fmt: skip
