@@ -322,6 +322,18 @@ def test_bad_base_is_exit_2(tmp_path: Path) -> None:
     assert result.stderr.startswith("vaultkg: error: --base: base 'vault' must be an http(s) IRI ending in '/'")
 
 
+def test_the_bundled_defaults_read_by_libyaml_are_what_pyyaml_reads() -> None:
+    import yaml
+
+    from converters import Config
+    from vaultkg.config import default_config
+    from vaultkg.resources import read_text
+
+    text = read_text("ontology", "mapping.yaml")
+    assert default_config() == Config.from_mapping(yaml.safe_load(text))
+    assert default_config().base == yaml.safe_load(text)["base"]
+
+
 def test_bad_config_is_exit_2_with_the_file_and_setting(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("keys:\n  born: {kind: birthday}\n")
