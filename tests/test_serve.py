@@ -33,3 +33,23 @@ def test_serve_builds_serves_and_stops_cleanly(example_build: Path, tmp_path: Pa
     time.sleep(0.2)
     leftover = subprocess.run(["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
+
+
+def test_serve_started_in_the_background_stops_at_once_on_sigterm(example_build: Path, tmp_path: Path) -> None:
+    """A job started with `&` from a script ignores SIGINT, and so does the server it starts:
+    SIGTERM still stops both at once (not after the grace period)."""
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("serving ")
+    finally:
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    assert time.monotonic() - started < 3
+    leftover = subprocess.run(["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""

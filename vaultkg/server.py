@@ -61,7 +61,7 @@ def serve(output: Path, bind: str, *, on_ready: Callable[[str], None] | None = N
     finally:
         signal.signal(signal.SIGTERM, previous)
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.terminate()  # not SIGINT: a server started from a background job ignores it
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
