@@ -287,3 +287,31 @@ def test_with_a_big_cache_the_vault_is_scanned_in_a_child_and_the_rebuild_still_
     assert counted == ["Countries/Qatar.md"]
     assert [int(pid) != os.getpid() for pid in scans.read_text().split()] == [False, True]
     same_as_clean_build(vault, out, tmp_path)
+
+
+def test_a_build_that_makes_the_same_bytes_leaves_the_files_alone(tmp_path: Path, counted: list[str]) -> None:
+    """Nothing changed: the output files keep their inode and time (watchers, make and loaders see
+    no change); an edit, or an output file changed by hand, has them written again."""
+    vault, out = built_copy(tmp_path)
+
+    def stamps() -> dict[str, tuple[int, int]]:
+        return {name: ((out / name).stat().st_ino, (out / name).stat().st_mtime_ns) for name in OUTPUTS}
+
+    before = stamps()
+    build(vault, out)
+    assert stamps() == before and counted.count("Countries/Qatar.md") == 1  # converted by the first build only
+    note = vault / "Countries" / "Qatar.md"
+    rewrite(note, note.read_text() + "\nMore text.\n")
+    build(vault, out)
+    after = stamps()
+    assert all(after[name] != before[name] for name in ("graph.ttl", "graph.nq", "sourcemap.json", "report.json"))
+    same_as_clean_build(vault, out, tmp_path)
+    (out / "void.ttl").write_text("edited by hand\n")  # a small file: compared byte for byte
+    build(vault, out)
+    same_as_clean_build(vault, out, tmp_path)
+    (out / "graph.ttl").write_bytes((out / "graph.ttl").read_bytes() + b"# a comment\n")  # no longer as noted
+    build(vault, out)
+    same_as_clean_build(vault, out, tmp_path)
+    kept = stamps()
+    build(vault, out)
+    assert stamps() == kept

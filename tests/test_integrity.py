@@ -4,6 +4,7 @@ two builds of one folder do not run at once; what else lives in the folder survi
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,14 +118,16 @@ def test_two_builds_of_one_folder_do_not_run_at_once(tmp_path: Path, example_bui
 
 def test_what_else_lives_in_the_folder_survives_a_build(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    minimal = ROOT / "tests" / "vaults" / "minimal"
+    minimal = tmp_path / "minimal"
+    shutil.copytree(ROOT / "tests" / "vaults" / "minimal", minimal)
     build(minimal, out)
     (out / ".vaultkg-load").mkdir()
     (out / ".vaultkg-load" / "abc.json").write_text("{}")
     (out / "NOTES.txt").write_text("mine")
     inode = os.stat(out).st_ino
+    (minimal / "Another.md").write_text("# Another\n\nA new note.\n")  # new bytes: the folder is written
     build(minimal, out)
     assert (out / ".vaultkg-load" / "abc.json").read_text() == "{}"
     assert (out / "NOTES.txt").read_text() == "mine"
     assert os.stat(out).st_ino != inode  # the folder was swapped as a whole
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.vaultkg.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.vaultkg.lock", "minimal", "out"]

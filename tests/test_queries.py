@@ -238,11 +238,19 @@ def test_a_damaged_query_store_does_not_fail_the_build(tmp_path: Path) -> None:
     from vaultkg import build
     from vaultkg.querying import store_is_current
 
-    out = tmp_path / "out"
-    build(EXAMPLE_VAULT, out)
-    assert run("run", "summary", "-o", str(out), "--format", "csv").exit_code == 0
+    out, vault = tmp_path / "out", tmp_path / "vault"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    expected = run("run", "summary", "-o", str(out), "--format", "csv")
+    assert expected.exit_code == 0
     (out / STORE_DIR / "data" / "CURRENT").write_text("garbage\n")
-    assert build(EXAMPLE_VAULT, out).written and not store_is_current(out)  # left to the next query
+    build(vault, out)  # nothing changed: the files, and the store, are left as they are
+    again = run("run", "summary", "-o", str(out), "--format", "csv")  # the damaged store is made again
+    assert (again.exit_code, again.output) == (0, expected.output) and store_is_current(out)
+    (out / STORE_DIR / "data" / "CURRENT").write_text("garbage\n")
+    note = vault / "Countries" / "Qatar.md"
+    note.write_text(note.read_text() + "\nMore text.\n")
+    assert build(vault, out).written and not store_is_current(out)  # not kept in step: left to the next query
     again = run("run", "summary", "-o", str(out), "--format", "csv")
     assert again.exit_code == 0 and store_is_current(out)
 

@@ -34,7 +34,7 @@ from .errors import InputError
 from .fragments import GraphPart, Renderer
 from .gctools import gc_paused
 from .linking import FACTS_FILE, WIKIDATA_GRAPH, accepted_links, read_facts
-from .outputdir import build_hashes, locked, publish
+from .outputdir import build_hashes, locked, publish, recover
 from .parallel import Forked, ForkMapper, fork_map, fork_mapper
 from .splice import LAYOUT_FILES
 from .vault import Scan, read_vault, scan_vault
@@ -226,16 +226,35 @@ def _build(
         else:
             from .querying import refresh_store, store_is_current
 
-            previous = build_hashes(out) if store_is_current(out) else None
-            publish(out, files)
+            digests = {name: sha256_of(files, name) for name in LAYOUT_FILES}  # computed for the report
+            if _holds(out, files, digests, cache):  # the same bytes: leave the files (and their times) alone
+                recover(out, files)
+            else:
+                previous = build_hashes(out) if store_is_current(out) else None
+                publish(out, files)
+                if previous is not None:  # someone queries this folder: keep its store in step
+                    refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
             written = True
             if token is not None and cache is not None:
-                digests = {name: sha256_of(files, name) for name in LAYOUT_FILES}  # computed for the report
                 save_layout(out, layout_of(dataset), token, cache.vault, digests)
-            if previous is not None:  # someone queries this folder: keep its store in step
-                refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
     took = time.perf_counter() - started
     return BuildResult(dataset, files, out or Path(), cfg_path, took, written, stale, cfg)
+
+
+def _holds(out: Path, files: Mapping[str, bytes], digests: dict[str, str], cache: BuildCache | None) -> bool:
+    """Whether ``out`` holds these files already: the large ones untouched since the last build
+    wrote them (its layout noted their size, time, inode and SHA-256), the others byte for byte."""
+    layout = cache.layout if cache is not None else None
+    if layout is None or not layout.holds(out, digests):
+        return False
+    return all(_read_bytes(out / name) == files[name] for name in files if name not in LAYOUT_FILES)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _scan_beside(root: Path, config: Config, skip: tuple[Path, ...], cache_dir: Path | None) -> Forked[Scan]:

@@ -86,7 +86,11 @@ def prepare_store(output: Path) -> bool:
 def _load_store(output: Path, stamp: str) -> ox.Store:
     if not _holds(output, stamp):
         _create_store(output, stamp)
-    return ox.Store.read_only(str(output / STORE_DIR / "data"))
+    try:
+        return ox.Store.read_only(str(output / STORE_DIR / "data"))
+    except (OSError, RuntimeError):  # damaged (it is only a cache of graph.nq): made again
+        _create_store(output, stamp)
+        return ox.Store.read_only(str(output / STORE_DIR / "data"))
 
 
 def _create_store(output: Path, stamp: str) -> None:

@@ -81,6 +81,17 @@ class Layout:
         self.data = data
         return True
 
+    def holds(self, folder: Path, digests: dict[str, str]) -> bool:
+        """Whether ``folder``'s files are the very ones this layout noted (the same size, time
+        and inode) and their SHA-256 are ``digests``: files of these bytes need not be written."""
+        try:
+            return all(
+                _stamp(folder / name) == self.stamps.get(name) and self.digests.get(name) == digests[name]
+                for name in LAYOUT_FILES
+            )
+        except OSError:
+            return False
+
     def hollow(self, graph: str, path: str | None, digest: str) -> GraphPart | None:
         """A graph kept in the previous files: its N-Quads and sourcemap entry (views of the
         files), the rest left in the files (:attr:`GraphPart.spliced`)."""
