@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,25 @@ def test_a_result_not_asked_for_leaves_no_process_behind() -> None:
         assert pid > 0
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no such child any more
+
+
+def test_a_child_reaped_by_someone_else_or_cut_short_still_gives_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_waitpid = os.waitpid
+
+    def reaped(pid: int, options: int) -> tuple[int, int]:
+        real_waitpid(pid, options)
+        raise ChildProcessError("no child")  # as where SIGCHLD is ignored: the system reaped it
+
+    monkeypatch.setattr(os, "waitpid", reaped)
+    with Forked(lambda: [1, 2, 3]) as forked:
+        assert forked.result() == [1, 2, 3]
+    parent = os.getpid()
+    real_dumps = pickle.dumps
+
+    def cut_short(value: object, protocol: int | None = None) -> bytes:
+        data = real_dumps(value, protocol=protocol)
+        return data[: len(data) // 2] if os.getpid() != parent else data
+
+    monkeypatch.setattr(pickle, "dumps", cut_short)  # the child writes half its result, and ends well
+    with Forked(lambda: ("child" if os.getpid() != parent else "here", list(range(1000)))) as forked:
+        assert forked.result() == ("here", list(range(1000)))  # done again here

@@ -271,7 +271,7 @@ def _scan_beside(root: Path, config: Config, skip: tuple[Path, ...], cache_dir: 
     return Forked(scan, fork=big and root.is_dir())
 
 
-#: A build cache above this size (~2,000 notes) loads long enough to scan the vault beside it.
+#: A build cache above this size (~1,600 notes) loads long enough to scan the vault beside it.
 _BIG_CACHE = 4 * 1024 * 1024
 
 

@@ -187,11 +187,15 @@ class Forked(Generic[R]):
                 data = pipe.read()
         finally:
             self.fd = -1
-            _, status = os.waitpid(self.pid, 0)
+            try:
+                status = os.waitpid(self.pid, 0)[1]
+            except ChildProcessError:  # reaped already (a host process that ignores SIGCHLD)
+                status = 0
             self.pid = 0
-        if status != 0 or not data:
-            return self.fn()
-        value: R = pickle.loads(data)
+        try:
+            value: R = pickle.loads(data) if status == 0 and data else self.fn()
+        except (pickle.UnpicklingError, EOFError, ValueError):  # cut short: do it here
+            value = self.fn()
         return value
 
     def __enter__(self) -> Forked[R]:
