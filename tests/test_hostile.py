@@ -4,6 +4,7 @@ read outside the vault and nothing written outside the output folder."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -118,3 +119,15 @@ def test_names_of_any_script_and_shape_get_valid_iris(hostile) -> None:
     assert self_links == []
     long_tag = [q for q in quads if q.object.value == "https://example.org/vault/tag/" + "t" * 10_000]
     assert long_tag
+
+
+def test_a_rebuild_that_scans_in_a_child_reports_the_same(hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault listed by a forked process (a big cache loading beside it) gives the same
+    warnings — symlinks, empty names — and files as listed here."""
+    vault, out, first = hostile
+    building = importlib.import_module("vaultkg.building")
+    monkeypatch.setattr(building, "_BIG_CACHE", 0)
+    before = {name: (out / name).read_bytes() for name in ("graph.nq", "report.json")}
+    again = CliRunner().invoke(cli, ["build", str(vault), "-o", str(out)])
+    assert (again.exit_code, again.stderr) == (first.exit_code, first.stderr)
+    assert {name: (out / name).read_bytes() for name in before} == before
