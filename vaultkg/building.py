@@ -247,14 +247,7 @@ def _holds(out: Path, files: Mapping[str, bytes], digests: dict[str, str], cache
     layout = cache.layout if cache is not None else None
     if layout is None or not layout.holds(out, digests):
         return False
-    return all(_read_bytes(out / name) == files[name] for name in files if name not in LAYOUT_FILES)
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
+    return not differing_files(out, {name: files[name] for name in files if name not in LAYOUT_FILES})
 
 
 def _scan_beside(root: Path, config: Config, skip: tuple[Path, ...], cache_dir: Path | None) -> Forked[Scan]:
