@@ -464,3 +464,66 @@ def test_the_locator_of_some_focus_nodes_places_them_as_the_full_index_does(
                     assert located.locate(f, p, v) == full.locate(f, p, v), (f, p, v)
                     assert located.labels.get(f) == full.labels.get(f)
     assert len(dataset.reused) == (33 if forked else 0)  # still located from the workers' N-Triples
+
+
+def test_predicates_a_query_can_read() -> None:
+    from vaultkg.validation import query_predicates
+
+    s = "PREFIX s: <http://s/>\n"
+    assert query_predicates(s + "SELECT ?a { ?a a s:C ; s:p/s:q ?b , ?c . ?b ^s:r* ?d "
+                                "FILTER EXISTS { ?d s:x ?e } OPTIONAL { ?a s:y ?f } "
+                                "{ SELECT ?a { ?a (s:z|s:w)+ ?g } } MINUS { ?a s:m ?h } }") == {
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", *(f"http://s/{x}" for x in "pqrxyzwm")}  # fmt: skip
+    for any_predicate in ("SELECT ?a { ?a ?p ?b }", "SELECT ?a { ?a s:p ?b FILTER NOT EXISTS { ?b ?q ?c } }",
+                          "SELECT ?a { ?a !s:p ?b }", "SELECT ?a { VALUES ?p { s:p } ?a ?p ?b }",
+                          "SELECT ?a { SERVICE <http://e/> { ?a s:p ?b } }"):  # fmt: skip
+        assert query_predicates(s + any_predicate) is None, any_predicate
+
+
+def test_unlinked_mentions_are_left_out_only_where_nothing_validation_runs_can_see_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No bundled shape or check reads schema:mentions: a validation that reuses no build cache
+    builds without them, and finds exactly what it finds with them. A check that reads them
+    keeps them."""
+    import importlib
+    import sys
+
+    from vaultkg import validation
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate, inject_faults
+
+    vault = tmp_path / "vault"
+    generate(vault, 300, seed=11)
+    inject_faults(vault, 20, seed=11)
+    building = importlib.import_module("vaultkg.building")
+    asked: list[bool | None] = []  # what validation told each build about mentions
+    real_build = building.build
+
+    def spying(*args, **options):  # type: ignore[no-untyped-def]
+        decide = options["mentions"]
+        options["mentions"] = lambda notes: asked.append(decide(notes)) or asked[-1]
+        return real_build(*args, **options)
+
+    monkeypatch.setattr(building, "build", spying)
+    small = run(str(vault), "--no-cache", "--format", "json")  # 320 notes: not worth parsing the checks
+    monkeypatch.setattr(validation, "MENTIONS_SKIPPED_FROM", 0)
+    without = run(str(vault), "--no-cache", "--format", "json")
+    monkeypatch.setattr(validation, "_reads", lambda *_a: True)  # as if something read them
+    kept = run(str(vault), "--no-cache", "--format", "json")
+    assert asked == [None, False, None]
+    assert json.loads(small.stdout)["findings"] == json.loads(kept.stdout)["findings"]
+    assert json.loads(without.stdout)["findings"] == json.loads(kept.stdout)["findings"]
+    assert len(json.loads(kept.stdout)["findings"]) > 40 and without.exit_code == kept.exit_code == 1
+    monkeypatch.undo()
+    monkeypatch.setattr(validation, "MENTIONS_SKIPPED_FROM", 0)
+    query = (
+        "PREFIX schema: <https://schema.org/>\n"
+        "SELECT ?entity ?property ?value { ?entity schema:mentions ?value BIND(schema:mentions AS ?property) }"
+    )
+    mentioning = validation.Check("mentioned", query, "info", "mentions {value}", "mentions")
+    real_checks = validation.load_checks
+    monkeypatch.setattr(validation, "load_checks", lambda disabled=(): [*real_checks(disabled), mentioning])
+    seen = json.loads(run(str(vault), "--no-cache", "--format", "json").stdout)["findings"]
+    assert sum(f["rule"] == "mentioned" for f in seen) > 10

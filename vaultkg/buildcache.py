@@ -195,6 +195,16 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
     return cache
 
 
+def has_cache(output: Path, vault: Path) -> bool:
+    """Whether ``output`` holds a build cache of ``vault`` written by this version (only its
+    header is read)."""
+    try:
+        with open(output / CACHE_DIR / CACHE_FILE, "rb") as handle:
+            return bool(pickle.load(handle) == (FORMAT, __version__, str(vault.resolve())))
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return False
+
+
 def _load(path: Path, vault: str) -> object:
     """What :func:`_dump` wrote, if it was written by this version for ``vault`` (the header says
     so before the bulk is read: another vault's cache costs nothing to turn down)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -124,6 +125,7 @@ def build(
     render: bool = True,
     on_event: EventCallback | None = None,
     cache_from: str | Path | None = None,
+    mentions: bool | Callable[[int], bool | None] | None = None,
 ) -> BuildResult:
     """Build the vault at ``vault`` into ``output``.
 
@@ -134,6 +136,9 @@ def build(
     there is no vault or no note in it, and :class:`ConfigFileError` for a bad config.
     ``cache_from`` names a build folder whose build cache may be used (read, never written)
     when nothing is written: notes unchanged since that build are not converted again.
+    ``mentions`` overrides the config's ``mentions`` (``False``: no unlinked mentions are looked
+    for, e.g. when nothing that reads the dataset can see them), or says so once the notes are
+    read: called with their number, it returns the override or ``None``.
     """
     out = Path(output) if output is not None and not check else None
     if out is not None and out.exists() and not out.is_dir():
@@ -141,9 +146,11 @@ def build(
     if out is None:
         with gc_paused():
             return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event,
-                          cache_from=Path(cache_from) if cache_from is not None else None)  # fmt: skip
+                          cache_from=Path(cache_from) if cache_from is not None else None,
+                          mentions=mentions)  # fmt: skip
     with locked(out), gc_paused():  # a second build of the same folder fails at once, with a clear message
-        return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event)
+        return _build(vault, output, config=config, base=base, check=check, render=render, on_event=on_event,
+                      mentions=mentions)  # fmt: skip
 
 
 def _build(
@@ -156,6 +163,7 @@ def _build(
     render: bool,
     on_event: EventCallback | None,
     cache_from: Path | None = None,
+    mentions: bool | Callable[[int], bool | None] | None = None,
 ) -> BuildResult:
     started = time.perf_counter()
     root = Path(vault)
@@ -173,6 +181,10 @@ def _build(
     if contents.files == 0:
         raise InputError(f"{root}: no notes found (no .md files)")
     total = len(contents.notes)
+    if callable(mentions):
+        mentions = mentions(total)
+    if mentions is not None and mentions != cfg.mentions:
+        cfg = dataclasses.replace(cfg, mentions=mentions)
     done = 0
 
     def on_note(_note: object) -> None:
