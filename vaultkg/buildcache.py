@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -200,9 +200,18 @@ def has_cache(output: Path, vault: Path) -> bool:
     header is read)."""
     try:
         with open(output / CACHE_DIR / CACHE_FILE, "rb") as handle:
-            return bool(pickle.load(handle) == (FORMAT, __version__, str(vault.resolve())))
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return _ours(handle, str(vault.resolve()))
+    except _UNREADABLE:
         return False
+
+
+def _ours(handle: BinaryIO, vault: str) -> bool:
+    """Whether the file's header says this version wrote it for ``vault``."""
+    return bool(pickle.load(handle) == (FORMAT, __version__, vault))
+
+
+#: What reading a cache file that is damaged, or another version's, can raise.
+_UNREADABLE = (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError)
 
 
 def _load(path: Path, vault: str) -> object:
@@ -210,7 +219,7 @@ def _load(path: Path, vault: str) -> object:
     so before the bulk is read: another vault's cache costs nothing to turn down)."""
     try:
         with open(path, "rb") as handle, gc_paused():
-            if pickle.load(handle) != (FORMAT, __version__, vault):
+            if not _ours(handle, vault):
                 return None
             value = pickle.load(handle)
             if isinstance(value, BuildCache | Delta):
@@ -224,7 +233,7 @@ def _load(path: Path, vault: str) -> object:
                     value.parts.update((p, GraphPart(g, path, b"", h, "")) for p, (g, path, h) in parts.items())
                     at += 8 + size
             return value
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+    except _UNREADABLE:
         return None
 
 

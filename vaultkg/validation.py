@@ -27,7 +27,7 @@ import rdflib
 from rdflib.namespace import SH
 
 from converters import Dataset, Severity
-from converters.vocab import XSD_STRING
+from converters.vocab import SCHEMA_MENTIONS, XSD_STRING
 
 from .errors import InputError, VaultkgError
 from .fragments import GraphPart
@@ -338,7 +338,7 @@ def relevant_triples(triples: list[ox.Triple], shapes: rdflib.Graph) -> Iterable
     return triples if named is None else [t for t in triples if t.predicate.value in named]
 
 
-MENTIONS = "https://schema.org/mentions"
+MENTIONS = SCHEMA_MENTIONS.value
 #: From this many notes, validation looks whether it can leave unlinked mentions out (1,000 notes:
 #: about even; 10,000: 7.7 → 6.7–6.8 s).
 MENTIONS_SKIPPED_FROM = 2000
@@ -689,16 +689,13 @@ def _validate(
     root = Path(target)
     shown = str(root)
     root_is_build = is_output_dir(root) and not any(root.glob("*.md"))
+    cfg, _ = load_config(Path(config) if config else None, vault=None if root_is_build else root, base=base)
+    shapes = load_shapes(cfg.disabled_checks)
+    checks = load_checks(cfg.disabled_checks)
     if root_is_build:
         shown = ""  # paths in a build folder are relative to a vault we do not know
         dataset, findings = load_output(root)
-        cfg, _ = load_config(Path(config) if config else None, base=base)
-        shapes = load_shapes(cfg.disabled_checks)
-        checks = load_checks(cfg.disabled_checks)
     else:
-        cfg, _ = load_config(Path(config) if config else None, vault=root, base=base)
-        shapes = load_shapes(cfg.disabled_checks)
-        checks = load_checks(cfg.disabled_checks)
         reused = cache_from is not None and has_cache(Path(cache_from), root)
 
         def mentions(notes: int) -> bool | None:
@@ -712,8 +709,6 @@ def _validate(
         result = build(root, None, config=config, base=base, render=False, on_event=on_event, cache_from=cache_from,
                        mentions=mentions)  # fmt: skip
         dataset = result.lazy_dataset  # graphs stay packed unless pySHACL needs the triples
-        assert result.config is not None
-        cfg = result.config
         findings = [
             Finding(d.path, d.line, _FROM_BUILD[d.severity], d.message, d.code, "build") for d in result.diagnostics
         ]
