@@ -198,6 +198,11 @@ def _build(
         prefixes.setdefault("wdt", WDT)
     if cache is not None and cache.prefixes != prefixes:  # its rendered graphs no longer fit
         cache.results, cache.parts = {}, {}
+    if cache is not None and out is None:  # what validation compares with (vaultkg.revalidation)
+        earlier_parts = cache.parts
+        dataset_earlier = {part.graph: part for part in earlier_parts.values()}
+    else:
+        dataset_earlier = {}
     unchanged = (
         {p for p, r in contents.read.items() if p in cache.read and cache.read[p].stamp == r.stamp} if cache else set()
     )
@@ -213,6 +218,7 @@ def _build(
         earlier_names=cache.names if cache and earlier else None,
     )  # fmt: skip
     _add_wikidata_facts(dataset, facts, facts_error, cfg.base)
+    dataset.cached("earlier parts", lambda: dataset_earlier)
     if dataset.prefixes != prefixes:
         raise AssertionError(f"prefixes changed while building: {sorted(set(dataset.prefixes) ^ set(prefixes))}")
     if dataset.reused:  # graphs rendered by the workers or kept in the cache: no triples yet

@@ -103,7 +103,15 @@ def _select(store: ox.Store, query: str, graphs: Graphs, functions: Functions | 
 
 
 def run_rules(store: ox.Store, rules: Iterable[Rule], default_graph: Graphs = None) -> list[dict[str, str | None]]:
-    """Results of the compiled rules on ``store``, in the form of pySHACL's results.
+    """Results of the compiled rules on ``store``, in the form of pySHACL's results."""
+    return [row for rows in rule_results(store, rules, default_graph) for row in rows]
+
+
+def rule_results(
+    store: ox.Store, rules: Iterable[Rule], default_graph: Graphs = None, *, terms: bool = False
+) -> list[list[dict[str, str | None]]]:
+    """Each rule's results on ``store`` (in the form of pySHACL's results), rule by rule; with
+    ``terms``, each also with its focus node in N-Triples form (``term``).
 
     The ill-typed test (a scan of the whole graph) is made by the first rule that needs it, run
     first, while the other thread runs the rules that do not; the rest that need it run last."""
@@ -130,12 +138,14 @@ def run_rules(store: ox.Store, rules: Iterable[Rule], default_graph: Graphs = No
                 "shape": rule.shape,
                 "message": rule.message,
             })  # fmt: skip
+            if terms:
+                rows[-1]["term"] = str(focus)
         return rows
 
     typed = [i for i, rule in enumerate(rules) if rule.datatypes]
     order = typed[:1] + [i for i, rule in enumerate(rules) if not rule.datatypes] + typed[1:]
     found = dict(zip(order, thread_map(rows_of, [rules[i] for i in order]), strict=True))
-    return [row for i in range(len(rules)) for row in found[i]]
+    return [found[i] for i in range(len(rules))]
 
 
 def _ill_typed_function(store: ox.Store, default_graph: Graphs, datatypes: list[str]) -> Functions:
@@ -474,4 +484,4 @@ def local_name(term: rdflib.term.Node) -> str:
     return text.replace("#", "/").rsplit("/", 1)[-1] or text
 
 
-__all__ = ["Rule", "Unsupported", "compile_shapes", "local_name", "run_rules"]
+__all__ = ["Rule", "Unsupported", "compile_shapes", "local_name", "rule_results", "run_rules"]

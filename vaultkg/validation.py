@@ -218,9 +218,16 @@ class Locator:
     given the ``focus`` nodes of the results to locate, only their triples are indexed: first
     the graphs holding a focus node as subject (each rendered graph names its subjects), then,
     for focus nodes no note holds as subject, the graphs linking to them (those holding a
-    subject that ``store``, the union graph, says links to one; every graph without a store)."""
+    subject that ``store``, the union graph, says links to one, or ``linking`` names; every graph
+    without either)."""
 
-    def __init__(self, dataset: Dataset, focus: set[str] | None = None, store: ox.Store | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        focus: set[str] | None = None,
+        store: ox.Store | None = None,
+        linking: Callable[[set[str]], set[str] | None] | None = None,
+    ) -> None:
         self.spo: dict[tuple[str, str, str], tuple[str, int]] = {}
         self.sp: dict[tuple[str, str], tuple[str, int]] = {}
         self.s: dict[str, tuple[str, int]] = {}
@@ -239,7 +246,8 @@ class Locator:
         missing = {f for f in focus if f not in self.s}
         self.o = {}
         if missing:
-            self._scan_all(dataset, None, missing, holders=_linking(store, missing))
+            holders = linking(missing) if linking is not None else _linking(store, missing)
+            self._scan_all(dataset, None, missing, holders=holders)
 
     def _scan_all(
         self,
@@ -363,10 +371,11 @@ def shape_predicates(shapes: rdflib.Graph) -> set[str] | None:
     return named
 
 
-def query_predicates(query: str) -> set[str] | None:
+def query_predicates(query: str, *, every_node: bool = False) -> set[str] | None:
     """The predicates of the triples a SPARQL query can read (every IRI it names in a triple
     pattern or property path); ``None`` when it can read any — a variable or negated predicate,
-    or a ``SERVICE``."""
+    or a ``SERVICE``. With ``every_node``, also when a path may be empty (``*``, ``?``): with both
+    ends unbound it matches every node of the graph, so triples of any predicate change it."""
     from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
@@ -383,7 +392,7 @@ def query_predicates(query: str) -> set[str] | None:
         if isinstance(p, InvPath):
             return predicate(p.arg)
         if isinstance(p, MulPath):
-            return predicate(p.path)
+            return not (every_node and p.zero) and predicate(p.path)
         return False  # a variable, a negated property set, anything else
 
     def walk(node: object) -> bool:
@@ -536,22 +545,23 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
 def check_results(dataset: Dataset, checks: list[Check], store: ox.Store | None = None) -> list[dict[str, Any]]:
     """Rows of every SPARQL check, run on the data alone (the default graph of ``store``)."""
     store = store or data_store(dataset)
+    return [row for rows in thread_map(lambda check: check_rows(store, check), checks) for row in rows]
 
-    def rows_of(check: Check) -> list[dict[str, Any]]:
-        rows = []
-        for solution in store.query(check.query):
-            entity, prop, value = (solution[v] for v in ("entity", "property", "value"))
-            rows.append({
-                "focus": entity.value if entity is not None else None,
-                "path": prop.value if prop is not None else None,
-                "value": value.value if value is not None else None,
-                "severity": check.severity,
-                "shape": check.name,
-                "message": check.message.replace("{value}", value.value if value is not None else ""),
-            })  # fmt: skip
-        return rows
 
-    return [row for rows in thread_map(rows_of, checks) for row in rows]
+def check_rows(store: ox.Store, check: Check) -> list[dict[str, Any]]:
+    """The rows of one check on the default graph of ``store``."""
+    rows = []
+    for solution in store.query(check.query):
+        entity, prop, value = (solution[v] for v in ("entity", "property", "value"))
+        rows.append({
+            "focus": entity.value if entity is not None else None,
+            "path": prop.value if prop is not None else None,
+            "value": value.value if value is not None else None,
+            "severity": check.severity,
+            "shape": check.name,
+            "message": check.message.replace("{value}", value.value if value is not None else ""),
+        })  # fmt: skip
+    return rows
 
 
 def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str, str]]:
@@ -714,14 +724,22 @@ def _validate(
         ]
     if on_event:
         on_event("validate")
-    store = data_store(dataset)
-    with ThreadPoolExecutor(max_workers=1) as beside:  # the checks fill the gaps the rules leave
-        checked = beside.submit(check_results, dataset, checks, store)
-        results, used = shacl_results(dataset, shapes, engine=engine, store=store)
-        rows = checked.result()
-    locator = Locator(dataset, {r["focus"] for r in results + rows if r["focus"] is not None}, store)
-    findings += findings_from(dataset, results, "shacl", locator)
-    findings += findings_from(dataset, rows, "check", locator)
+    kept = None
+    if not root_is_build and reused and engine != "pyshacl":
+        assert cache_from is not None
+        kept = _validate_kept(dataset, root, Path(cache_from), shapes, checks)
+    if kept is not None:
+        findings += kept
+        used = "sparql"
+    else:
+        store = data_store(dataset)
+        with ThreadPoolExecutor(max_workers=1) as beside:  # the checks fill the gaps the rules leave
+            checked = beside.submit(check_results, dataset, checks, store)
+            results, used = shacl_results(dataset, shapes, engine=engine, store=store)
+            rows = checked.result()
+        locator = Locator(dataset, {r["focus"] for r in results + rows if r["focus"] is not None}, store)
+        findings += findings_from(dataset, results, "shacl", locator)
+        findings += findings_from(dataset, rows, "check", locator)
     off = {d.lower() for d in cfg.disabled_checks}
     findings = sorted((f for f in findings if f.rule.lower() not in off), key=Finding.sort_key)
     notes = len(dataset.paths)
@@ -734,3 +752,62 @@ def _validate(
         sorted(dataset.paths.values()),
         used,
     )
+
+
+def _validate_kept(
+    dataset: Dataset, vault: Path, build_folder: Path, shapes: rdflib.Graph, checks: list[Check]
+) -> list[Finding] | None:
+    """The findings of the compiled shapes and the checks, validating again only what changed
+    since the last validation of ``vault`` (:mod:`vaultkg.revalidation`), and keeping what the
+    next one needs beside the build cache in ``build_folder``; ``None`` when the shapes do not
+    compile or a query fails (the caller validates as without a build cache)."""
+    from .buildcache import CACHE_DIR
+    from .revalidation import (
+        Graphs,
+        Unit,
+        check_reads,
+        load_state,
+        new_state,
+        reach_of,
+        revalidate,
+        rule_reads,
+        save_state,
+        state_key,
+    )
+    from .shacl_sparql import rule_results
+
+    folder = build_folder / CACHE_DIR
+    try:
+        rules = compile_shapes(shapes)
+        key = state_key(vault, rules, checks)
+        graphs = Graphs(dataset, rendered_graphs(dataset))
+        earlier = dataset.cached("earlier parts", dict)
+        state = load_state(folder, key)
+        reach = reach_of(shapes)
+        sources = ["shacl"] * len(rules) + ["check"] * len(checks)
+
+        def place(rows: list[tuple[int, dict[str, Any]]], linking: Callable[[set[str]], set[str]]) -> list[Finding]:
+            locator = Locator(dataset, {r["focus"] for _, r in rows if r["focus"] is not None}, linking=linking)
+            return [findings_from(dataset, [row], sources[i], locator)[0] for i, row in rows]
+
+        kept = None
+        if state is not None and reach is not None:
+            kept = revalidate(state, graphs, earlier, rules, checks, reach, place)
+        if kept is None:
+            store = data_store(dataset)
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                checked = beside.submit(lambda: [check_rows(store, check) for check in checks])
+                every = rule_results(store, rules, [ox.DefaultGraph(), ONTOLOGY_GRAPH], terms=True)
+                reads = [*map(rule_reads, rules), *map(check_reads, checks)]
+                every += checked.result()
+            focus = {r["focus"] for rows in every for r in rows if r["focus"] is not None}
+            locator = Locator(dataset, focus, store)
+            units = [
+                Unit(reads[i], rows, findings_from(dataset, rows, sources[i], locator)) for i, rows in enumerate(every)
+            ]
+            checks_read = frozenset().union(*(r for r in reads[len(rules) :] if r is not None))
+            kept = new_state(key, graphs, earlier, units, checks_read)
+    except (Unsupported, SyntaxError, OSError):
+        return None
+    save_state(folder, kept)
+    return [finding for unit in kept.units for finding in unit.findings]

@@ -1,0 +1,494 @@
+"""Validating a vault again after an edit: only what the edit can change is validated again.
+
+``validate``, when it reuses a build cache, keeps beside it (``.vaultkg-cache/validation.pickle``)
+every rule's and check's results, placed, each graph's fingerprint, and two indexes of the data.
+The next validation compares the graphs with the kept fingerprints; from the triples added or
+removed (Δ) it works out what may have changed, exactly:
+
+* **Rules** (the shapes compiled to SPARQL) name every predicate whose triples they read: one that
+  reads no predicate of Δ keeps its results. One that does is run again only for the focus nodes
+  Δ can reach — those within the shapes' path depth of a Δ triple (walking paths backwards from
+  its subject, or its object for inverse paths and ``sh:targetObjectsOf``) — on a store holding
+  every triple of every node within that depth of them: all a rule can read about those nodes.
+* **Checks** that read a predicate of Δ run again on a store of the triples with the predicates
+  they read; a check that can read any predicate (a variable one, or a path that may be empty)
+  makes the whole validation run.
+* Results are placed again only when new, or when their note or focus node changed.
+
+Shapes with unbounded paths (``*``, ``+``) or anything else :func:`reach_of` cannot bound, and a
+state that no longer fits (other shapes, checks, vaultkg, or a graph whose earlier triples are
+known neither here nor in the build cache), make the whole validation run. The findings are the
+same either way (the test suite compares them edit by edit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH
+
+from converters import Dataset
+
+from . import __version__
+from .fragments import GraphPart
+from .resources import read_text
+from .shacl_sparql import Rule, rule_results
+from .threads import thread_map
+from .validation import ONTOLOGY_GRAPH, Check, Finding, check_rows, query_predicates
+from .writers import rdf_bytes
+
+STATE_FILE = "validation.pickle"
+SUBCLASS_OF = str(RDFS.subClassOf)
+Row = dict[str, Any]
+#: Per graph: the SHA-256 of its N-Triples (as the build notes it), its source lines, its note.
+Fingerprint = tuple[str, str, str | None]
+_TARGET = "{ SELECT DISTINCT ?focus WHERE { "
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How far from a focus node the shapes read: ``depth`` path steps, walking ``forward``
+    predicates from subject to object and ``inverse`` ones back; ``targeted`` are the
+    predicates of ``sh:targetObjectsOf`` (their objects are focus nodes)."""
+
+    depth: int
+    forward: frozenset[str]
+    inverse: frozenset[str]
+    targeted: frozenset[str]
+
+
+@dataclass(slots=True)
+class Unit:
+    """A rule or a check: the predicates it reads (``None``: any) and its results, placed."""
+
+    reads: frozenset[str] | None
+    rows: list[Row]
+    findings: list[Finding]
+
+
+@dataclass(slots=True)
+class State:
+    """What one validation keeps for the next."""
+
+    key: str
+    graphs: dict[str, Fingerprint]
+    content: dict[str, bytes]  # N-Triples of the graphs the build cache does not hold as they are
+    linked: dict[str, set[str]]  # object (N-Triples) → graphs with a triple having it as object
+    lines: dict[str, dict[str, bytes]]  # predicate read by a check (and subClassOf) → graph → lines
+    units: list[Unit]  # the rules, then the checks
+    reads: frozenset[str] = field(default_factory=frozenset)  # the predicates ``lines`` holds
+
+
+# -- what the shapes can reach -----------------------------------------------------------------
+
+
+def reach_of(shapes: rdflib.Graph) -> Reach | None:
+    """How far the shapes read from a focus node; ``None`` when unbounded (``*``, ``+``) or not
+    known (``sh:sparql``, a shape nesting itself)."""
+    if (None, SH.sparql, None) in shapes:
+        return None
+    forward: set[str] = set()
+    inverse: set[str] = set()
+
+    def path_length(node: rdflib.term.Node, flipped: bool) -> int | None:
+        if isinstance(node, rdflib.URIRef):
+            (inverse if flipped else forward).add(str(node))
+            return 1
+        if (node, RDF.first, None) in shapes:
+            lengths = [path_length(step, flipped) for step in Collection(shapes, node)]
+            return None if None in lengths else sum(n for n in lengths if n is not None)
+        if (inner := shapes.value(node, SH.inversePath)) is not None:
+            return path_length(inner, not flipped)
+        if (inner := shapes.value(node, SH.zeroOrOnePath)) is not None:
+            return path_length(inner, flipped)
+        if (listed := shapes.value(node, SH.alternativePath)) is not None:
+            lengths = [path_length(step, flipped) for step in Collection(shapes, listed)]
+            return None if None in lengths else max((n for n in lengths if n is not None), default=0)
+        return None  # zero-or-more, one-or-more, or unknown
+
+    def depth(shape: rdflib.term.Node, stack: tuple[rdflib.term.Node, ...]) -> int | None:
+        if shape in stack:
+            return None
+        stack = (*stack, shape)
+        inner: list[rdflib.term.Node] = []
+        for prop in (SH.node, SH["not"], SH.qualifiedValueShape):
+            inner += shapes.objects(shape, prop)
+        for prop in (SH["and"], SH["or"], SH.xone):
+            for listed in shapes.objects(shape, prop):
+                inner += Collection(shapes, listed)
+        below = [depth(s, stack) for s in inner]
+        below += [depth(p, stack) for p in shapes.objects(shape, SH.property)]
+        if None in below:
+            return None
+        deepest = max((n for n in below if n is not None), default=0)
+        path = shapes.value(shape, SH.path)
+        if path is None:
+            return deepest
+        length = path_length(path, False)
+        return None if length is None else length + deepest
+
+    roots = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+    for prop in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+        roots |= set(shapes.subjects(prop, None))
+    depths = [depth(shape, ()) for shape in sorted(roots, key=str)]
+    if None in depths:
+        return None
+    targeted = frozenset(str(p) for p in shapes.objects(None, SH.targetObjectsOf))
+    return Reach(max((n for n in depths if n is not None), default=0), frozenset(forward), frozenset(inverse), targeted)
+
+
+def rule_reads(rule: Rule) -> frozenset[str]:
+    """The IRIs a compiled rule names (its predicates among them: it has no variable one)."""
+    return frozenset(re.findall(r"<([^<>\s]*)>", rule.query))
+
+
+def check_reads(check: Check) -> frozenset[str] | None:
+    found = query_predicates(check.query, every_node=True)
+    return frozenset(found) if found is not None else None
+
+
+def state_key(vault: Path, rules: list[Rule], checks: list[Check]) -> str:
+    """What kept results depend on besides the graphs: vaultkg, the vault, the rules, the checks."""
+    return hashlib.sha256(repr((__version__, str(vault.resolve()), rules, checks)).encode()).hexdigest()
+
+
+# -- the graphs --------------------------------------------------------------------------------
+
+
+class Graphs:
+    """The dataset's graphs as N-Triples, read one at a time (the build renders each note's)."""
+
+    def __init__(self, dataset: Dataset, parts: Mapping[str, GraphPart]) -> None:
+        self.dataset, self.parts = dataset, parts
+        self._made: dict[str, bytes] = {}
+        self._rows: dict[str, list[bytes]] = {}
+        self._subjects: dict[str, list[str]] | None = None
+
+    def names(self) -> Iterable[str]:
+        return self.dataset.lines.keys()
+
+    def ntriples(self, graph: str) -> bytes:
+        if graph in self.parts:
+            return self.parts[graph].ntriples()
+        if graph not in self._made:
+            self._made[graph] = rdf_bytes(self.dataset.graphs[graph], ox.RdfFormat.N_TRIPLES)
+        return self._made[graph]
+
+    def rows(self, graph: str) -> list[bytes]:
+        """The graph's N-Triples rows (without their line breaks)."""
+        if graph not in self._rows:
+            self._rows[graph] = _rows(self.ntriples(graph))
+        return self._rows[graph]
+
+    def fingerprints(self) -> dict[str, Fingerprint]:
+        prints = {}
+        for graph, pairs in self.dataset.lines.items():
+            part = self.parts.get(graph)
+            if part is not None:
+                prints[graph] = (part.hash, part.sourcemap, part.path)
+            else:
+                digest = hashlib.sha256(self.ntriples(graph)).hexdigest()
+                prints[graph] = (digest, repr([line for _, line in pairs]), self.dataset.paths.get(graph))
+        return prints
+
+    def holding(self, subject: str) -> list[str]:
+        """The graphs with a triple whose subject is ``subject`` (N-Triples form)."""
+        if self._subjects is None:
+            index: dict[str, list[str]] = {}
+            for graph in self.names():
+                if graph in self.parts:
+                    subjects: Iterable[str] = self.parts[graph].subjects
+                else:
+                    subjects = dict.fromkeys(row[: row.index(b" ")].decode() for row in _rows(self.ntriples(graph)))
+                for s in subjects:
+                    index.setdefault(s, []).append(graph)
+            self._subjects = index
+        return self._subjects.get(subject, [])
+
+
+def _rows(nt: bytes) -> list[bytes]:
+    return nt.split(b"\n")[:-1]  # not splitlines(): literals may hold U+2028, U+0085
+
+
+def _split(row: bytes) -> tuple[str, str, str]:
+    """``(subject, predicate, object)`` of an N-Triples row, in N-Triples form (IRIs in ``<>``)."""
+    s, p, o = row[:-2].decode().split(" ", 2)
+    return s, p, o
+
+
+def _indexes(graphs: Graphs, names: Iterable[str], predicates: frozenset[str]) -> tuple[dict, dict]:
+    linked: dict[str, set[str]] = {}
+    lines: dict[str, dict[str, bytes]] = {p: {} for p in predicates}
+    for graph in names:
+        _index_graph(linked, lines, graph, graphs.ntriples(graph), add=True)
+    return linked, lines
+
+
+def _index_graph(
+    linked: dict[str, set[str]], lines: dict[str, dict[str, bytes]], graph: str, nt: bytes, *, add: bool
+) -> None:
+    """Add a graph to (or take it out of) the object index and the lines of the checks' predicates."""
+    kept: dict[str, list[bytes]] = {}
+    for row in _rows(nt):
+        _s, p, o = _split(row)
+        if add:
+            linked.setdefault(o, set()).add(graph)
+        elif (holders := linked.get(o)) is not None:
+            holders.discard(graph)
+            if not holders:
+                del linked[o]
+        if add and p[1:-1] in lines:
+            kept.setdefault(p[1:-1], []).append(row + b"\n")
+    for predicate, by_graph in lines.items():
+        by_graph.pop(graph, None)
+        if add and predicate in kept:
+            by_graph[graph] = b"".join(kept[predicate])
+
+
+# -- keeping -----------------------------------------------------------------------------------
+
+
+def load_state(folder: Path, key: str) -> State | None:
+    """The state kept in ``folder`` for ``key``, or ``None`` (none, another key, unreadable)."""
+    try:
+        with open(folder / STATE_FILE, "rb") as handle:
+            if handle.read(64) != key.encode("ascii"):
+                return None
+            state = pickle.load(handle)
+    except Exception:  # missing, cut short or foreign: only a slower validation
+        return None
+    return state if isinstance(state, State) and state.key == key else None
+
+
+def save_state(folder: Path, state: State) -> None:
+    """Write ``state`` atomically; a folder that cannot be written to keeps none (it is a cache)."""
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=".validation.", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(state.key.encode("ascii"))
+                pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / STATE_FILE)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def new_state(
+    key: str,
+    graphs: Graphs,
+    earlier: Mapping[str, GraphPart],
+    units: list[Unit],
+    checks_read: frozenset[str],
+) -> State:
+    """The state of a whole validation (indexing every graph: ~0.3 s at 10,000 notes)."""
+    prints = graphs.fingerprints()
+    reads = checks_read | {SUBCLASS_OF}
+    linked, lines = _indexes(graphs, graphs.names(), reads)
+    content = {g: graphs.ntriples(g) for g, fp in prints.items() if g not in earlier or earlier[g].hash != fp[0]}
+    return State(key, prints, content, linked, lines, units, reads)
+
+
+# -- validating again --------------------------------------------------------------------------
+
+
+def revalidate(
+    state: State,
+    graphs: Graphs,
+    earlier: Mapping[str, GraphPart],
+    rules: list[Rule],
+    checks: list[Check],
+    reach: Reach,
+    place: Callable[[list[tuple[int, Row]], Callable[[set[str]], set[str]]], list[Finding]],
+) -> State | None:
+    """``state`` brought up to ``graphs``; ``None`` when the whole validation must run. ``place``
+    locates rows ``(unit, row)`` given a function naming the subjects that link to objects."""
+    prints = graphs.fingerprints()
+    changed = {g for g in prints.keys() | state.graphs.keys() if state.graphs.get(g) != prints.get(g)}
+    if not changed:
+        return state
+    before: dict[str, bytes] = {}
+    for g in changed:
+        if g not in state.graphs:
+            before[g] = b""
+        elif g in state.content:
+            before[g] = state.content[g]
+        elif g in earlier and earlier[g].hash == state.graphs[g][0]:
+            before[g] = earlier[g].ntriples()
+        else:
+            return None  # its earlier triples are known neither here nor in the build cache
+    after = {g: graphs.ntriples(g) if g in prints else b"" for g in changed}
+    delta: set[tuple[str, str, str]] = set()
+    touched: set[str] = set()  # the nodes of the changed graphs, before and after
+    none: Fingerprint = ("", "", None)
+    paths = {p for g in changed for p in (state.graphs.get(g, none)[2], prints.get(g, none)[2]) if p}
+    for g in changed:
+        old, new = set(_rows(before[g])), set(_rows(after[g]))
+        delta.update(_split(line) for line in old ^ new)
+        for line in old | new:
+            s, _p, o = _split(line)
+            touched.update((s, o))
+    predicates = {p[1:-1] for _s, p, _o in delta}
+    if SUBCLASS_OF in predicates:  # it can change the classes of any number of nodes
+        return None
+    # the indexes, brought up to the graphs now
+    for g in changed:
+        _index_graph(state.linked, state.lines, g, before[g], add=False)
+        if g in prints:
+            _index_graph(state.linked, state.lines, g, after[g], add=True)
+    rerun = [i for i, unit in enumerate(state.units) if unit.reads is None or not unit.reads.isdisjoint(predicates)]
+    if any(state.units[i].reads is None for i in rerun) or any(
+        not (state.units[i].reads or frozenset()) <= state.reads for i in rerun if i >= len(rules)
+    ):
+        return None
+    units = list(state.units)
+    walker = _Walker(graphs, state.linked, reach)
+    ran_rules = [i for i in rerun if i < len(rules)]
+    if ran_rules:
+        focus = walker.affected(delta)
+        kept = {i: [r for r in units[i].rows if r["term"] not in focus] for i in ran_rules}
+        if focus:
+            store = walker.store(focus, state.lines.get(SUBCLASS_OF, {}).values())
+            values = "VALUES ?focus { " + " ".join(sorted(focus)) + " } "
+            restricted = [_restricted(rules[i], values) for i in ran_rules]
+            if None in restricted:
+                return None
+            found = rule_results(
+                store, [r for r in restricted if r is not None], [ox.DefaultGraph(), ONTOLOGY_GRAPH], terms=True
+            )
+            for i, rows in zip(ran_rules, found, strict=True):
+                kept[i] += rows
+        for i in ran_rules:
+            units[i] = Unit(units[i].reads, kept[i], [])
+    ran_checks = [i for i in rerun if i >= len(rules)]
+    if ran_checks:
+        wanted = frozenset().union(*(state.units[i].reads or () for i in ran_checks))
+        store = _lines_store(b for p in sorted(wanted) for b in state.lines.get(p, {}).values())
+        found = thread_map(lambda i: check_rows(store, checks[i - len(rules)]), ran_checks)
+        for i, rows in zip(ran_checks, found, strict=True):
+            units[i] = Unit(units[i].reads, rows, [])
+    # place again what is new, and what was placed in a changed note or at a changed node
+    still: dict[tuple[int, tuple[Any, ...]], Finding] = {}
+    for i, unit in enumerate(state.units):
+        for row, finding in zip(unit.rows, unit.findings, strict=True):
+            if finding.path not in paths and f"<{row['focus']}>" not in touched:
+                still[(i, _row_key(row))] = finding
+    todo = [(i, row) for i, unit in enumerate(units) for row in unit.rows if (i, _row_key(row)) not in still]
+    placed = iter(place(todo, walker.linking)) if todo else iter(())
+    result = []
+    for i, unit in enumerate(units):
+        findings = [still.get((i, _row_key(row))) or next(placed) for row in unit.rows]
+        result.append(Unit(unit.reads, unit.rows, findings))
+    return State(state.key, prints, _content(graphs, prints, earlier, state, changed), state.linked, state.lines,
+                 result, state.reads)  # fmt: skip
+
+
+def _content(
+    graphs: Graphs, prints: dict[str, Fingerprint], earlier: Mapping[str, GraphPart], state: State, changed: set[str]
+) -> dict[str, bytes]:
+    content = {g: nt for g, nt in state.content.items() if g in prints and g not in changed}
+    for g in changed & prints.keys():
+        if g not in earlier or earlier[g].hash != prints[g][0]:
+            content[g] = graphs.ntriples(g)
+    return content
+
+
+def _row_key(row: Row) -> tuple[Any, ...]:
+    return (row["focus"], row["path"], row["value"], row["severity"], row["shape"], row["message"])
+
+
+def _restricted(rule: Rule, values: str) -> Rule | None:
+    if rule.query.count(_TARGET) < 1:
+        return None
+    at = rule.query.index(_TARGET) + len(_TARGET)
+    return Rule(rule.shape, rule.path, rule.severity, rule.message, rule.query[:at] + values + rule.query[at:],
+                rule.valued, rule.datatypes)  # fmt: skip
+
+
+class _Walker:
+    """Walks the graphs along the shapes' paths (nodes in N-Triples form)."""
+
+    def __init__(self, graphs: Graphs, linked: dict[str, set[str]], reach: Reach) -> None:
+        self.graphs, self.linked, self.reach = graphs, linked, reach
+
+    def rows_from(self, node: str) -> list[tuple[str, str, str]]:
+        """The triples with ``node`` as subject."""
+        prefix = node.encode() + b" "
+        return [_split(r) for g in self.graphs.holding(node) for r in self.graphs.rows(g) if r.startswith(prefix)]
+
+    def rows_to(self, node: str) -> list[tuple[str, str, str]]:
+        """The triples with ``node`` as object."""
+        suffix = b" " + node.encode() + b" ."
+        return [_split(r) for g in sorted(self.linked.get(node, ())) for r in self.graphs.rows(g)
+                if r.endswith(suffix)]  # fmt: skip
+
+    def step_back(self, node: str) -> set[str]:
+        """The nodes a path step leads from to ``node``."""
+        back = {s for s, p, _o in self.rows_to(node) if p[1:-1] in self.reach.forward}
+        if self.reach.inverse and node.startswith("<"):
+            back |= {o for _s, p, o in self.rows_from(node) if p[1:-1] in self.reach.inverse}
+        return back
+
+    def step(self, node: str) -> set[str]:
+        """The nodes a path step leads to from ``node``."""
+        ahead = set()
+        if node.startswith("<"):
+            ahead = {o for _s, p, o in self.rows_from(node) if p[1:-1] in self.reach.forward}
+        if self.reach.inverse:
+            ahead |= {s for s, p, _o in self.rows_to(node) if p[1:-1] in self.reach.inverse}
+        return ahead
+
+    def affected(self, delta: set[tuple[str, str, str]]) -> set[str]:
+        """The focus nodes whose results Δ can change: within the depth of a node Δ reads at."""
+        seeds = {s for s, _p, _o in delta}
+        seeds |= {o for _s, p, o in delta if p[1:-1] in self.reach.inverse | self.reach.targeted}
+        found, frontier = set(seeds), seeds
+        for _ in range(self.reach.depth):
+            frontier = {n for node in frontier for n in self.step_back(node)} - found
+            found |= frontier
+        return found
+
+    def store(self, focus: set[str], extra: Iterable[bytes]) -> ox.Store:
+        """A store of every triple of every node within the depth of ``focus``, of every triple
+        making one of them a target through ``sh:targetObjectsOf``, and ``extra``."""
+        nodes, frontier = set(focus), set(focus)
+        for _ in range(self.reach.depth):
+            frontier = {n for node in frontier for n in self.step(node)} - nodes
+            nodes |= frontier
+        rows = [b" ".join(x.encode() for x in t) + b" .\n" for node in focus for t in self.rows_to(node)
+                if t[1][1:-1] in self.reach.targeted]  # fmt: skip
+        rows += [b" ".join(x.encode() for x in t) + b" .\n" for node in sorted(nodes) if node.startswith("<")
+                 for t in self.rows_from(node)]  # fmt: skip
+        return _lines_store([*rows, *extra])
+
+    def linking(self, objects: set[str]) -> set[str]:
+        """The subjects (IRIs) of the graphs holding a triple with one of ``objects`` (IRIs) as object."""
+        holders: set[str] = set()
+        for o in objects:
+            for g in self.linked.get(f"<{o}>", ()):
+                holders.update(s for s, _p, x in map(_split, self.graphs.rows(g)) if x == f"<{o}>")
+        return {s[1:-1] for s in holders}
+
+
+def _lines_store(lines: Iterable[bytes]) -> ox.Store:
+    """An in-memory store of N-Triples lines (the union graph), with the ontology in its graph."""
+    store = ox.Store()
+    store.bulk_load(b"".join(lines), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    store.bulk_load(read_text("ontology", "vaultkg.ttl").encode(), format=ox.RdfFormat.TURTLE, to_graph=ONTOLOGY_GRAPH)
+    return store
+
+
+__all__ = ["Reach", "State", "Unit", "reach_of", "revalidate"]
