@@ -28,8 +28,9 @@ import os
 import pickle
 import re
 import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +85,8 @@ class State:
     key: str
     graphs: dict[str, Fingerprint]
     content: dict[str, bytes]  # N-Triples of the graphs the build cache does not hold as they are
-    linked: dict[str, set[str]]  # object (N-Triples) → graphs with a triple having it as object
-    lines: dict[str, dict[str, bytes]]  # predicate read by a check (and subClassOf) → graph → lines
+    index: Index
     units: list[Unit]  # the rules, then the checks
-    reads: frozenset[str] = field(default_factory=frozenset)  # the predicates ``lines`` holds
 
 
 # -- what the shapes can reach -----------------------------------------------------------------
@@ -227,33 +226,60 @@ def _split(row: bytes) -> tuple[str, str, str]:
     return s, p, o
 
 
-def _indexes(graphs: Graphs, names: Iterable[str], predicates: frozenset[str]) -> tuple[dict, dict]:
-    linked: dict[str, set[str]] = {}
-    lines: dict[str, dict[str, bytes]] = {p: {} for p in predicates}
-    for graph in names:
-        _index_graph(linked, lines, graph, graphs.ntriples(graph), add=True)
-    return linked, lines
+class Index:
+    """Two indexes of the data, kept up to date graph by graph: which graphs hold a triple with a
+    given object (IRIs, and literals of the predicates in ``literal``), and every triple with a
+    predicate in ``predicates`` (what the checks read)."""
 
+    def __init__(self, predicates: frozenset[str], literal: frozenset[str]) -> None:
+        self.predicates, self.literal = predicates, literal
+        self.ids: dict[str, int] = {}
+        self.names: list[str] = []
+        self.linked: dict[str, bytearray] = {}  # object → ids of the graphs (array "I"), once per triple
+        self.lines: dict[str, bytearray] = {p: bytearray(b"\n") for p in predicates}  # "\n" + rows ending "\n"
 
-def _index_graph(
-    linked: dict[str, set[str]], lines: dict[str, dict[str, bytes]], graph: str, nt: bytes, *, add: bool
-) -> None:
-    """Add a graph to (or take it out of) the object index and the lines of the checks' predicates."""
-    kept: dict[str, list[bytes]] = {}
-    for row in _rows(nt):
-        _s, p, o = _split(row)
-        if add:
-            linked.setdefault(o, set()).add(graph)
-        elif (holders := linked.get(o)) is not None:
-            holders.discard(graph)
-            if not holders:
-                del linked[o]
-        if add and p[1:-1] in lines:
-            kept.setdefault(p[1:-1], []).append(row + b"\n")
-    for predicate, by_graph in lines.items():
-        by_graph.pop(graph, None)
-        if add and predicate in kept:
-            by_graph[graph] = b"".join(kept[predicate])
+    def add(self, graph: str, rows: Iterable[bytes]) -> None:
+        gid = self.ids.setdefault(graph, len(self.ids))
+        if gid == len(self.names):
+            self.names.append(graph)
+        mark = array("I", [gid]).tobytes()
+        found: dict[str, list[bytes]] = {}
+        linked = self.linked
+        for row in rows:
+            _s, p, o = _split(row)
+            if o[0] == "<" or p[1:-1] in self.literal:
+                if (ids := linked.get(o)) is None:
+                    linked[o] = ids = bytearray()
+                ids += mark
+            if p[1:-1] in self.predicates:
+                found.setdefault(p[1:-1], []).append(row + b"\n")
+        for p, more in found.items():
+            self.lines[p] += b"".join(more)
+
+    def remove(self, graph: str, rows: Iterable[bytes]) -> None:
+        gid = self.ids[graph]
+        for row in rows:
+            _s, p, o = _split(row)
+            if (o[0] == "<" or p[1:-1] in self.literal) and o in self.linked:
+                ids = array("I", self.linked[o])
+                if gid in ids:
+                    ids.remove(gid)
+                if ids:
+                    self.linked[o] = bytearray(ids.tobytes())
+                else:
+                    del self.linked[o]
+            if p[1:-1] in self.predicates:
+                blob, line = self.lines[p[1:-1]], b"\n" + row + b"\n"
+                at = blob.find(line)
+                if at >= 0:
+                    del blob[at + 1 : at + len(line)]
+
+    def linking(self, obj: str) -> list[str]:
+        """The graphs with a triple whose object is ``obj`` (N-Triples form)."""
+        return sorted({self.names[i] for i in array("I", self.linked.get(obj, b""))})
+
+    def rows_of(self, predicates: Iterable[str]) -> list[bytes]:
+        return [bytes(self.lines[p][1:]) for p in sorted(predicates) if p in self.lines]
 
 
 # -- keeping -----------------------------------------------------------------------------------
@@ -293,13 +319,15 @@ def new_state(
     earlier: Mapping[str, GraphPart],
     units: list[Unit],
     checks_read: frozenset[str],
+    reach: Reach | None,
 ) -> State:
     """The state of a whole validation (indexing every graph: ~0.3 s at 10,000 notes)."""
     prints = graphs.fingerprints()
-    reads = checks_read | {SUBCLASS_OF}
-    linked, lines = _indexes(graphs, graphs.names(), reads)
+    index = Index(checks_read | {SUBCLASS_OF}, reach.inverse | reach.targeted if reach else frozenset())
+    for graph in graphs.names():
+        index.add(graph, graphs.rows(graph))
     content = {g: graphs.ntriples(g) for g, fp in prints.items() if g not in earlier or earlier[g].hash != fp[0]}
-    return State(key, prints, content, linked, lines, units, reads)
+    return State(key, prints, content, index, units)
 
 
 # -- validating again --------------------------------------------------------------------------
@@ -332,36 +360,42 @@ def revalidate(
             return None  # its earlier triples are known neither here nor in the build cache
     after = {g: graphs.ntriples(g) if g in prints else b"" for g in changed}
     delta: set[tuple[str, str, str]] = set()
-    touched: set[str] = set()  # the nodes of the changed graphs, before and after
+    touched: set[str] = set()
     none: Fingerprint = ("", "", None)
     paths = {p for g in changed for p in (state.graphs.get(g, none)[2], prints.get(g, none)[2]) if p}
+    gone: dict[str, set[bytes]] = {}
+    came: dict[str, set[bytes]] = {}
     for g in changed:
         old, new = set(_rows(before[g])), set(_rows(after[g]))
+        gone[g], came[g] = old - new, new - old
         delta.update(_split(line) for line in old ^ new)
-        for line in old | new:
-            s, _p, o = _split(line)
-            touched.update((s, o))
+    for s, _p, o in delta:  # where a result is placed changes only with these (or its note's lines)
+        touched.update((s, o))
     predicates = {p[1:-1] for _s, p, _o in delta}
     if SUBCLASS_OF in predicates:  # it can change the classes of any number of nodes
         return None
     # the indexes, brought up to the graphs now
-    for g in changed:
-        _index_graph(state.linked, state.lines, g, before[g], add=False)
+    index = state.index
+    for g in sorted(changed):  # a graph's rows are a set: what it lost, what it gained
+        if g in state.graphs:
+            index.remove(g, gone[g])
         if g in prints:
-            _index_graph(state.linked, state.lines, g, after[g], add=True)
+            index.add(g, sorted(came[g]))
     rerun = [i for i, unit in enumerate(state.units) if unit.reads is None or not unit.reads.isdisjoint(predicates)]
     if any(state.units[i].reads is None for i in rerun) or any(
-        not (state.units[i].reads or frozenset()) <= state.reads for i in rerun if i >= len(rules)
+        not (state.units[i].reads or frozenset()) <= index.predicates for i in rerun if i >= len(rules)
     ):
         return None
     units = list(state.units)
-    walker = _Walker(graphs, state.linked, reach)
+    if reach.inverse | reach.targeted != index.literal:
+        return None
+    walker = _Walker(graphs, index, reach)
     ran_rules = [i for i in rerun if i < len(rules)]
     if ran_rules:
         focus = walker.affected(delta)
         kept = {i: [r for r in units[i].rows if r["term"] not in focus] for i in ran_rules}
         if focus:
-            store = walker.store(focus, state.lines.get(SUBCLASS_OF, {}).values())
+            store = walker.store(focus, index.rows_of([SUBCLASS_OF]))
             values = "VALUES ?focus { " + " ".join(sorted(focus)) + " } "
             restricted = [_restricted(rules[i], values) for i in ran_rules]
             if None in restricted:
@@ -376,7 +410,7 @@ def revalidate(
     ran_checks = [i for i in rerun if i >= len(rules)]
     if ran_checks:
         wanted = frozenset().union(*(state.units[i].reads or () for i in ran_checks))
-        store = _lines_store(b for p in sorted(wanted) for b in state.lines.get(p, {}).values())
+        store = _lines_store(index.rows_of(wanted))
         found = thread_map(lambda i: check_rows(store, checks[i - len(rules)]), ran_checks)
         for i, rows in zip(ran_checks, found, strict=True):
             units[i] = Unit(units[i].reads, rows, [])
@@ -392,8 +426,7 @@ def revalidate(
     for i, unit in enumerate(units):
         findings = [still.get((i, _row_key(row))) or next(placed) for row in unit.rows]
         result.append(Unit(unit.reads, unit.rows, findings))
-    return State(state.key, prints, _content(graphs, prints, earlier, state, changed), state.linked, state.lines,
-                 result, state.reads)  # fmt: skip
+    return State(state.key, prints, _content(graphs, prints, earlier, state, changed), index, result)
 
 
 def _content(
@@ -421,8 +454,8 @@ def _restricted(rule: Rule, values: str) -> Rule | None:
 class _Walker:
     """Walks the graphs along the shapes' paths (nodes in N-Triples form)."""
 
-    def __init__(self, graphs: Graphs, linked: dict[str, set[str]], reach: Reach) -> None:
-        self.graphs, self.linked, self.reach = graphs, linked, reach
+    def __init__(self, graphs: Graphs, index: Index, reach: Reach) -> None:
+        self.graphs, self.index, self.reach = graphs, index, reach
 
     def rows_from(self, node: str) -> list[tuple[str, str, str]]:
         """The triples with ``node`` as subject."""
@@ -432,7 +465,7 @@ class _Walker:
     def rows_to(self, node: str) -> list[tuple[str, str, str]]:
         """The triples with ``node`` as object."""
         suffix = b" " + node.encode() + b" ."
-        return [_split(r) for g in sorted(self.linked.get(node, ())) for r in self.graphs.rows(g)
+        return [_split(r) for g in self.index.linking(node) for r in self.graphs.rows(g)
                 if r.endswith(suffix)]  # fmt: skip
 
     def step_back(self, node: str) -> set[str]:
@@ -478,7 +511,7 @@ class _Walker:
         """The subjects (IRIs) of the graphs holding a triple with one of ``objects`` (IRIs) as object."""
         holders: set[str] = set()
         for o in objects:
-            for g in self.linked.get(f"<{o}>", ()):
+            for g in self.index.linking(f"<{o}>"):
                 holders.update(s for s, _p, x in map(_split, self.graphs.rows(g)) if x == f"<{o}>")
         return {s[1:-1] for s in holders}
 

@@ -806,7 +806,7 @@ def _validate_kept(
                 Unit(reads[i], rows, findings_from(dataset, rows, sources[i], locator)) for i, rows in enumerate(every)
             ]
             checks_read = frozenset().union(*(r for r in reads[len(rules) :] if r is not None))
-            kept = new_state(key, graphs, earlier, units, checks_read)
+            kept = new_state(key, graphs, earlier, units, checks_read, reach)
     except (Unsupported, SyntaxError, OSError):
         return None
     save_state(folder, kept)

@@ -1,0 +1,150 @@
+"""Validating again after an edit (vaultkg.revalidation): edit after edit, the findings are those
+of a whole validation, and only what the edit can change ran again (no whole-data store)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import rdflib
+from conftest import ROOT
+
+import vaultkg.validation as validation
+from vaultkg import build
+from vaultkg.buildcache import CACHE_DIR
+from vaultkg.revalidation import STATE_FILE, reach_of
+from vaultkg.validation import validate
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate, inject_faults
+
+
+def front(text: str, line: str) -> str:
+    """``text`` with ``line`` added to its front matter (which it gets if it has none)."""
+    return text.replace("---\n", f"---\n{line}\n", 1) if text.startswith("---\n") else f"---\n{line}\n---\n{text}"
+
+
+def findings(vault: Path, **options: object) -> list[tuple[object, ...]]:
+    report = validate(vault, **options)  # type: ignore[arg-type]
+    return [(f.path, f.line, f.severity, f.message, f.rule, f.source, f.focus, f.value) for f in report.findings]
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    vault = tmp_path_factory.mktemp("revalidation") / "vault"
+    generate(vault, 240, seed=5)
+    inject_faults(vault, 24, seed=5)
+    return vault
+
+
+def test_edit_after_edit_the_findings_are_those_of_a_whole_validation(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(vault, out)
+    whole_stores = []
+    real_store = validation.data_store
+    monkeypatch.setattr(validation, "data_store", lambda ds: whole_stores.append(1) or real_store(ds))
+    first = findings(vault, cache_from=out)
+    assert whole_stores == [1] and (out / CACHE_DIR / STATE_FILE).is_file()
+    assert first == findings(vault)  # kept results come out as they went in
+
+    notes = sorted(vault.rglob("*.md"))
+    by_folder = {folder: [n for n in notes if n.parent.name == folder] for folder in ("Relationships", "Organizations")}
+    relationship, organisation, country = by_folder["Relationships"][3], by_folder["Organizations"][2], notes[5]
+    actor = re.search(r"actors: \[([^,\]]+)", relationship.read_text()).group(1)  # type: ignore[union-attr]
+    actor_note = next(n for n in notes if n.stem == actor)
+    edits: list[tuple[str, Path, Callable[[str], str]]] = [
+        ("prose", notes[10], lambda t: t + "\nMore prose.\n"),
+        ("lines shift", relationship, lambda t: t.replace("\n## ", "\n\n\n## ", 1)),
+        ("link to a new entity", notes[20], lambda t: t + "\nSee [[Nowhere Land]].\n"),
+        ("link to a note", notes[30], lambda t: t + f"\nSee [[{country.stem}]].\n"),
+        ("an actor is no actor any more", actor_note, lambda t: re.sub(r"type: \w+", "type: event", t, count=1)),
+        ("its own actor", relationship, lambda t: t.replace(f"actors: [{actor}", f"actors: [{actor}, {actor}", 1)),
+        ("a new actor", by_folder["Relationships"][5], lambda t: t.replace("actors: [", "actors: [Brand New, ", 1)),
+        ("a date that is none", organisation, lambda t: front(t, "start: 2024-13-45")),
+        ("ends before it starts", notes[40], lambda t: front(t, "start: 2020-05-01\nend: 2019-01-01")),
+        ("a title taken", notes[50], lambda t: re.sub(r"^# .*$", f"# {country.stem}", t, count=1, flags=re.M)),
+        ("an alias taken", notes[60], lambda t: front(t, f"aliases: [{country.stem}]")),
+        ("links unlinked", notes[70], lambda t: re.sub(r"\[\[([^\]|]*)\]\]", r"\1", t)),
+        ("a tag cycle", notes[80], lambda t: front(t, "tags: [zz/yy, yy/zz]")),
+        # the new entity is first linked from here now: its result is placed here, not in notes[20]
+        ("linked from before", notes[0], lambda t: t + "\nSee [[Nowhere Land]].\n"),
+        ("linked from before too", notes[1], lambda t: t + "\nSee [[Nowhere Land]].\n"),
+        ("the actor again", actor_note, lambda t: t.replace("type: event", "type: organization", 1)),
+    ]
+    for name, note, edit in edits:
+        note.write_text(edit(note.read_text(encoding="utf-8")), encoding="utf-8")
+        whole_stores.clear()
+        again = findings(vault, cache_from=out)
+        assert not whole_stores, f"{name}: validated whole"
+        assert again == findings(vault), name
+    whole_stores.clear()
+    added = vault / "People" / "Zz Newcomer.md"
+    added.write_text(f"---\ntype: person\n---\n# Zz Newcomer\nMet [[{country.stem}]].\n", encoding="utf-8")
+    assert findings(vault, cache_from=out) == findings(vault), "a new note"
+    notes[90].rename(notes[90].with_name("Renamed " + notes[90].name))
+    assert findings(vault, cache_from=out) == findings(vault), "a renamed note"
+    notes[100].unlink()
+    assert findings(vault, cache_from=out) == findings(vault), "a deleted note"
+    assert whole_stores == [1] * 3, "validated whole"  # only those without a cache
+    assert first != findings(vault)
+
+
+def test_a_damaged_or_foreign_state_is_only_a_slower_validation(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(vault, out)
+    expected = findings(vault)
+    state = out / CACHE_DIR / STATE_FILE
+    assert findings(vault, cache_from=out) == expected
+    kept = state.read_bytes()
+    for damaged in (kept[: len(kept) // 2], b"", b"x" * 64 + kept[64:], kept[:64] + b"not a pickle"):
+        state.write_bytes(damaged)
+        assert findings(vault, cache_from=out) == expected
+        assert state.read_bytes()[:64] == kept[:64]  # a whole validation kept a good state again
+    state.unlink()
+    state.mkdir()  # a state that cannot be written: kept nowhere, the same findings
+    assert findings(vault, cache_from=out) == expected
+    assert findings(vault, cache_from=out) == expected
+
+
+SH = "PREFIX sh: <http://www.w3.org/ns/shacl#> PREFIX ex: <http://ex/> "
+
+
+@pytest.mark.parametrize(
+    ("shapes", "depth", "forward", "inverse"),
+    [
+        ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:class ex:D ] .", 1, "p", ""),
+        ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ( ex:p [ sh:inversePath ex:q ] ) ] .",
+         2, "p", "q"),
+        ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:node ex:T ] . "
+         "ex:T sh:property [ sh:path [ sh:alternativePath ( ex:q ( ex:r ex:s ) ) ] ] .", 3, "pqrs", ""),
+        ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:or ( [ sh:path ex:p ; sh:minCount 1 ] [ sh:class ex:D ] ) .",
+         1, "p", ""),
+        ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path [ sh:zeroOrMorePath ex:p ] ] .",
+         None, "", ""),
+        ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:node ex:S .", None, "", ""),
+    ],
+)  # fmt: skip
+def test_how_far_shapes_read(shapes: str, depth: int | None, forward: str, inverse: str) -> None:
+    reach = reach_of(rdflib.Graph().parse(data=SH + shapes, format="turtle"))
+    if depth is None:
+        assert reach is None
+        return
+    assert reach is not None
+    assert (reach.depth, reach.forward, reach.inverse) == (
+        depth, {f"http://ex/{x}" for x in forward}, {f"http://ex/{x}" for x in inverse})  # fmt: skip
+
+
+def test_objects_of_targeted_predicates_are_focus_nodes_a_change_reaches() -> None:
+    """``sh:targetObjectsOf ex:p``: a triple ``s ex:p o`` added or removed changes whether ``o`` is
+    a focus node, though no triple of ``o`` changed."""
+    from vaultkg.revalidation import Reach, _Walker
+
+    reach = Reach(0, frozenset(), frozenset(), frozenset({"http://ex/p"}))
+    walker = _Walker(None, None, reach)  # type: ignore[arg-type]  # depth 0: reads no graph
+    assert walker.affected({("<http://ex/s>", "<http://ex/p>", "<http://ex/o>")}) == {"<http://ex/s>", "<http://ex/o>"}
+    assert walker.affected({("<http://ex/s>", "<http://ex/q>", "<http://ex/o>")}) == {"<http://ex/s>"}
