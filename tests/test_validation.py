@@ -195,6 +195,11 @@ def test_each_shape_and_check_fails_at_the_line(notes: dict[str, str], expected:
             "R.md:9: violation: the tag is its own broader tag (a cycle through "
             "https://example.org/vault/tag/b) [broader-cycle]",
         ),
+        (
+            "vault:r dcterms:subject tag:a . tag:a a skos:Concept ; skos:prefLabel 'a' ; skos:broader tag:a .",
+            "R.md:9: violation: the tag is its own broader tag (a cycle through "
+            "https://example.org/vault/tag/a) [broader-cycle]",
+        ),
     ],
 )
 def test_shapes_the_converters_cannot_break_still_catch_bad_data(turtle: str, expected: str) -> None:
@@ -478,6 +483,10 @@ def test_predicates_a_query_can_read() -> None:
                           "SELECT ?a { ?a !s:p ?b }", "SELECT ?a { VALUES ?p { s:p } ?a ?p ?b }",
                           "SELECT ?a { SERVICE <http://e/> { ?a s:p ?b } }"):  # fmt: skip
         assert query_predicates(s + any_predicate) is None, any_predicate
+    for may_be_empty in ("SELECT ?a { ?a s:p* ?b }", "SELECT ?a { ?a (s:p/s:q)? ?b }"):  # may match every node
+        assert query_predicates(s + may_be_empty) is not None
+        assert query_predicates(s + may_be_empty, every_node=True) is None, may_be_empty
+    assert query_predicates(s + "SELECT ?a { ?a s:p+ ?b }", every_node=True) == {"http://s/p"}
 
 
 def test_unlinked_mentions_are_left_out_only_where_nothing_validation_runs_can_see_them(
