@@ -217,8 +217,9 @@ def build(
     "--cache-from",
     type=click.Path(path_type=Path, file_okay=False),
     metavar="DIR",
-    help="Build folder of TARGET whose build cache to reuse, read only: unchanged notes are not converted "
-    "again (same findings, faster). Default: ./output when it holds a build of TARGET.",
+    help="Build folder of TARGET whose build cache to reuse: unchanged notes are not converted again, and "
+    "the results are kept beside the cache so that the next validation runs again only what an edit can "
+    "change (same findings, faster). Default: ./output when it holds a build of TARGET.",
 )
 @click.option("--no-cache", is_flag=True, help="Convert every note, even when a build cache could be reused.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")

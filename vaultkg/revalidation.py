@@ -233,34 +233,33 @@ class Index:
 
     def __init__(self, predicates: frozenset[str], literal: frozenset[str]) -> None:
         self.predicates, self.literal = predicates, literal
+        self._predicates = {p.encode() for p in predicates}
+        self._literal = {p.encode() for p in literal}
         self.ids: dict[str, int] = {}
         self.names: list[str] = []
-        self.linked: dict[str, bytearray] = {}  # object → ids of the graphs (array "I"), once per triple
-        self.lines: dict[str, bytearray] = {p: bytearray(b"\n") for p in predicates}  # "\n" + rows ending "\n"
+        self.linked: dict[bytes, bytearray] = {}  # object → ids of the graphs (array "I"), once per triple
+        self.lines: dict[bytes, bytearray] = {p: bytearray(b"\n") for p in self._predicates}  # "\n" + rows + "\n"
 
     def add(self, graph: str, rows: Iterable[bytes]) -> None:
         gid = self.ids.setdefault(graph, len(self.ids))
         if gid == len(self.names):
             self.names.append(graph)
         mark = array("I", [gid]).tobytes()
-        found: dict[str, list[bytes]] = {}
-        linked = self.linked
+        linked, lines, literal, predicates = self.linked, self.lines, self._literal, self._predicates
         for row in rows:
-            _s, p, o = _split(row)
-            if o[0] == "<" or p[1:-1] in self.literal:
+            p, o = _predicate_object(row)
+            if o[:1] == b"<" or p in literal:
                 if (ids := linked.get(o)) is None:
                     linked[o] = ids = bytearray()
                 ids += mark
-            if p[1:-1] in self.predicates:
-                found.setdefault(p[1:-1], []).append(row + b"\n")
-        for p, more in found.items():
-            self.lines[p] += b"".join(more)
+            if p in predicates:
+                lines[p] += row + b"\n"
 
     def remove(self, graph: str, rows: Iterable[bytes]) -> None:
         gid = self.ids[graph]
         for row in rows:
-            _s, p, o = _split(row)
-            if (o[0] == "<" or p[1:-1] in self.literal) and o in self.linked:
+            p, o = _predicate_object(row)
+            if (o[:1] == b"<" or p in self._literal) and o in self.linked:
                 ids = array("I", self.linked[o])
                 if gid in ids:
                     ids.remove(gid)
@@ -268,18 +267,27 @@ class Index:
                     self.linked[o] = bytearray(ids.tobytes())
                 else:
                     del self.linked[o]
-            if p[1:-1] in self.predicates:
-                blob, line = self.lines[p[1:-1]], b"\n" + row + b"\n"
+            if p in self._predicates:
+                blob, line = self.lines[p], b"\n" + row + b"\n"
                 at = blob.find(line)
                 if at >= 0:
                     del blob[at + 1 : at + len(line)]
 
     def linking(self, obj: str) -> list[str]:
         """The graphs with a triple whose object is ``obj`` (N-Triples form)."""
-        return sorted({self.names[i] for i in array("I", self.linked.get(obj, b""))})
+        return sorted({self.names[i] for i in array("I", self.linked.get(obj.encode(), b""))})
 
     def rows_of(self, predicates: Iterable[str]) -> list[bytes]:
-        return [bytes(self.lines[p][1:]) for p in sorted(predicates) if p in self.lines]
+        found = (self.lines.get(p.encode()) for p in sorted(predicates))
+        return [bytes(blob[1:]) for blob in found if blob is not None]
+
+
+def _predicate_object(row: bytes) -> tuple[bytes, bytes]:
+    """The predicate (its IRI) and the object (N-Triples form) of an N-Triples row: neither a
+    subject nor a predicate (IRIs) holds a space."""
+    a = row.index(b" ")
+    b = row.index(b" ", a + 1)
+    return row[a + 2 : b - 1], row[b + 1 : -2]
 
 
 # -- keeping -----------------------------------------------------------------------------------

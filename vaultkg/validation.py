@@ -676,8 +676,10 @@ def validate(
     """Validate a vault (built in memory) or a build folder (``graph.nq`` + ``sourcemap.json``).
 
     ``engine`` chooses what runs the shapes: see :func:`shacl_results`. ``cache_from`` names a
-    build folder of the vault whose build cache is reused (read only): notes unchanged since
-    that build are not converted again (the findings are the same either way)."""
+    build folder of the vault whose build cache is reused: notes unchanged since that build are
+    not converted again, and (with the compiled shapes) the results are kept beside the cache,
+    so that the next validation runs again only what the edits since can change
+    (:mod:`vaultkg.revalidation`; the findings are the same either way)."""
     with gc_paused():  # the locator and the results make millions of small objects (10k: −0.5 s)
         return _validate(target, config=config, base=base, on_event=on_event, engine=engine, cache_from=cache_from)
 
