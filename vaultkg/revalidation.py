@@ -27,7 +27,6 @@ import hashlib
 import os
 import pickle
 import re
-import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -76,6 +75,13 @@ class Unit:
     reads: frozenset[str] | None
     rows: list[Row]
     findings: list[Finding]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # findings as tuples: 3× faster to load than dataclasses
+        return _unit, (self.reads, self.rows, [tuple(getattr(f, s) for s in Finding.__slots__) for f in self.findings])
+
+
+def _unit(reads: frozenset[str] | None, rows: list[Row], findings: list[tuple[Any, ...]]) -> Unit:
+    return Unit(reads, rows, [Finding(*f) for f in findings])
 
 
 @dataclass(slots=True)
@@ -307,16 +313,15 @@ def load_state(folder: Path, key: str) -> State | None:
 
 def save_state(folder: Path, state: State) -> None:
     """Write ``state`` atomically; a folder that cannot be written to keeps none (it is a cache)."""
+    tmp = folder / f".{STATE_FILE}.{os.getpid()}.tmp"
     try:
-        handle, tmp = tempfile.mkstemp(prefix=".validation.", dir=folder)
         try:
-            with os.fdopen(handle, "wb") as out:
+            with open(tmp, "wb") as out:
                 out.write(state.key.encode("ascii"))
                 pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, folder / STATE_FILE)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
     except OSError:
         pass
 

@@ -795,6 +795,8 @@ def _validate_kept(
         kept = None
         if state is not None and reach is not None:
             kept = revalidate(state, graphs, earlier, rules, checks, reach, place)
+            if kept is state:  # nothing changed: nothing to keep again
+                return [finding for unit in kept.units for finding in unit.findings]
         if kept is None:
             store = data_store(dataset)
             with ThreadPoolExecutor(max_workers=1) as beside:
