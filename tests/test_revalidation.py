@@ -148,3 +148,26 @@ def test_objects_of_targeted_predicates_are_focus_nodes_a_change_reaches() -> No
     walker = _Walker(None, None, reach)  # type: ignore[arg-type]  # depth 0: reads no graph
     assert walker.affected({("<http://ex/s>", "<http://ex/p>", "<http://ex/o>")}) == {"<http://ex/s>", "<http://ex/o>"}
     assert walker.affected({("<http://ex/s>", "<http://ex/q>", "<http://ex/o>")}) == {"<http://ex/s>"}
+
+
+def test_validating_again_does_not_load_rdflib(vault: Path, tmp_path: Path) -> None:
+    """The kept state holds the compiled shapes: a validation after an edit that no typed value
+    changed needs neither the shapes graph nor rdflib (~0.1 s of a ~0.7 s command)."""
+    import subprocess
+
+    out = tmp_path / "out"
+    build(vault, out)
+    script = (
+        "import sys; from vaultkg.validation import validate; "
+        f"r = validate({str(vault)!r}, cache_from={str(out)!r}); print(len(r.findings), 'rdflib' in sys.modules)"
+    )
+
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+
+    _count, loaded = run()
+    assert loaded == "True"  # the first validation compiles the shapes
+    note = sorted(vault.rglob("*.md"))[3]
+    note.write_text(note.read_text(encoding="utf-8") + "\nSee [[Somewhere Else]].\n", encoding="utf-8")
+    count_after, loaded = run()
+    assert loaded == "False" and int(count_after) == len(findings(vault))

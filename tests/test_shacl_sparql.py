@@ -11,7 +11,8 @@ import pytest
 import rdflib
 
 from converters import Dataset
-from vaultkg.shacl_sparql import Unsupported, compile_shapes, well_typed_date
+from vaultkg.shacl_sparql import Unsupported, compile_shapes
+from vaultkg.sparql_rules import well_typed_date
 from vaultkg.validation import ShapesError, shacl_results
 
 PREFIXES = """

@@ -276,9 +276,11 @@ def test_cli_exit_2_when_it_cannot_validate(tmp_path: Path, monkeypatch: pytest.
     assert run(str(tmp_path / "empty")).exit_code == 2
     bad = run(str(EXAMPLE_VAULT), "--output", str(tmp_path / "report.pdf"))
     assert bad.exit_code == 2 and "unknown report format" in bad.stderr
+    import vaultkg.revalidation
     import vaultkg.validation
 
-    monkeypatch.setattr(vaultkg.validation, "read_text", lambda folder, name: "this is not turtle")
+    for module in (vaultkg.validation, vaultkg.revalidation):  # what loads the shapes, what keys kept results
+        monkeypatch.setattr(module, "read_text", lambda folder, name: "this is not turtle")
     broken = run(str(EXAMPLE_VAULT))
     assert broken.exit_code == 2 and broken.stderr.startswith("vaultkg: error: shapes/vaultkg.ttl: does not load")
 

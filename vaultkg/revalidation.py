@@ -23,6 +23,7 @@ same either way (the test suite compares them edit by edit).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -31,25 +32,25 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-import rdflib
-from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH
 
 from converters import Dataset
 
 from . import __version__
 from .fragments import GraphPart
-from .resources import read_text
-from .shacl_sparql import Rule, rule_results
+from .resources import list_files, read_text
+from .sparql_rules import Rule, rule_results
 from .threads import thread_map
 from .validation import ONTOLOGY_GRAPH, Check, Finding, check_rows, query_predicates
 from .writers import rdf_bytes
 
+if TYPE_CHECKING:
+    import rdflib
+
 STATE_FILE = "validation.pickle"
-SUBCLASS_OF = str(RDFS.subClassOf)
+SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 Row = dict[str, Any]
 #: Per graph: the SHA-256 of its N-Triples (as the build notes it), its source lines, its note.
 Fingerprint = tuple[str, str, str | None]
@@ -93,6 +94,9 @@ class State:
     content: dict[str, bytes]  # N-Triples of the graphs the build cache does not hold as they are
     index: Index
     units: list[Unit]  # the rules, then the checks
+    rules: list[Rule]  # the shapes compiled, how far they read, the rules table of the report
+    reach: Reach
+    table: dict[str, dict[str, str]]
 
 
 # -- what the shapes can reach -----------------------------------------------------------------
@@ -101,6 +105,10 @@ class State:
 def reach_of(shapes: rdflib.Graph) -> Reach | None:
     """How far the shapes read from a focus node; ``None`` when unbounded (``*``, ``+``) or not
     known (``sh:sparql``, a shape nesting itself)."""
+    import rdflib
+    from rdflib.collection import Collection
+    from rdflib.namespace import RDF, SH
+
     if (None, SH.sparql, None) in shapes:
         return None
     forward: set[str] = set()
@@ -163,9 +171,13 @@ def check_reads(check: Check) -> frozenset[str] | None:
     return frozenset(found) if found is not None else None
 
 
-def state_key(vault: Path, rules: list[Rule], checks: list[Check]) -> str:
-    """What kept results depend on besides the graphs: vaultkg, the vault, the rules, the checks."""
-    return hashlib.sha256(repr((__version__, str(vault.resolve()), rules, checks)).encode()).hexdigest()
+def state_key(vault: Path, checks: list[Check], disabled: Iterable[str]) -> str:
+    """What kept results depend on besides the graphs: vaultkg, the vault, the shapes and the
+    ontology (their text), the rules turned off, the checks."""
+    shapes = [read_text("shapes", name) for name in list_files("shapes", ".ttl")]
+    off = sorted(d.lower() for d in disabled)
+    text = repr((__version__, str(vault.resolve()), shapes, read_text("ontology", "vaultkg.ttl"), off, checks))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # -- the graphs --------------------------------------------------------------------------------
@@ -332,15 +344,17 @@ def new_state(
     earlier: Mapping[str, GraphPart],
     units: list[Unit],
     checks_read: frozenset[str],
-    reach: Reach | None,
+    reach: Reach,
+    rules: list[Rule],
+    table: dict[str, dict[str, str]],
 ) -> State:
     """The state of a whole validation (indexing every graph: ~0.3 s at 10,000 notes)."""
     prints = graphs.fingerprints()
-    index = Index(checks_read | {SUBCLASS_OF}, reach.inverse | reach.targeted if reach else frozenset())
+    index = Index(checks_read | {SUBCLASS_OF}, reach.inverse | reach.targeted)
     for graph in graphs.names():
         index.add(graph, graphs.rows(graph))
     content = {g: graphs.ntriples(g) for g, fp in prints.items() if g not in earlier or earlier[g].hash != fp[0]}
-    return State(key, prints, content, index, units)
+    return State(key, prints, content, index, units, rules, reach, table)
 
 
 # -- validating again --------------------------------------------------------------------------
@@ -439,7 +453,8 @@ def revalidate(
     for i, unit in enumerate(units):
         findings = [still.get((i, _row_key(row))) or next(placed) for row in unit.rows]
         result.append(Unit(unit.reads, unit.rows, findings))
-    return State(state.key, prints, _content(graphs, prints, earlier, state, changed), index, result)
+    content = _content(graphs, prints, earlier, state, changed)
+    return dataclasses.replace(state, graphs=prints, content=content, index=index, units=result)
 
 
 def _content(

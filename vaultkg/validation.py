@@ -20,11 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-import rdflib
-from rdflib.namespace import SH
 
 from converters import Dataset, Severity
 from converters.vocab import SCHEMA_MENTIONS, XSD_STRING
@@ -33,15 +31,19 @@ from .errors import InputError, VaultkgError
 from .fragments import GraphPart
 from .gctools import gc_paused
 from .resources import data_root, list_files, read_text
-from .shacl_sparql import Unsupported, compile_shapes, local_name, run_rules
+from .sparql_rules import Unsupported, run_rules
 from .threads import thread_map
 from .writers import graph_ntriples, rendered_graphs
+
+if TYPE_CHECKING:  # rdflib is imported where the shapes graph is needed (validating again needs none)
+    import rdflib
 
 LEVELS = ("violation", "warning", "info")
 ENGINES = ("auto", "sparql", "pyshacl")
 ONTOLOGY_GRAPH = ox.NamedNode("urn:vaultkg:ontology")
 _FROM_BUILD = {Severity.ERROR: "violation", Severity.WARNING: "warning", Severity.INFO: "info"}
-_SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+_SH = "http://www.w3.org/ns/shacl#"
+_SH_SEVERITY = {f"{_SH}Violation": "violation", f"{_SH}Warning": "warning", f"{_SH}Info": "info"}
 
 
 class ShapesError(VaultkgError):
@@ -50,7 +52,7 @@ class ShapesError(VaultkgError):
 
 def _severity(node: object) -> str:
     """``violation``, ``warning`` or ``info`` for a ``sh:severity`` value (Violation by default)."""
-    return {str(k): v for k, v in _SH_SEVERITY.items()}.get(str(node), "violation")
+    return _SH_SEVERITY.get(str(node), "violation")
 
 
 def rank(level: str) -> int:
@@ -189,6 +191,11 @@ def list_files_under(folder: str, suffix: str) -> list[str]:
 
 def load_shapes(disabled: Iterable[str] = ()) -> rdflib.Graph:
     """All bundled shapes, minus the node shapes named in ``disabled`` (local or sh:name)."""
+    import rdflib
+    from rdflib.namespace import SH
+
+    from .shacl_sparql import local_name
+
     graph = rdflib.Graph()
     for name in list_files("shapes", ".ttl"):
         try:
@@ -205,6 +212,8 @@ def load_shapes(disabled: Iterable[str] = ()) -> rdflib.Graph:
 
 
 def _ontology() -> rdflib.Graph:
+    import rdflib
+
     return rdflib.Graph().parse(data=read_text("ontology", "vaultkg.ttl"), format="turtle")
 
 
@@ -322,6 +331,8 @@ class Locator:
 
 
 def _rdflib_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
+    import rdflib
+
     graph = rdflib.Graph()
     add = graph.add
     for t in triples:
@@ -364,6 +375,9 @@ def shape_predicates(shapes: rdflib.Graph) -> set[str] | None:
     """The predicates of the triples SHACL Core shapes can look at: those the shapes name (in a
     path or a target), plus ``rdf:type`` and ``rdfs:subClassOf``; ``None`` (any) with
     ``sh:sparql`` or ``sh:closed``."""
+    import rdflib
+    from rdflib.namespace import SH
+
     if (None, SH.sparql, None) in shapes or (None, SH.closed, None) in shapes:
         return None
     named = {str(t) for triple in shapes for t in triple if isinstance(t, rdflib.URIRef)}
@@ -376,6 +390,7 @@ def query_predicates(query: str, *, every_node: bool = False) -> set[str] | None
     pattern or property path); ``None`` when it can read any — a variable or negated predicate,
     or a ``SERVICE``. With ``every_node``, also when a path may be empty (``*``, ``?``): with both
     ends unbound it matches every node of the graph, so triples of any predicate change it."""
+    import rdflib
     from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
@@ -438,6 +453,8 @@ def shacl_results(
     compiler does not translate (or Oxigraph refuses a query, e.g. a regex it does not support);
     ``sparql`` raises :class:`ShapesError` instead of falling back; ``pyshacl`` is the reference.
     """
+    from .shacl_sparql import compile_shapes
+
     if engine not in ENGINES:
         raise ShapesError(f"unknown validation engine '{engine}' (use {', '.join(ENGINES)})")
     reason = "asked for"
@@ -481,12 +498,17 @@ _FORK_DATA: rdflib.Graph | None = None
 
 
 def _run_group(shapes_ttl: str) -> list[dict[str, Any]]:
+    import rdflib
+
     assert _FORK_DATA is not None
     shapes = rdflib.Graph().parse(data=shapes_ttl, format="turtle")
     return _run_pyshacl(_FORK_DATA, shapes)[0]
 
 
 def _subset(shapes: rdflib.Graph, keep: list[rdflib.term.Node]) -> str:
+    import rdflib
+    from rdflib.namespace import SH
+
     sub = rdflib.Graph()
     for triple in shapes:
         sub.add(triple)
@@ -497,6 +519,9 @@ def _subset(shapes: rdflib.Graph, keep: list[rdflib.term.Node]) -> str:
 
 def _partition(shapes: rdflib.Graph, data: rdflib.Graph, workers: int) -> list[list[rdflib.term.Node]]:
     """Node shapes in ``workers`` groups of about equal cost (focus nodes × constraints)."""
+    import rdflib
+    from rdflib.namespace import SH
+
     node_shapes = sorted(shapes.subjects(rdflib.RDF.type, SH.NodeShape), key=str)
     if workers <= 1 or len(node_shapes) < 2:
         return [node_shapes]
@@ -520,6 +545,10 @@ def _partition(shapes: rdflib.Graph, data: rdflib.Graph, workers: int) -> list[l
 
 def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[str, Any]], rdflib.Graph]:
     import pyshacl
+    import rdflib
+    from rdflib.namespace import SH
+
+    from .shacl_sparql import local_name
 
     _conforms, results_graph, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     parents = {obj: subj for subj, obj in shapes.subject_objects(SH.property)}
@@ -535,7 +564,7 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
             "focus": str(results_graph.value(result, SH.focusNode)),
             "path": str(path) if isinstance(path, rdflib.URIRef) else None,
             "value": str(value) if value is not None else None,
-            "severity": _SH_SEVERITY.get(results_graph.value(result, SH.resultSeverity), "violation"),
+            "severity": _severity(results_graph.value(result, SH.resultSeverity)),
             "shape": local_name(node_shape) if isinstance(node_shape, rdflib.URIRef) else "shape",
             "message": messages[0] if messages else "does not conform",
         })  # fmt: skip
@@ -566,6 +595,11 @@ def check_rows(store: ox.Store, check: Check) -> list[dict[str, Any]]:
 
 def rules_table(shapes: rdflib.Graph, checks: list[Check]) -> dict[str, dict[str, str]]:
     """Rule id → name, description and default level, for SARIF and the README."""
+    import rdflib
+    from rdflib.namespace import SH
+
+    from .shacl_sparql import local_name
+
     rules: dict[str, dict[str, str]] = {}
     for shape in shapes.subjects(rdflib.RDF.type, SH.NodeShape):
         if isinstance(shape, rdflib.URIRef):
@@ -702,13 +736,22 @@ def _validate(
     shown = str(root)
     root_is_build = is_output_dir(root) and not any(root.glob("*.md"))
     cfg, _ = load_config(Path(config) if config else None, vault=None if root_is_build else root, base=base)
-    shapes = load_shapes(cfg.disabled_checks)
     checks = load_checks(cfg.disabled_checks)
+    loaded: list[rdflib.Graph] = []
+
+    def shapes() -> rdflib.Graph:
+        """The shapes graph, loaded when first needed (validating again needs none: ~0.1 s)."""
+        if not loaded:
+            loaded.append(load_shapes(cfg.disabled_checks))
+        return loaded[0]
+
+    reused = not root_is_build and cache_from is not None and has_cache(Path(cache_from), root)
+    if not reused or engine == "pyshacl":
+        shapes()  # shapes that do not load are an error before any work (kept results need none)
     if root_is_build:
         shown = ""  # paths in a build folder are relative to a vault we do not know
         dataset, findings = load_output(root)
     else:
-        reused = cache_from is not None and has_cache(Path(cache_from), root)
 
         def mentions(notes: int) -> bool | None:
             """Unlinked mentions are ~15 % of converting a note: left out of a large vault when no
@@ -716,7 +759,7 @@ def _validate(
             build cache is reused (made with them, it would not fit)."""
             if notes < MENTIONS_SKIPPED_FROM or not cfg.mentions or reused:
                 return None
-            return None if _reads(shapes, checks, MENTIONS) else False
+            return None if _reads(shapes(), checks, MENTIONS) else False
 
         result = build(root, None, config=config, base=base, render=False, on_event=on_event, cache_from=cache_from,
                        mentions=mentions)  # fmt: skip
@@ -729,19 +772,20 @@ def _validate(
     kept = None
     if not root_is_build and reused and engine != "pyshacl":
         assert cache_from is not None
-        kept = _validate_kept(dataset, root, Path(cache_from), shapes, checks)
+        kept = _validate_kept(dataset, root, Path(cache_from), shapes, checks, cfg.disabled_checks)
     if kept is not None:
-        findings += kept
-        used = "sparql"
+        findings += kept[0]
+        table, used = kept[1], "sparql"
     else:
         store = data_store(dataset)
         with ThreadPoolExecutor(max_workers=1) as beside:  # the checks fill the gaps the rules leave
             checked = beside.submit(check_results, dataset, checks, store)
-            results, used = shacl_results(dataset, shapes, engine=engine, store=store)
+            results, used = shacl_results(dataset, shapes(), engine=engine, store=store)
             rows = checked.result()
         locator = Locator(dataset, {r["focus"] for r in results + rows if r["focus"] is not None}, store)
         findings += findings_from(dataset, results, "shacl", locator)
         findings += findings_from(dataset, rows, "check", locator)
+        table = rules_table(shapes(), checks)
     off = {d.lower() for d in cfg.disabled_checks}
     findings = sorted((f for f in findings if f.rule.lower() not in off), key=Finding.sort_key)
     notes = len(dataset.paths)
@@ -749,7 +793,7 @@ def _validate(
         findings,
         notes,
         time.perf_counter() - started,
-        rules_table(shapes, checks),
+        table,
         shown,
         sorted(dataset.paths.values()),
         used,
@@ -757,12 +801,18 @@ def _validate(
 
 
 def _validate_kept(
-    dataset: Dataset, vault: Path, build_folder: Path, shapes: rdflib.Graph, checks: list[Check]
-) -> list[Finding] | None:
-    """The findings of the compiled shapes and the checks, validating again only what changed
-    since the last validation of ``vault`` (:mod:`vaultkg.revalidation`), and keeping what the
-    next one needs beside the build cache in ``build_folder``; ``None`` when the shapes do not
-    compile or a query fails (the caller validates as without a build cache)."""
+    dataset: Dataset,
+    vault: Path,
+    build_folder: Path,
+    shapes: Callable[[], rdflib.Graph],
+    checks: list[Check],
+    disabled: Iterable[str],
+) -> tuple[list[Finding], dict[str, dict[str, str]]] | None:
+    """The findings of the compiled shapes and the checks, and the rules table, validating again
+    only what changed since the last validation of ``vault`` (:mod:`vaultkg.revalidation`), and
+    keeping what the next one needs beside the build cache in ``build_folder``; ``None`` when
+    the shapes cannot be validated so (unbounded paths, not compiled, a query fails): the caller
+    validates as without a build cache."""
     from .buildcache import CACHE_DIR
     from .revalidation import (
         Graphs,
@@ -776,28 +826,33 @@ def _validate_kept(
         save_state,
         state_key,
     )
-    from .shacl_sparql import rule_results
+    from .sparql_rules import rule_results
 
     folder = build_folder / CACHE_DIR
     try:
-        rules = compile_shapes(shapes)
-        key = state_key(vault, rules, checks)
+        key = state_key(vault, checks, disabled)
+        state = load_state(folder, key)
         graphs = Graphs(dataset, rendered_graphs(dataset))
         earlier = dataset.cached("earlier parts", dict)
-        state = load_state(folder, key)
-        reach = reach_of(shapes)
-        sources = ["shacl"] * len(rules) + ["check"] * len(checks)
-
-        def place(rows: list[tuple[int, dict[str, Any]]], linking: Callable[[set[str]], set[str]]) -> list[Finding]:
-            locator = Locator(dataset, {r["focus"] for _, r in rows if r["focus"] is not None}, linking=linking)
-            return [findings_from(dataset, [row], sources[i], locator)[0] for i, row in rows]
-
         kept = None
-        if state is not None and reach is not None:
-            kept = revalidate(state, graphs, earlier, rules, checks, reach, place)
+        if state is not None:  # its rules, reach and table are those of these shapes (the key says)
+            sources = ["shacl"] * len(state.rules) + ["check"] * len(checks)
+
+            def place(rows: list[tuple[int, dict[str, Any]]], linking: Callable[[set[str]], set[str]]) -> list[Finding]:
+                locator = Locator(dataset, {r["focus"] for _, r in rows if r["focus"] is not None}, linking=linking)
+                return [findings_from(dataset, [row], sources[i], locator)[0] for i, row in rows]
+
+            kept = revalidate(state, graphs, earlier, state.rules, checks, state.reach, place)
             if kept is state:  # nothing changed: nothing to keep again
-                return [finding for unit in kept.units for finding in unit.findings]
+                return [finding for unit in kept.units for finding in unit.findings], kept.table
         if kept is None:
+            from .shacl_sparql import compile_shapes
+
+            reach = reach_of(shapes())
+            if reach is None:
+                return None
+            rules = compile_shapes(shapes())
+            sources = ["shacl"] * len(rules) + ["check"] * len(checks)
             store = data_store(dataset)
             with ThreadPoolExecutor(max_workers=1) as beside:
                 checked = beside.submit(lambda: [check_rows(store, check) for check in checks])
@@ -810,8 +865,9 @@ def _validate_kept(
                 Unit(reads[i], rows, findings_from(dataset, rows, sources[i], locator)) for i, rows in enumerate(every)
             ]
             checks_read = frozenset().union(*(r for r in reads[len(rules) :] if r is not None))
-            kept = new_state(key, graphs, earlier, units, checks_read, reach)
+            table = rules_table(shapes(), checks)
+            kept = new_state(key, graphs, earlier, units, checks_read, reach, rules, table)
     except (Unsupported, SyntaxError, OSError):
         return None
     save_state(folder, kept)
-    return [finding for unit in kept.units for finding in unit.findings]
+    return [finding for unit in kept.units for finding in unit.findings], kept.table
