@@ -5,7 +5,7 @@ identical to the SPARQL engine's. Then what a user waits for: ``vaultkg validate
 in a fresh process — next to the floor of bench_build.py (reading the files, their front matter and
 one regex pass) measured right after, since this machine's pace drifts; with the cache of an
 earlier build reused (``--cache-from``), which keeps the results beside it; and then after each
-of three edits to one note (prose, a link to a new entity, a new title), validated again from
+of four edits to one note (prose, a link to a new entity, a date, an alias), validated again from
 the kept results — each checked equal to a whole validation.
 
     python benchmarks/bench_validate.py --sizes 1000 10000
@@ -51,12 +51,22 @@ def cli_run(vault: Path, *options: str) -> tuple[float, list[dict]]:
 
 
 #: One edit of each kind a user makes, to the note at the middle of the vault: prose only, a
-#: link to a note that does not exist yet (a new entity), a new title (its label: the checks on
-#: labels run again).
+#: link to a note that does not exist yet (a new entity), a date (a typed value: rules testing
+#: datatypes run again), an alias (a new name: the build converts again every note that may
+#: mention it, and the checks on labels and aliases run again).
 EDITS = {
     "prose": lambda text: text + "\nEdited for the benchmark.\n",
     "new link": lambda text: text + "\nSee [[Benchmark Newcomer]].\n",
-    "new title": lambda text: text.replace("\n# ", "\n# Retitled ", 1) if "\n# " in text else "# Retitled\n" + text,
+    "date": lambda text: (
+        text.replace("---\n", "---\nstart: 2021-03-04\n", 1)
+        if text.startswith("---\n")
+        else "---\nstart: 2021-03-04\n---\n" + text
+    ),
+    "alias": lambda text: (
+        text.replace("---\n", "---\naliases: [Benchmark Alias]\n", 1)
+        if text.startswith("---\n")
+        else "---\naliases: [Benchmark Alias]\n---\n" + text
+    ),
 }
 
 
@@ -86,7 +96,7 @@ def main() -> None:
     print("| notes | triples | build | store | SHACL as SPARQL | checks | locate | validation without build "
           "| results | pySHACL, 2 processes | same results | `validate` end to end "
           "| floor (read + YAML + scan) | end to end / floor | with the build cache, keeping the results "
-          "| after one edit: prose / new link / new title |")  # fmt: skip
+          "| after one edit: prose / new link / date / alias |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|")
     gc.disable()  # as `validate` runs its stages
     for size in args.sizes:
