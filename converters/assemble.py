@@ -4,6 +4,8 @@ graph, sorted, de-duplicated and free of blank nodes."""
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +200,8 @@ def assemble(
             ctx.cached("mentions", lambda: earlier_mentions)
         mention_index(ctx)
     reusable = earlier if earlier and earlier_digest == digest else {}
+    if earlier and not reusable and resolver is None and earlier_names is not None:
+        reusable = _unaffected(notes, earlier, ctx, earlier_names, earlier_digest, config, links)
     todo = [n for n in notes if n.path not in reusable]
 
     def convert(note: Note, light: bool = False) -> NoteResult:
@@ -215,6 +219,42 @@ def assemble(
     dataset.mentions = ctx.cached("mentions", lambda: None)
     dataset.names = earlier_names if resolver is not None else ctx.resolver.state()
     return dataset
+
+
+def _unaffected(
+    notes: Sequence[Note],
+    earlier: Mapping[str, NoteResult],
+    ctx: Context,
+    names: Any,
+    earlier_digest: str,
+    config: Config,
+    links: Mapping[str, str] | None,
+) -> Mapping[str, NoteResult]:
+    """The earlier results still true after notes were added, removed, renamed or given other
+    aliases (the config and accepted links being the same): those of unchanged notes whose slug
+    is the same and whose text names none of the keys that resolve differently now — a link, a
+    name in the front matter or a mention needs every word of the key it resolves by (words
+    compared case-folded; a name with none makes every note convert again)."""
+    same_rest = hashlib.sha256(f"{names['digest']}\n{config!r}\n{sorted((links or {}).items())}".encode()).hexdigest()
+    if same_rest != earlier_digest:
+        return {}
+    keys, own = ctx.resolver.changed_since(names)
+    words = [tuple(_WORDS.findall(unicodedata.normalize("NFC", key).casefold())) for key in sorted(keys)]
+
+    def names_a_key(note: Note) -> bool:
+        text = f"{note.body}\n{note.front_matter.data!r}"
+        folded = text.lower() if text.isascii() else unicodedata.normalize("NFC", text).casefold()
+        return any(all(w in folded for w in key) for key in words)  # a key without words: every note
+
+    by_path = {n.path: n for n in notes}
+    return {
+        path: result
+        for path, result in earlier.items()
+        if path in by_path and path not in own and not names_a_key(by_path[path])
+    }
+
+
+_WORDS = re.compile(r"[^\W_]+")
 
 
 def merge(

@@ -127,6 +127,30 @@ class Resolver:
         self._by_slug = {self._slugs[p]: of[p] for p in state["paths"]}
         return self
 
+    def changed_since(self, state: dict[str, Any]) -> tuple[set[str], set[str]]:
+        """What resolves differently than with an earlier build's resolver (:meth:`state`): the
+        keys (names, aliases, slugs, case-folded) whose notes or slugs changed — with the names
+        of notes whose slug changed, for what links to them — and the paths of those notes."""
+        keys: set[str] = set()
+        own: set[str] = set()
+        old_slugs: dict[str, str] = state["slugs"]
+        for path in old_slugs.keys() | self._slugs.keys():
+            before, after = old_slugs.get(path), self._slugs.get(path)
+            if before == after:
+                continue
+            keys.update(s for s in (before, after) if s is not None)
+            if before is not None and after is not None:  # the same note, another IRI: and its referrers
+                own.add(path)
+                note = self._by_slug[after]
+                keys.update((normalize(note.name), posixpath.basename(normalize(strip_md(note.path)))))
+                keys.update(normalize(alias) for alias in self.aliases(note))
+        # a path that changes changes its name's entry too (a link by path ends with the name)
+        for old, new in ((state["by_name"], self._by_name), (state["by_alias"], self._by_alias)):
+            for key in old.keys() | new.keys():
+                if old.get(key, []) != [n.path for n in new.get(key, [])]:
+                    keys.add(key)
+        return keys, own
+
     @property
     def notes(self) -> list[Note]:
         """Every note of the vault, in path order."""

@@ -1,6 +1,6 @@
-"""Incremental builds: only edited notes are read and converted again — unless the vault's name
-index changed — and the output is byte-identical to a clean build after edits, renames, new
-aliases and deletions."""
+"""Incremental builds: only edited notes are read and converted again — and, when the vault's
+name index changed, the notes naming what resolves differently — and the output is
+byte-identical to a clean build after edits, renames, new aliases and deletions."""
 
 from __future__ import annotations
 
@@ -93,15 +93,19 @@ def test_incremental_builds_equal_clean_builds(tmp_path: Path, counted: list[str
     rewrite(note, note.read_text() + "\nTalks with [[Iran]] and Iran.\n")
     assert rebuild() == ["Countries/Qatar.md"]
     same_as_clean_build(vault, out, tmp_path)
-    # a new alias changes how other notes resolve: everything is converted again
+    # a new alias changes how other notes resolve: those naming an alias gone or come convert again
     iran = vault / "Countries" / "Iran.md"
     rewrite(iran, iran.read_text().replace("aliases: [Islamic Republic of Iran, Persia]", "aliases: [Persia, Tehran]"))
-    assert len(rebuild()) == 33
+    assert rebuild() == ["Clippings/Gulf diplomacy after the strikes.md", "Countries/Iran.md",
+                         "Relationships/Iran-Israel Shadow War.md", "Relationships/US-Israel Relations.md"]  # fmt: skip
     same_as_clean_build(vault, out, tmp_path)
-    # a rename and a deletion change the name index too
+    # a rename and a deletion change the name index too: the notes naming them convert again
     (vault / "Countries" / "Lebanon.md").rename(vault / "Countries" / "Lebanese Republic.md")
     (vault / "People" / "Joe Biden.md").unlink()
-    assert len(rebuild()) == 32
+    assert rebuild() == ["Clippings/2025/Officials deny any rift between allies.md", "Countries/Iran.md",
+                         "Countries/Lebanese Republic.md", "Organizations/Armed Groups/Hezbollah.md",
+                         "Regions/Middle East.md", "Relationships/Iran-Israel Shadow War.md",
+                         "Relationships/US-Iran Relations.md"]  # fmt: skip
     same_as_clean_build(vault, out, tmp_path)
     # an edit to the body only, again: one note
     rewrite(note, note.read_text() + "More text.\n")
@@ -315,3 +319,71 @@ def test_a_build_that_makes_the_same_bytes_leaves_the_files_alone(tmp_path: Path
     kept = stamps()
     build(vault, out)
     assert stamps() == kept
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_name_changes_edit_after_edit_equal_clean_builds(tmp_path: Path, counted: list[str], seed: int) -> None:
+    """Edits that change what names resolve to — aliases taken from other notes (ambiguity),
+    aliases dropped, renames onto another note's slug, names without letters, cased and accented
+    names, new and deleted notes — each rebuilt from the last build and compared with a clean one;
+    and some of them leave most notes alone."""
+    import random
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    generate(vault, 160, seed=seed)
+    settle(*vault.rglob("*.md"))
+    build(vault, out)
+    rng = random.Random(seed)
+    notes = sorted(vault.rglob("*.md"))
+
+    def front(path: Path, line: str) -> None:
+        text = path.read_text(encoding="utf-8")
+        text = text.replace("---\n", f"---\n{line}\n", 1) if text.startswith("---\n") else f"---\n{line}\n---\n{text}"
+        rewrite(path, text)
+
+    linking, pinned, naming = notes[-1], notes[-2], notes[-3]
+
+    def pick() -> Path:
+        return rng.choice([n for n in notes[:-3] if n.exists()])
+
+    steps: list[Callable[[], None]] = [
+        lambda: front(pick(), f"aliases: [{pick().stem}]"),  # another note's name: now ambiguous
+        lambda: front(pick(), "aliases: [Straße Größe, ÉCOLE Française]"),
+        lambda: rewrite(n := pick(), n.read_text(encoding="utf-8") + "\nSee [[straße größe]] and école française.\n"),
+        lambda: front(pick(), "aliases: []"),
+        lambda: pick().rename(vault / "People" / f"{pick().stem.upper()}.md"),  # onto another's slug
+        lambda: (vault / "People" / "???.md").write_text("---\ntype: person\n---\n# ???\n", encoding="utf-8"),
+        lambda: rewrite(n := pick(), n.read_text(encoding="utf-8") + "\nWith [[???]].\n"),
+        lambda: pick().unlink(),
+        lambda: (vault / "Countries" / "Zed Land.md").write_text("---\ntype: country\n---\n", encoding="utf-8"),
+        lambda: rewrite(n := pick(), n.read_text(encoding="utf-8") + "\nZed Land and zed land.\n"),
+        lambda: (vault / "Countries" / "Zed Land.md").rename(vault / "Countries" / "Zedland.md"),
+        # a note that does not name itself loses its slug to a note nearer the top: it converts again
+        lambda: (vault / "People" / "Qq Solo.md").write_text("---\ntype: person\n---\nNothing.\n", encoding="utf-8"),
+        lambda: (vault / "Qq Solo.md").write_text("---\ntype: country\n---\nAt the top.\n", encoding="utf-8"),
+        # a link by a slug's words, then the slug pinned by a note: the link resolves to it now
+        lambda: rewrite(linking, linking.read_text(encoding="utf-8") + "\nSee [[custom thing]].\n"),
+        lambda: front(pinned, "slug: custom-thing"),
+        # a link by the pinned note's name, then its slug taken by a note nearer the top
+        lambda: rewrite(naming, naming.read_text(encoding="utf-8") + f"\nSee [[{pinned.stem}]].\n"),
+        lambda: (vault / "Pin.md").write_text("---\nslug: custom-thing\n---\nPinned.\n", encoding="utf-8"),
+    ]
+    fewer = 0
+    for i, step in enumerate(steps):
+        before = {n: n.stat().st_mtime_ns for n in vault.rglob("*.md")}
+        step()
+        settle(*(n for n in vault.rglob("*.md") if before.get(n) != n.stat().st_mtime_ns))
+        counted.clear()
+        build(vault, out)
+        fewer += len(counted) < len(list(vault.rglob("*.md"))) // 2
+        clean = tmp_path / f"clean-{i}"
+        build(vault, clean)
+        for name in OUTPUTS:
+            assert (out / name).read_bytes() == (clean / name).read_bytes(), (i, name)
+    assert fewer >= 15  # all but the name without letters convert only the notes they concern
