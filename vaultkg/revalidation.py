@@ -41,7 +41,7 @@ from converters import Dataset
 from . import __version__
 from .fragments import GraphPart
 from .resources import list_files, read_text
-from .sparql_rules import Rule, rule_results
+from .sparql_rules import TARGET, Rule, rule_results
 from .threads import thread_map
 from .validation import ONTOLOGY_GRAPH, Check, Finding, check_rows, query_predicates
 from .writers import rdf_bytes
@@ -54,7 +54,6 @@ SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 Row = dict[str, Any]
 #: Per graph: the SHA-256 of its N-Triples (as the build notes it), its source lines, its note.
 Fingerprint = tuple[str, str, str | None]
-_TARGET = "{ SELECT DISTINCT ?focus WHERE { "
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +226,7 @@ class Graphs:
                 if graph in self.parts:
                     subjects: Iterable[str] = self.parts[graph].subjects
                 else:
-                    subjects = dict.fromkeys(row[: row.index(b" ")].decode() for row in _rows(self.ntriples(graph)))
+                    subjects = dict.fromkeys(row[: row.index(b" ")].decode() for row in self.rows(graph))
                 for s in subjects:
                     index.setdefault(s, []).append(graph)
             self._subjects = index
@@ -472,9 +471,9 @@ def _row_key(row: Row) -> tuple[Any, ...]:
 
 
 def _restricted(rule: Rule, values: str) -> Rule | None:
-    if rule.query.count(_TARGET) < 1:
+    if rule.query.count(TARGET) < 1:
         return None
-    at = rule.query.index(_TARGET) + len(_TARGET)
+    at = rule.query.index(TARGET) + len(TARGET)
     return Rule(rule.shape, rule.path, rule.severity, rule.message, rule.query[:at] + values + rule.query[at:],
                 rule.valued, rule.datatypes)  # fmt: skip
 

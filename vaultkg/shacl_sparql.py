@@ -26,7 +26,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from .sparql_rules import ILL_TYPED, Rule, Unsupported, rule_results, run_rules
+from .sparql_rules import ILL_TYPED, TARGET, Rule, Unsupported, rule_results, run_rules
 
 _SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 _NODE_KINDS = {
@@ -164,7 +164,7 @@ class _Compiler:
         parts += [f"{{ ?_t {_iri(p)} ?focus }}" for p in self.g.objects(shape, SH.targetObjectsOf)]
         if not parts:
             return None
-        return f"{{ SELECT DISTINCT ?focus WHERE {{ {' UNION '.join(sorted(parts))} }} }}"
+        return f"{TARGET}{' UNION '.join(sorted(parts))} }} }}"
 
     def meta(self, source: rdflib.term.Node, reported: rdflib.term.Node) -> tuple[str, str, str]:
         messages = sorted(str(m) for m in self.g.objects(source, SH.message))

@@ -18,6 +18,9 @@ from .threads import thread_map
 
 #: Custom SPARQL function marking the ill-typed literals of the data (``"2024-13-45"^^xsd:date``).
 ILL_TYPED = "urn:vaultkg:ill-typed"
+#: How every rule's query opens its focus nodes' subquery: ``VALUES ?focus { … }`` put right after
+#: it runs the rule for those nodes only (:mod:`vaultkg.revalidation`).
+TARGET = "{ SELECT DISTINCT ?focus WHERE { "
 
 
 class Unsupported(Exception):
