@@ -44,7 +44,7 @@ from .resources import list_files, read_text
 from .sparql_rules import TARGET, Rule, rule_results
 from .threads import thread_map
 from .validation import ONTOLOGY_GRAPH, Check, Finding, check_rows, query_predicates
-from .writers import rdf_bytes
+from .writers import graph_ntriples, rdf_bytes
 
 if TYPE_CHECKING:
     import rdflib
@@ -195,6 +195,8 @@ class Graphs:
         return self.dataset.lines.keys()
 
     def ntriples(self, graph: str) -> bytes:
+        if self.dataset.has_cached("ntriples"):  # all made already (for the store of a whole validation)
+            return graph_ntriples(self.dataset)[graph]
         if graph in self.parts:
             return self.parts[graph].ntriples()
         if graph not in self._made:
