@@ -171,3 +171,53 @@ def test_validating_again_does_not_load_rdflib(vault: Path, tmp_path: Path) -> N
     note.write_text(note.read_text(encoding="utf-8") + "\nSee [[Somewhere Else]].\n", encoding="utf-8")
     count_after, loaded = run()
     assert loaded == "False" and int(count_after) == len(findings(vault))
+
+
+COUNTRY_SHAPE = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix vkg: <https://w3id.org/vaultkg#> .
+@prefix ex: <http://example.org/shapes#> . @prefix schema: <https://schema.org/> .
+ex:CountryInRelationship a sh:NodeShape ; sh:targetClass vkg:Country ;
+    sh:property [ sh:path ( [ sh:inversePath vkg:actor ] vkg:status ) ; sh:minCount 1 ;
+                  sh:message "is an actor of no relationship with a status" ] ;
+    sh:property [ sh:path ( [ sh:inversePath vkg:actor ] schema:subjectOf ) ; sh:class vkg:Note ;
+                  sh:message "is an actor of a relationship without a note" ] .
+"""
+
+
+def test_shapes_reading_two_steps_back_along_an_inverse_path(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A country is checked through the relationships naming it (an inverse step) and their
+    status (a step on): editing a relationship changes the results of the countries it names,
+    though no triple of theirs changed."""
+    monkeypatch.setattr(validation, "load_shapes", lambda disabled=(): rdflib.Graph().parse(data=COUNTRY_SHAPE))
+    lonely = [f for f in findings(vault) if f[4] == "CountryInRelationship"]
+    a, b = (Path(f[0]).stem for f in lonely[:2])  # type: ignore[arg-type]  # in no relationship with a status
+    ours = vault / "Relationships" / "Zz Test Relations.md"
+    ours.write_text(f"---\ntype: relationship\nactors: [{a}]\nstatus: hostile\n---\n# Zz\n", encoding="utf-8")
+    out = tmp_path / "out"
+    build(vault, out)
+    whole_stores = []
+    real_store = validation.data_store
+    monkeypatch.setattr(validation, "data_store", lambda ds: whole_stores.append(1) or real_store(ds))
+    first = findings(vault, cache_from=out)
+    person = sorted((vault / "People").glob("*.md"))[0]
+    edits: list[tuple[Path, Callable[[str], str]]] = [
+        (ours, lambda t: t.replace("status: hostile\n", "")),  # a: in a relationship without a status
+        (ours, lambda t: t.replace("---\n#", "status: thawing\n---\n#")),  # and with one again
+        (ours, lambda t: t.replace(f"actors: [{a}]", f"actors: [{b}]")),  # b instead of a
+        (ours, lambda t: t.replace(f"actors: [{b}]", f"actors: [{b}, {person.stem}]")),
+        # a person becomes a country: a focus node now, read two steps on (its relationship's note)
+        (person, lambda t: re.sub(r"^type: \w+", "type: country", t, count=1, flags=re.M)),
+    ]
+    for i, (note, edit) in enumerate(edits):
+        note.write_text(edit(note.read_text(encoding="utf-8")), encoding="utf-8")
+        whole_stores.clear()
+        again = findings(vault, cache_from=out)
+        assert not whole_stores, i
+        assert again == findings(vault), i
+        lonely_now = {Path(f[0]).stem for f in again if f[4] == "CountryInRelationship"}  # type: ignore[arg-type]
+        assert (a in lonely_now, b in lonely_now) == [(True, True), (False, True), (True, False)][min(i, 2)], i
+    assert first != again
+    ours.unlink()
+    assert findings(vault, cache_from=out) == findings(vault)
