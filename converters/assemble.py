@@ -239,12 +239,18 @@ def _unaffected(
     if same_rest != earlier_digest:
         return {}
     keys, own = ctx.resolver.changed_since(names)
-    words = [tuple(_WORDS.findall(unicodedata.normalize("NFC", key).casefold())) for key in sorted(keys)]
+    # each key's words, longest first: a note without the longest is passed over soonest
+    words = [
+        tuple(sorted(_WORDS.findall(unicodedata.normalize("NFC", key).casefold()), key=len, reverse=True))
+        for key in sorted(keys)
+    ]
 
     def names_a_key(note: Note) -> bool:
-        text = f"{note.body}\n{note.front_matter.data!r}"
-        folded = text.lower() if text.isascii() else unicodedata.normalize("NFC", text).casefold()
-        return any(all(w in folded for w in key) for key in words)  # a key without words: every note
+        for text in (note.body, repr(note.front_matter.data)):
+            folded = text.lower() if text.isascii() else unicodedata.normalize("NFC", text).casefold()
+            if any(all(w in folded for w in key) for key in words):  # a key without words: every note
+                return True
+        return False
 
     by_path = {n.path: n for n in notes}
     return {
