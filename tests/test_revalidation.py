@@ -173,6 +173,7 @@ def test_validating_again_does_not_load_rdflib(vault: Path, tmp_path: Path) -> N
     assert loaded == "False" and int(count_after) == len(findings(vault))
 
 
+COUNTRIES = "PREFIX vkg: <https://w3id.org/vaultkg#> SELECT ?entity ?property ?value { ?entity a vkg:Country }"
 COUNTRY_SHAPE = """
 @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix vkg: <https://w3id.org/vaultkg#> .
 @prefix ex: <http://example.org/shapes#> . @prefix schema: <https://schema.org/> .
@@ -191,6 +192,9 @@ def test_shapes_reading_two_steps_back_along_an_inverse_path(
     status (a step on): editing a relationship changes the results of the countries it names,
     though no triple of theirs changed."""
     monkeypatch.setattr(validation, "load_shapes", lambda disabled=(): rdflib.Graph().parse(data=COUNTRY_SHAPE))
+    real_checks = validation.load_checks
+    countries = validation.Check("countries", COUNTRIES, "info", "a country", "every country")  # reads only their type
+    monkeypatch.setattr(validation, "load_checks", lambda disabled=(): [*real_checks(disabled), countries])
     lonely = [f for f in findings(vault) if f[4] == "CountryInRelationship"]
     a, b = (Path(f[0]).stem for f in lonely[:2])  # type: ignore[arg-type]  # in no relationship with a status
     ours = vault / "Relationships" / "Zz Test Relations.md"
@@ -218,6 +222,7 @@ def test_shapes_reading_two_steps_back_along_an_inverse_path(
         assert again == findings(vault), i
         lonely_now = {Path(f[0]).stem for f in again if f[4] == "CountryInRelationship"}  # type: ignore[arg-type]
         assert (a in lonely_now, b in lonely_now) == [(True, True), (False, True), (True, False)][min(i, 2)], i
+    assert any(f[4] == "countries" and f[0] == person.relative_to(vault).as_posix() for f in again)
     assert first != again
     ours.unlink()
     assert findings(vault, cache_from=out) == findings(vault)

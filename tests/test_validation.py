@@ -489,6 +489,12 @@ def test_predicates_a_query_can_read() -> None:
         assert query_predicates(s + may_be_empty) is not None
         assert query_predicates(s + may_be_empty, every_node=True) is None, may_be_empty
     assert query_predicates(s + "SELECT ?a { ?a s:p+ ?b }", every_node=True) == {"http://s/p"}
+    for query, classes in (("SELECT ?a { ?a a s:C . ?b a s:D }", {"http://s/C", "http://s/D"}),
+                           ("SELECT ?a { ?a a s:C . ?b a ?t }", {"http://s/C", ""}),
+                           ("SELECT ?a { ?a a/s:p s:C }", {""}), ("SELECT ?a { ?a s:p s:C }", set())):  # fmt: skip
+        types: set[str] = set()
+        query_predicates(s + query, types=types)
+        assert types == classes, query
 
 
 def test_unlinked_mentions_are_left_out_only_where_nothing_validation_runs_can_see_them(

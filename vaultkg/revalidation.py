@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 STATE_FILE = "validation.pickle"
 SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 Row = dict[str, Any]
 #: Per graph: the SHA-256 of its N-Triples (as the build notes it), its source lines, its note.
 Fingerprint = tuple[str, str, str | None]
@@ -166,8 +167,20 @@ def rule_reads(rule: Rule) -> frozenset[str]:
 
 
 def check_reads(check: Check) -> frozenset[str] | None:
-    found = query_predicates(check.query, every_node=True)
-    return frozenset(found) if found is not None else None
+    """The predicates a check reads (``None``: any); ``rdf:type`` as ``rdf:type <class>`` keys
+    when its type patterns all name their class (see :func:`typed_key`)."""
+    classes: set[str] = set()
+    found = query_predicates(check.query, every_node=True, types=classes)
+    if found is None:
+        return None
+    if RDF_TYPE in found and "" not in classes:
+        found = (found - {RDF_TYPE}) | {typed_key(c) for c in classes}
+    return frozenset(found)
+
+
+def typed_key(cls: str) -> str:
+    """What stands for the ``rdf:type`` triples naming ``cls`` among the predicates read."""
+    return f"{RDF_TYPE} {cls}"
 
 
 def state_key(vault: Path, checks: list[Check], disabled: Iterable[str]) -> str:
@@ -273,6 +286,8 @@ class Index:
                 ids += mark
             if p in predicates:
                 lines[p] += row + b"\n"
+            if p == _RDF_TYPE and (key := p + b" " + o[1:-1]) in predicates:  # rdf:type <class>
+                lines[key] += row + b"\n"
 
     def remove(self, graph: str, rows: Iterable[bytes]) -> None:
         gid = self.ids[graph]
@@ -286,11 +301,12 @@ class Index:
                     self.linked[o] = bytearray(ids.tobytes())
                 else:
                     del self.linked[o]
-            if p in self._predicates:
-                blob, line = self.lines[p], b"\n" + row + b"\n"
-                at = blob.find(line)
-                if at >= 0:
-                    del blob[at + 1 : at + len(line)]
+            for key in (p, p + b" " + o[1:-1]) if p == _RDF_TYPE else (p,):  # rdf:type <class> too
+                if key in self._predicates:
+                    blob, line = self.lines[key], b"\n" + row + b"\n"
+                    at = blob.find(line)
+                    if at >= 0:
+                        del blob[at + 1 : at + len(line)]
 
     def linking(self, obj: str) -> list[str]:
         """The graphs with a triple whose object is ``obj`` (N-Triples form)."""
@@ -299,6 +315,9 @@ class Index:
     def rows_of(self, predicates: Iterable[str]) -> list[bytes]:
         found = (self.lines.get(p.encode()) for p in sorted(predicates))
         return [bytes(blob[1:]) for blob in found if blob is not None]
+
+
+_RDF_TYPE = RDF_TYPE.encode()
 
 
 def _predicate_object(row: bytes) -> tuple[bytes, bytes]:
@@ -400,6 +419,7 @@ def revalidate(
     for s, _p, o in delta:  # where a result is placed changes only with these (or its note's lines)
         touched.update((s, o))
     predicates = {p[1:-1] for _s, p, _o in delta}
+    predicates |= {typed_key(o[1:-1]) for _s, p, o in delta if p[1:-1] == RDF_TYPE}
     if SUBCLASS_OF in predicates:  # it can change the classes of any number of nodes
         return None
     # the indexes, brought up to the graphs now

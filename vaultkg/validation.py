@@ -385,11 +385,13 @@ def shape_predicates(shapes: rdflib.Graph) -> set[str] | None:
     return named
 
 
-def query_predicates(query: str, *, every_node: bool = False) -> set[str] | None:
+def query_predicates(query: str, *, every_node: bool = False, types: set[str] | None = None) -> set[str] | None:
     """The predicates of the triples a SPARQL query can read (every IRI it names in a triple
     pattern or property path); ``None`` when it can read any — a variable or negated predicate,
     or a ``SERVICE``. With ``every_node``, also when a path may be empty (``*``, ``?``): with both
-    ends unbound it matches every node of the graph, so triples of any predicate change it."""
+    ends unbound it matches every node of the graph, so triples of any predicate change it.
+    ``types`` gets the classes its ``rdf:type`` patterns name — and ``""`` if one names none (a
+    variable, or ``rdf:type`` in a path): it reads only the ``rdf:type`` triples of those."""
     import rdflib
     from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
     from rdflib.plugins.sparql.algebra import translateQuery
@@ -397,18 +399,25 @@ def query_predicates(query: str, *, every_node: bool = False) -> set[str] | None
     from rdflib.plugins.sparql.parserutils import CompValue
 
     found: set[str] = set()
+    classes: set[str] = set() if types is None else types
 
-    def predicate(p: object) -> bool:  # False: it can be any predicate
+    def predicate(p: object, in_path: bool = False) -> bool:  # False: it can be any predicate
         if isinstance(p, rdflib.URIRef):
             found.add(str(p))
+            if in_path and p == rdflib.RDF.type:
+                classes.add("")
             return True
         if isinstance(p, SequencePath | AlternativePath):
-            return all(predicate(x) for x in p.args)
+            return all(predicate(x, True) for x in p.args)
         if isinstance(p, InvPath):
-            return predicate(p.arg)
+            return predicate(p.arg, True)
         if isinstance(p, MulPath):
-            return not (every_node and p.zero) and predicate(p.path)
+            return not (every_node and p.zero) and predicate(p.path, True)
         return False  # a variable, a negated property set, anything else
+
+    def typed(p: object, o: object) -> None:
+        if p == rdflib.RDF.type:
+            classes.add(str(o) if isinstance(o, rdflib.URIRef) else "")
 
     def walk(node: object) -> bool:
         if isinstance(node, CompValue):
@@ -419,6 +428,8 @@ def query_predicates(query: str, *, every_node: bool = False) -> set[str] | None
                     terms = list(group)
                     if len(terms) % 3 or not all(predicate(terms[i]) for i in range(1, len(terms), 3)):
                         return False
+                    for i in range(1, len(terms), 3):
+                        typed(terms[i], terms[i + 1])
             return all(walk(value) for key, value in node.items() if key != "triples")
         if isinstance(node, list | tuple):
             return all(walk(x) for x in node)
