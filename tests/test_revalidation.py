@@ -94,7 +94,9 @@ def test_edit_after_edit_the_findings_are_those_of_a_whole_validation(
     assert first != findings(vault)
 
 
-def test_a_damaged_or_foreign_state_is_only_a_slower_validation(vault: Path, tmp_path: Path) -> None:
+def test_a_damaged_or_foreign_state_is_only_a_slower_validation(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     build(vault, out)
     expected = findings(vault)
@@ -105,6 +107,23 @@ def test_a_damaged_or_foreign_state_is_only_a_slower_validation(vault: Path, tmp
         state.write_bytes(damaged)
         assert findings(vault, cache_from=out) == expected
         assert state.read_bytes()[:64] == kept[:64]  # a whole validation kept a good state again
+    # a state that unpickles but does not fit (its index lost its graphs): validated whole
+    from vaultkg.revalidation import load_state, save_state
+
+    kept_state = load_state(state.parent, state.read_bytes()[:64].decode())
+    assert kept_state is not None
+    kept_state.index.ids.clear()
+    save_state(state.parent, kept_state)
+    note = sorted(vault.rglob("*.md"))[7]
+    note.write_text(note.read_text(encoding="utf-8") + "\nSee [[Elsewhere Entirely]].\n", encoding="utf-8")
+    expected = findings(vault)
+    damaged = state.read_bytes()
+    monkeypatch.setenv("VAULTKG_DEBUG", "1")  # then it says why
+    with pytest.raises(KeyError):
+        findings(vault, cache_from=out)
+    monkeypatch.delenv("VAULTKG_DEBUG")
+    state.write_bytes(damaged)
+    assert findings(vault, cache_from=out) == expected
     state.unlink()
     state.mkdir()  # a state that cannot be written: kept nowhere, the same findings
     assert findings(vault, cache_from=out) == expected
