@@ -493,11 +493,12 @@ def _row_key(row: Row) -> tuple[Any, ...]:
 
 
 def _restricted(rule: Rule, values: str) -> Rule | None:
-    if rule.query.count(TARGET) < 1:
+    """``rule`` run only for the focus nodes ``values`` names (``None``: it has no target subquery)."""
+    at = rule.query.find(TARGET)
+    if at < 0:
         return None
-    at = rule.query.index(TARGET) + len(TARGET)
-    return Rule(rule.shape, rule.path, rule.severity, rule.message, rule.query[:at] + values + rule.query[at:],
-                rule.valued, rule.datatypes)  # fmt: skip
+    at += len(TARGET)
+    return dataclasses.replace(rule, query=rule.query[:at] + values + rule.query[at:])
 
 
 class _Walker:
