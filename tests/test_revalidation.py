@@ -40,14 +40,20 @@ def vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return vault
 
 
+@pytest.fixture
+def whole_stores(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item per store of the whole data made (a whole validation) by the test's validations."""
+    made: list[int] = []
+    real_store = validation.data_store
+    monkeypatch.setattr(validation, "data_store", lambda ds: made.append(1) or real_store(ds))
+    return made
+
+
 def test_edit_after_edit_the_findings_are_those_of_a_whole_validation(
-    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    vault: Path, tmp_path: Path, whole_stores: list[int]
 ) -> None:
     out = tmp_path / "out"
     build(vault, out)
-    whole_stores = []
-    real_store = validation.data_store
-    monkeypatch.setattr(validation, "data_store", lambda ds: whole_stores.append(1) or real_store(ds))
     first = findings(vault, cache_from=out)
     assert whole_stores == [1] and (out / CACHE_DIR / STATE_FILE).is_file()
     assert first == findings(vault)  # kept results come out as they went in
@@ -205,7 +211,7 @@ ex:CountryInRelationship a sh:NodeShape ; sh:targetClass vkg:Country ;
 
 
 def test_shapes_reading_two_steps_back_along_an_inverse_path(
-    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_stores: list[int]
 ) -> None:
     """A country is checked through the relationships naming it (an inverse step) and their
     status (a step on): editing a relationship changes the results of the countries it names,
@@ -220,9 +226,7 @@ def test_shapes_reading_two_steps_back_along_an_inverse_path(
     ours.write_text(f"---\ntype: relationship\nactors: [{a}]\nstatus: hostile\n---\n# Zz\n", encoding="utf-8")
     out = tmp_path / "out"
     build(vault, out)
-    whole_stores = []
-    real_store = validation.data_store
-    monkeypatch.setattr(validation, "data_store", lambda ds: whole_stores.append(1) or real_store(ds))
+    whole_stores.clear()
     first = findings(vault, cache_from=out)
     person = sorted((vault / "People").glob("*.md"))[0]
     edits: list[tuple[Path, Callable[[str], str]]] = [
