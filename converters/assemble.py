@@ -190,9 +190,7 @@ def assemble(
         changed = [n for n in notes if n.path not in (earlier or {})]
         resolver = Resolver.reused(earlier_names, notes, config, changed)
     ctx = Context(notes, config, resolver)
-    digest = hashlib.sha256(
-        f"{ctx.resolver.digest()}\n{config!r}\n{sorted((links or {}).items())}".encode()
-    ).hexdigest()
+    digest = _digest(ctx.resolver.digest(), config, links)
     if config.mentions:  # vault-wide index, built once here rather than in every worker
         from .mentions import mention_index
 
@@ -235,8 +233,7 @@ def _unaffected(
     is the same and whose text names none of the keys that resolve differently now — a link, a
     name in the front matter or a mention needs every word of the key it resolves by (words
     compared case-folded; a name with none makes every note convert again)."""
-    same_rest = hashlib.sha256(f"{names['digest']}\n{config!r}\n{sorted((links or {}).items())}".encode()).hexdigest()
-    if same_rest != earlier_digest:
+    if _digest(names["digest"], config, links) != earlier_digest:  # another config or accepted links
         return {}
     keys, own = ctx.resolver.changed_since(names)
     # each key's words, longest first: a note without the longest is passed over soonest
@@ -261,6 +258,12 @@ def _unaffected(
 
 
 _WORDS = re.compile(r"[^\W_]+")
+
+
+def _digest(names: str, config: Config, links: Mapping[str, str] | None) -> str:
+    """What every note's conversion depends on besides its own text: the name index's digest,
+    the config and the accepted Wikidata links."""
+    return hashlib.sha256(f"{names}\n{config!r}\n{sorted((links or {}).items())}".encode()).hexdigest()
 
 
 def merge(

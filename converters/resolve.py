@@ -142,8 +142,7 @@ class Resolver:
             if before is not None and after is not None:  # the same note, another IRI: and its referrers
                 own.add(path)
                 note = self._by_slug[after]
-                keys.update((normalize(note.name), posixpath.basename(normalize(strip_md(note.path)))))
-                keys.update(normalize(alias) for alias in self.aliases(note))
+                keys.update(normalize(name) for name in (note.name, *self.aliases(note)))  # a path ends with the name
         # a path that changes changes its name's entry too (a link by path ends with the name)
         for old, new in ((state["by_name"], self._by_name), (state["by_alias"], self._by_alias)):
             for key in old.keys() | new.keys():

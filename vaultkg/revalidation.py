@@ -43,7 +43,7 @@ from .fragments import GraphPart
 from .resources import list_files, read_text
 from .sparql_rules import TARGET, Rule, rule_results
 from .threads import thread_map
-from .validation import ONTOLOGY_GRAPH, Check, Finding, check_rows, query_predicates
+from .validation import ONTOLOGY_GRAPH, Check, Finding, check_rows, ntriples_store, query_predicates
 from .writers import graph_ntriples, rdf_bytes
 
 if TYPE_CHECKING:
@@ -373,8 +373,14 @@ def new_state(
     index = Index(checks_read | {SUBCLASS_OF}, reach.inverse | reach.targeted)
     for graph in graphs.names():
         index.add(graph, graphs.rows(graph))
-    content = {g: graphs.ntriples(g) for g, fp in prints.items() if g not in earlier or earlier[g].hash != fp[0]}
+    content = {g: graphs.ntriples(g) for g, fp in prints.items() if not _in_cache(g, fp, earlier)}
     return State(key, prints, content, index, units, rules, reach, table)
+
+
+def _in_cache(graph: str, fingerprint: Fingerprint, earlier: Mapping[str, GraphPart]) -> bool:
+    """Whether the build cache holds ``graph`` as it is now (else the state keeps its triples)."""
+    part = earlier.get(graph)
+    return part is not None and part.hash == fingerprint[0]
 
 
 # -- validating again --------------------------------------------------------------------------
@@ -384,9 +390,7 @@ def revalidate(
     state: State,
     graphs: Graphs,
     earlier: Mapping[str, GraphPart],
-    rules: list[Rule],
     checks: list[Check],
-    reach: Reach,
     place: Callable[[list[tuple[int, Row]], Callable[[set[str]], set[str]]], list[Finding]],
 ) -> State | None:
     """``state`` brought up to ``graphs``; ``None`` when the whole validation must run. ``place``
@@ -401,7 +405,7 @@ def revalidate(
             before[g] = b""
         elif g in state.content:
             before[g] = state.content[g]
-        elif g in earlier and earlier[g].hash == state.graphs[g][0]:
+        elif _in_cache(g, state.graphs[g], earlier):
             before[g] = earlier[g].ntriples()
         else:
             return None  # its earlier triples are known neither here nor in the build cache
@@ -422,21 +426,19 @@ def revalidate(
     predicates |= {typed_key(o[1:-1]) for _s, p, o in delta if p[1:-1] == RDF_TYPE}
     if SUBCLASS_OF in predicates:  # it can change the classes of any number of nodes
         return None
-    # the indexes, brought up to the graphs now
-    index = state.index
-    for g in sorted(changed):  # a graph's rows are a set: what it lost, what it gained
-        if g in state.graphs:
-            index.remove(g, gone[g])
-        if g in prints:
-            index.add(g, sorted(came[g]))
+    rules, reach, index = state.rules, state.reach, state.index
     rerun = [i for i, unit in enumerate(state.units) if unit.reads is None or not unit.reads.isdisjoint(predicates)]
     if any(state.units[i].reads is None for i in rerun) or any(
         not (state.units[i].reads or frozenset()) <= index.predicates for i in rerun if i >= len(rules)
     ):
         return None
+    # the indexes, brought up to the graphs now
+    for g in sorted(changed):  # a graph's rows are a set: what it lost, what it gained
+        if g in state.graphs:
+            index.remove(g, gone[g])
+        if g in prints:
+            index.add(g, sorted(came[g]))
     units = list(state.units)
-    if reach.inverse | reach.targeted != index.literal:
-        return None
     walker = _Walker(graphs, index, reach)
     ran_rules = [i for i in rerun if i < len(rules)]
     if ran_rules:
@@ -458,7 +460,7 @@ def revalidate(
     ran_checks = [i for i in rerun if i >= len(rules)]
     if ran_checks:
         wanted = frozenset().union(*(state.units[i].reads or () for i in ran_checks))
-        store = _lines_store(index.rows_of(wanted))
+        store = ntriples_store(b"".join(index.rows_of(wanted)))
         found = thread_map(lambda i: check_rows(store, checks[i - len(rules)]), ran_checks)
         for i, rows in zip(ran_checks, found, strict=True):
             units[i] = Unit(units[i].reads, rows, [])
@@ -483,7 +485,7 @@ def _content(
 ) -> dict[str, bytes]:
     content = {g: nt for g, nt in state.content.items() if g in prints and g not in changed}
     for g in changed & prints.keys():
-        if g not in earlier or earlier[g].hash != prints[g][0]:
+        if not _in_cache(g, prints[g], earlier):
             content[g] = graphs.ntriples(g)
     return content
 
@@ -555,7 +557,7 @@ class _Walker:
                 if t[1][1:-1] in self.reach.targeted]  # fmt: skip
         rows += [b" ".join(x.encode() for x in t) + b" .\n" for node in sorted(nodes) if node.startswith("<")
                  for t in self.rows_from(node)]  # fmt: skip
-        return _lines_store([*rows, *extra])
+        return ntriples_store(b"".join([*rows, *extra]))
 
     def linking(self, objects: set[str]) -> set[str]:
         """The subjects (IRIs) of the graphs holding a triple with one of ``objects`` (IRIs) as object."""
@@ -564,14 +566,6 @@ class _Walker:
             for g in self.index.linking(f"<{o}>"):
                 holders.update(s for s, _p, x in map(_split, self.graphs.rows(g)) if x == f"<{o}>")
         return {s[1:-1] for s in holders}
-
-
-def _lines_store(lines: Iterable[bytes]) -> ox.Store:
-    """An in-memory store of N-Triples lines (the union graph), with the ontology in its graph."""
-    store = ox.Store()
-    store.bulk_load(b"".join(lines), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-    store.bulk_load(read_text("ontology", "vaultkg.ttl").encode(), format=ox.RdfFormat.TURTLE, to_graph=ONTOLOGY_GRAPH)
-    return store
 
 
 __all__ = ["Reach", "State", "Unit", "reach_of", "revalidate"]

@@ -441,11 +441,16 @@ def query_predicates(query: str, *, every_node: bool = False, types: set[str] | 
 def data_store(dataset: Dataset) -> ox.Store:
     """An in-memory store with the union graph as its default graph and the ontology in the
     graph ``urn:vaultkg:ontology`` (shapes see both, checks only the data)."""
+    return ntriples_store(b"".join(graph_ntriples(dataset).values()))
+
+
+def ntriples_store(data: bytes) -> ox.Store:
+    """An in-memory store of N-Triples ``data`` (the default graph) and the ontology (its graph)."""
     store = ox.Store()
     # lenient: no second check of IRIs and language tags pyoxigraph wrote from valid terms (the
     # graphs' N-Triples are its serialization, or spans of a build's graph.nq that the build
     # cache's layout vouches for, by stamp or SHA-256; 10k: 1.5 → 1.1–1.2 s)
-    store.bulk_load(b"".join(graph_ntriples(dataset).values()), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
     store.bulk_load(read_text("ontology", "vaultkg.ttl").encode(), format=ox.RdfFormat.TURTLE, to_graph=ONTOLOGY_GRAPH)
     return store
 
@@ -854,7 +859,7 @@ def _validate_kept(
                 return [findings_from(dataset, [row], sources[i], locator)[0] for i, row in rows]
 
             try:
-                kept = revalidate(state, graphs, earlier, state.rules, checks, state.reach, place)
+                kept = revalidate(state, graphs, earlier, checks, place)
             except Exception:  # kept results that do not fit are only a slower validation
                 if os.environ.get("VAULTKG_DEBUG"):
                     raise
