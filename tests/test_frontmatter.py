@@ -234,3 +234,18 @@ def test_two_notes_claiming_one_qid_warn_naming_each_other() -> None:
         "A/Israel.md:2: warning: Q801 is also claimed by B/State of Israel.md",
         "B/State of Israel.md:3: warning: Q801 is also claimed by A/Israel.md",
     ]
+
+
+def test_unquoted_links_in_front_matter_resolve_like_quoted_ones() -> None:
+    ds = build_notes(
+        {
+            "Sweden.md": fm("type: country"),
+            "Norway.md": fm("type: country"),
+            "Rel.md": fm(
+                "type: relationship\nactors:\n  - [[Sweden]]\n  - [[Norway|the Norwegians]]\nrelated: [[Sweden]]"
+            ),
+        }
+    )
+    assert ttl("""vault:rel\\#id vkg:actor vault:sweden\\#id , vault:norway\\#id ;
+                  prop:related vault:sweden\\#id .""") <= graph_of(ds, "rel")
+    assert not any('"Sweden"' in str(t) for t in graph_of(ds, "rel"))

@@ -179,3 +179,37 @@ def test_front_matter_is_constructed_as_pyyaml_constructs_it(parts: list[tuple[s
         finally:
             loader.dispose()
     assert outcomes[0] == outcomes[1]
+
+
+def test_unquoted_wikilinks_in_front_matter_are_read_as_links_with_a_warning() -> None:
+    note, problems = read(
+        b'---\nrelated: [[Sweden]]\nactors:\n  - [[Norway]]\n  - [[Sweden|Sv]]\nok: "[[Iran]]"\n---\n'
+    )
+    assert dict(note.front_matter.data) == {
+        "related": "[[Sweden]]",
+        "actors": ["[[Norway]]", "[[Sweden|Sv]]"],
+        "ok": "[[Iran]]",
+    }
+    assert problems == [
+        f"N.md:{line}: warning: {key}: [[{target}]] without quotes is a list inside a list to YAML; read as the "
+        f'link "[[{target}]]" (quote it so that other tools read it as a link too)'
+        for line, key, target in [(2, "related", "Sweden"), (4, "actors", "Norway"), (5, "actors", "Sweden|Sv")]
+    ]
+    assert note.front_matter.line("actors", 1) == 5
+
+
+@pytest.mark.parametrize(
+    ("yaml", "value"),
+    [
+        ("k: [ [a] ]", [["a"]]),  # spaced: a list in a list meant as one
+        ('k: [["a"]]', [["a"]]),  # quoted inside: not how a link is written
+        ("k: [[a], [b]]", [["a"], ["b"]]),
+        ("k: [[a, b]]", [["a", "b"]]),
+        ("k: [[1]]", [[1]]),
+        ("k:\n  - - a", [["a"]]),
+    ],
+)
+def test_nested_lists_that_are_not_unquoted_links_stay_lists(yaml: str, value: object) -> None:
+    note, problems = read(f"---\n{yaml}\n---\n".encode())
+    assert problems == []
+    assert note.front_matter.data["k"] == value

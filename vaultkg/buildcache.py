@@ -33,7 +33,7 @@ DELTA_FILE = "build.delta.pickle"
 LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the token of its cache
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # notes per pickled chunk
-FORMAT = 17  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 18  # bump when what the cache holds changes: an older cache is then ignored
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:

@@ -150,7 +150,20 @@ def parse_front_matter(
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     diagnostics: list[Diagnostic] = []
-    _record_lines(node, (), lines, first_line)
+    unquoted: list[tuple[KeyPath, str]] = []
+    _record_lines(node, (), lines, first_line, unquoted)
+    for at, target in unquoted:  # what the writer meant: the link, said once where it stands
+        if _replace(data, at, f"[[{target}]]"):
+            diagnostics.append(
+                Diagnostic(
+                    path,
+                    lines.get(at, first_line),
+                    Severity.WARNING,
+                    "unquoted-link",
+                    f"{at[0]}: [[{target}]] without quotes is a list inside a list to YAML; read as the link "
+                    f'"[[{target}]]" (quote it so that other tools read it as a link too)',
+                )
+            )
     seen: dict[str, int] = {}
     clean: dict[str, Any] = {}
     for key_node, _ in node.value:
@@ -228,19 +241,60 @@ def _plain_key(key: Any) -> str:
     return str(key)
 
 
-def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], first_line: int, depth: int = 0) -> None:
+def _record_lines(
+    node: yaml.Node,
+    path: KeyPath,
+    lines: dict[KeyPath, int],
+    first_line: int,
+    unquoted: list[tuple[KeyPath, str]],
+    depth: int = 0,
+) -> None:
+    """Every key's and item's line; also where a ``[[link]]`` stands unquoted (``unquoted``)."""
     if depth > 50:
         return
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key_path = (*path, _key_text(key_node))
             lines.setdefault(key_path, key_node.start_mark.line + first_line)
-            _record_lines(value_node, key_path, lines, first_line, depth + 1)
+            _record_lines(value_node, key_path, lines, first_line, unquoted, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
+        if node.flow_style and path and (target := _unquoted_link(node)) is not None:
+            unquoted.append((path, target))
+            return
         for i, item in enumerate(node.value):
             item_path = (*path, i)
             lines.setdefault(item_path, item.start_mark.line + first_line)
-            _record_lines(item, item_path, lines, first_line, depth + 1)
+            _record_lines(item, item_path, lines, first_line, unquoted, depth + 1)
+
+
+def _unquoted_link(node: yaml.SequenceNode) -> str | None:
+    """The target of ``[[target]]`` written without quotes (YAML reads a list in a list): two
+    flow lists opened and closed together, around one plain string."""
+    if len(node.value) != 1 or not isinstance(inner := node.value[0], yaml.SequenceNode) or len(inner.value) != 1:
+        return None
+    item = inner.value[0]
+    if not isinstance(item, yaml.ScalarNode) or item.tag != _STR or item.style:  # plain: None or ""
+        return None
+    if inner.start_mark.index != node.start_mark.index + 1 or inner.end_mark.index != node.end_mark.index - 1:
+        return None
+    return str(item.value)
+
+
+def _replace(data: Any, path: KeyPath, value: str) -> bool:
+    """Put ``value`` at ``path`` (keys and list indexes) in the constructed front matter."""
+    parent = data
+    for step in path[:-1]:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    try:
+        if parent[path[-1]] is None:
+            return False
+        parent[path[-1]] = value
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
