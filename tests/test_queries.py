@@ -106,6 +106,26 @@ def test_an_iri_parameter_must_be_an_iri(value: str, example_build: Path) -> Non
     assert result.stderr.startswith("vaultkg: error: parameter 'entity': ")
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["vault:iran#id", "vault:iran\\#id", " vault:iran#id ", "<https://example.org/vault/iran#id>"],
+)
+def test_an_iri_parameter_may_be_a_prefixed_name_as_tables_show_it(
+    value: str, loaded_server: str, example_build: Path
+) -> None:
+    full = run("run", "backlinks", "--param", "entity=https://example.org/vault/iran#id", "-o", str(example_build))
+    assert full.exit_code == 0 and full.stdout.count("\n") > 2
+    given = run("run", "backlinks", "--param", f"entity={value}", "-o", str(example_build))
+    assert given.exit_code == 0 and given.stdout == full.stdout
+    remote = run("run", "backlinks", "-p", f"entity={value}", "-o", str(example_build), "--endpoint", loaded_server)
+    assert remote.exit_code == 0 and remote.stdout == full.stdout
+
+
+def test_a_prefix_the_build_does_not_declare_is_taken_as_an_iri_scheme(example_build: Path) -> None:
+    result = run("run", "backlinks", "--param", "entity=urn:x:iran", "-o", str(example_build))
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["source,path"]  # no rows, no error
+
+
 def test_missing_and_malformed_parameters_name_the_parameter(example_build: Path) -> None:
     missing = run("run", "relationships", "-o", str(example_build))
     assert missing.exit_code == 2

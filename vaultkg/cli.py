@@ -384,9 +384,9 @@ def query_run(
             raise UsageError(f"--param {item!r}: write NAME=VALUE")
         values[name.strip()] = value
     q = resolve(ref, text=text)
-    result = run_endpoint(q, values, endpoint, timeout) if endpoint else run_local(q, values, output_dir)
+    prefixes = display_prefixes(output_dir)  # tables and markdown are for people: prefixed names, both ways
+    result = run_endpoint(q, values, endpoint, timeout, prefixes) if endpoint else run_local(q, values, output_dir)
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
-    prefixes = display_prefixes(output_dir)  # tables and markdown are for people: prefixed names
     if fmt == "table" and result.form == "SELECT":
         _table(result.variables, [[display(t, prefixes) for t in row] for row in result.rows])
     else:

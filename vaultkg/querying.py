@@ -160,21 +160,28 @@ def run_local(query: StoredQuery, params: dict[str, str], output: Path, *, memor
     """Run on the embedded store of a build folder (default graph = union of all graphs; with
     ``memory``, an in-memory copy kept by this process: see :func:`open_store`)."""
     check_syntax(query)
-    text = with_values(query.text, bind(query, params))
+    text = with_values(query.text, bind(query, params, display_prefixes(output)))
     store = open_store(output, memory=memory)
     answer = store.query(text, use_default_graph_as_union=True)
     return _result(query.form, answer)
 
 
-def run_endpoint(query: StoredQuery, params: dict[str, str], endpoint: str, timeout: float = 60.0) -> QueryResult:
-    """Run on a SPARQL 1.1 endpoint through SPARQLWrapper; parameters become a VALUES row."""
+def run_endpoint(
+    query: StoredQuery,
+    params: dict[str, str],
+    endpoint: str,
+    timeout: float = 60.0,
+    prefixes: Mapping[str, str] | None = None,
+) -> QueryResult:
+    """Run on a SPARQL 1.1 endpoint through SPARQLWrapper; parameters become a VALUES row
+    (IRIs may be prefixed names with ``prefixes``, e.g. :func:`display_prefixes` of a build)."""
     from SPARQLWrapper import POST, SPARQLWrapper
     from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
     check_syntax(query)
     # full-line comments are dropped: SPARQLWrapper guesses the query form from keywords and a
     # word like "updated" in a #+ description makes it send the query as an update
-    text = strip_comments(with_values(query.text, bind(query, params)))
+    text = strip_comments(with_values(query.text, bind(query, params, prefixes)))
     client = SPARQLWrapper(endpoint)
     client.setMethod(POST)
     client.setTimeout(int(timeout))

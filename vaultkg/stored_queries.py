@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -168,14 +169,15 @@ def _error_line(message: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def term_for(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
-    """The RDF term for a parameter value, or :class:`UsageError` naming the parameter."""
+def term_for(param: Param, raw: str, prefixes: Mapping[str, str] | None = None) -> ox.NamedNode | ox.Literal:
+    """The RDF term for a parameter value, or :class:`UsageError` naming the parameter.
+
+    An IRI may be given as a prefixed name with one of ``prefixes`` (``vault:israel#id``, as
+    tables show it; Turtle's ``\\#`` escapes too) or in ``<…>`` to take it as it is."""
     kind = param.kind
     try:
         if kind == "iri":
-            if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", raw):
-                raise ValueError("an absolute IRI is expected (e.g. https://example.org/vault/israel#id)")
-            return ox.NamedNode(raw)
+            return ox.NamedNode(expand_iri(raw, prefixes))
         if kind == "integer":
             return ox.Literal(str(int(raw.strip())), datatype=ox.NamedNode(XSD + "integer"))
         if kind == "decimal":
@@ -198,8 +200,29 @@ def term_for(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
         raise UsageError(f"parameter '{param.name}': {reason}") from None
 
 
-def bind(query: StoredQuery, values: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
-    """Variable name → term for every given parameter; missing required ones are an error."""
+def expand_iri(raw: str, prefixes: Mapping[str, str] | None = None) -> str:
+    """An IRI parameter's value as a full IRI: ``<iri>`` as it is, a prefixed name whose prefix
+    is in ``prefixes`` expanded, any other absolute IRI as it is; else :class:`ValueError`.
+
+    >>> expand_iri("vault:israel\\#id", {"vault": "https://example.org/vault/"})
+    'https://example.org/vault/israel#id'
+    """
+    text = raw.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    elif (m := re.match(r"^([A-Za-z][\w.\-]*):(?!//)", text)) and prefixes and m.group(1) in prefixes:
+        local = re.sub(r"\\([_~.\-!$&'()*+,;=/?#@%])", r"\1", text[m.end() :])
+        text = prefixes[m.group(1)] + local
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", text):
+        raise ValueError("an absolute IRI or a prefixed name is expected (e.g. vault:israel#id)")
+    return text
+
+
+def bind(
+    query: StoredQuery, values: dict[str, str], prefixes: Mapping[str, str] | None = None
+) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Variable name → term for every given parameter; missing required ones are an error.
+    IRIs may be prefixed names with ``prefixes`` (see :func:`term_for`)."""
     by_name = {p.name: p for p in query.params}
     unknown = sorted(set(values) - set(by_name))
     if unknown:
@@ -211,7 +234,7 @@ def bind(query: StoredQuery, values: dict[str, str]) -> dict[str, ox.NamedNode |
         example = defaults_of(query).get(p.name, "")
         hint = f", e.g. --param {p.name}={example}" if example else ""
         raise UsageError(f"missing parameter '{p.name}' ({p.kind}) for {query.id}{hint}")
-    return {by_name[name].variable: term_for(by_name[name], raw) for name, raw in values.items()}
+    return {by_name[name].variable: term_for(by_name[name], raw, prefixes) for name, raw in values.items()}
 
 
 def with_values(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
