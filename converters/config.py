@@ -47,6 +47,7 @@ class Config:
     folders: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, KeyRule] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
+    obsidian_templates: bool = True  # leave out the template folders Obsidian's settings name
     prefixes: Mapping[str, str] = field(default_factory=dict)
     body_text: bool = True
     milestone_date_columns: tuple[str, ...] = ("year", "years", "date", "dates", "when", "period", "time")
@@ -91,7 +92,7 @@ class Config:
         known = {
             "base", "types", "default_type", "unknown_type", "folders", "keys", "exclude", "prefixes",
             "body_text", "milestone_date_columns", "milestone_text_columns", "dated_bullets",
-            "source_headings", "inline_fields", "mentions", "validation", "limits",
+            "source_headings", "inline_fields", "mentions", "validation", "limits", "obsidian_templates",
         }  # fmt: skip
         unknown = sorted(set(map(str, data)) - known)
         if unknown:
@@ -131,6 +132,7 @@ class Config:
             folders={**defaults.folders, **_str_map(data.get("folders"), "folders")},
             keys=keys,
             exclude=(*defaults.exclude, *_strings(data.get("exclude", []), "exclude")),
+            obsidian_templates=_flag(data, "obsidian_templates", defaults.obsidian_templates),
             prefixes=prefixes,
             body_text=_flag(data, "body_text", defaults.body_text),
             milestone_date_columns=_lowered(data, "milestone_date_columns", defaults.milestone_date_columns),

@@ -504,3 +504,43 @@ def test_the_command_ends_with_its_exit_code_and_every_line_written(tmp_path: Pa
     assert usage.returncode == 2 and usage.stderr.endswith("Error: No such option '--frobnicate'.\n")
     many = subprocess.run(f"{sys.executable} -m vaultkg query list | head -c 10", shell=True, capture_output=True)
     assert len(many.stdout) == 10 and b"Traceback" not in many.stderr
+
+
+def _paths(result) -> list[str]:
+    """The notes a build holds (their vkg:path)."""
+    return sorted(t.object.value for t in result.dataset.triples() if t.predicate.value.endswith("#path"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "left_out"),
+    [
+        ({".obsidian/templates.json": '{"folder": "Meta/Templates/"}'}, ["Meta/Templates/Country.md"]),
+        ({".obsidian/plugins/templater-obsidian/data.json": '{"templates_folder": "Tpl"}'}, ["Tpl/Daily.md"]),
+        (
+            {
+                ".obsidian/templates.json": '{"folder": "Tpl"}',
+                ".obsidian/plugins/templater-obsidian/data.json": '{"templates_folder": "Meta/Templates"}',
+            },
+            ["Meta/Templates/Country.md", "Tpl/Daily.md"],
+        ),
+        ({".obsidian/templates.json": '{"folder": "/"}'}, []),  # no folder named: nothing left out
+        ({".obsidian/templates.json": "{not json"}, []),  # Obsidian's file, not ours: no error
+        ({".obsidian/templates.json": '{"folder": "Tpl"}', "vaultkg.yaml": "obsidian_templates: false\n"}, []),
+    ],
+)
+def test_template_folders_named_by_obsidian_settings_are_not_notes(
+    tmp_path: Path, settings: dict[str, str], left_out: list[str]
+) -> None:
+    notes = {
+        "Sweden.md": "---\ntype: country\n---\n",
+        "Meta/Templates/Country.md": "---\ntype: country\ncreated: {{date}}\n---\n# {{title}}\n",
+        "Tpl/Daily.md": "---\ntags: [daily]\n---\n[[Sweden]]\n",
+        "Tplx/Kept.md": "kept\n",
+    }
+    for rel, text in {**notes, **settings}.items():
+        (tmp_path / "v" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "v" / rel).write_text(text, encoding="utf-8")
+    result = build(tmp_path / "v", tmp_path / "out")
+    assert _paths(result) == sorted(set(notes) - set(left_out))
+    templates_read = "Meta/Templates/Country.md" not in left_out
+    assert result.errors == (1 if templates_read else 0)  # {{date}} is no YAML value

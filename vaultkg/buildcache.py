@@ -11,13 +11,13 @@ import pickle
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-from converters import Diagnostic
+from converters import Config, Diagnostic, FrontMatter, KeyRule, Note
 from converters.assemble import NoteResult
 
 from . import __version__
@@ -33,7 +33,13 @@ DELTA_FILE = "build.delta.pickle"
 LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the token of its cache
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # notes per pickled chunk
-FORMAT = 18  # bump when what the cache holds changes: an older cache is then ignored
+FORMAT = 19  # bump when what the cache holds changes: an older cache is then ignored
+#: The fields of the classes the cache holds as objects: a cache written while one had other
+#: fields (by a checkout of vaultkg that did not bump :data:`FORMAT`) is ignored, not misread
+SHAPE = tuple(
+    (cls.__name__, tuple(f.name for f in fields(cls)))
+    for cls in (Config, KeyRule, Note, FrontMatter, NoteResult, GraphPart, Diagnostic)
+)
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -207,7 +213,7 @@ def has_cache(output: Path, vault: Path) -> bool:
 
 def _ours(handle: BinaryIO, vault: str) -> bool:
     """Whether the file's header says this version wrote it for ``vault``."""
-    return bool(pickle.load(handle) == (FORMAT, __version__, vault))
+    return bool(pickle.load(handle) == (FORMAT, __version__, SHAPE, vault))
 
 
 #: What reading a cache file that is damaged, or another version's, can raise.
@@ -299,7 +305,7 @@ def _dump(path: Path, value: BuildCache | Delta | tuple[int, Layout], vault: str
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     if isinstance(value, tuple):
         with open(tmp, "wb") as handle:
-            pickle.dump((FORMAT, __version__, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((FORMAT, __version__, SHAPE, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
         return
@@ -310,7 +316,7 @@ def _dump(path: Path, value: BuildCache | Delta | tuple[int, Layout], vault: str
         value.layout = None
     try:
         with open(tmp, "wb") as handle:
-            pickle.dump((FORMAT, __version__, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((FORMAT, __version__, SHAPE, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
             # the notes in chunks: pickle remembers every object it wrote until the end of a dump,
             # ~100 MB at 40,000 notes in one piece (the build's peak memory); notes as read and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from functools import cache
 from pathlib import Path
 
@@ -56,4 +58,30 @@ def load_config(
             config = Config.from_mapping({"base": base}, base=config)
         except ConfigError as exc:
             raise ConfigFileError(f"--base: {exc}") from None
+    if vault is not None and config.obsidian_templates:
+        folders = [f"{folder}/" for folder in obsidian_template_folders(vault) if f"{folder}/" not in config.exclude]
+        if folders:
+            config = dataclasses.replace(config, exclude=(*config.exclude, *folders))
     return config, path
+
+
+#: Where Obsidian's core Templates plugin and the Templater plugin keep their template folder.
+TEMPLATE_SETTINGS = (
+    (".obsidian/templates.json", "folder"),
+    (".obsidian/plugins/templater-obsidian/data.json", "templates_folder"),
+)
+
+
+def obsidian_template_folders(vault: Path) -> list[str]:
+    """The vault-relative template folders that the vault's Obsidian settings name (settings
+    that are missing or unreadable name none: they are Obsidian's files, not vaultkg's)."""
+    found: list[str] = []
+    for name, key in TEMPLATE_SETTINGS:
+        try:
+            settings = json.loads((vault / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        folder = settings.get(key) if isinstance(settings, dict) else None
+        if isinstance(folder, str) and (folder := folder.strip().strip("/")) and folder not in found:
+            found.append(folder)
+    return found
