@@ -494,6 +494,22 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
     run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
 
 
+@cli.command(short_help="Write pages a person can read: one HTML page per note and entity.")
+@output_dir_option("The build folder to make pages of.")
+@click.option("--to", "target", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
+              show_default=True, help="Folder to write the pages into (replaced whole).")  # fmt: skip
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def site(output_dir: Path, target: Path, quiet: bool) -> None:
+    """Write the build as static HTML pages: one per note (with the thing it describes, its
+    milestones and what refers to it), per entity named without a note and per tag, and an
+    index. Served at the vault's base IRI, every IRI of the graph leads to its page."""
+    from .site import build_site
+
+    result = build_site(output_dir, target)
+    if not quiet:
+        click.echo(f"wrote {result.pages:,} pages → {target}/ in {result.seconds:.2f} s")
+
+
 @cli.command(short_help="Propose Wikidata links for review; use accepted ones.")
 @click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option(

@@ -1,0 +1,150 @@
+"""`vaultkg site`: one page per note and entity, every link leading somewhere, nothing unescaped."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from vaultkg import build
+from vaultkg.cli import cli
+
+BASE = "https://example.org/vault/"
+
+
+class Page(HTMLParser):
+    """What a page holds: its links, the ids of its elements, its tags, its text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name == "href" and value is not None:
+                self.hrefs.append(value)
+            if name == "id" and value is not None:
+                self.ids.add(value)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def site(output: Path, target: Path, *more: str):
+    return CliRunner().invoke(cli, ["site", "-o", str(output), "--to", str(target), *more], catch_exceptions=False)
+
+
+def pages(folder: Path) -> dict[str, Page]:
+    return {p.relative_to(folder).as_posix(): Page(p.read_text(encoding="utf-8")) for p in folder.rglob("*.html")}
+
+
+def test_every_note_and_thing_has_a_page_and_every_link_leads_somewhere(example_build: Path, tmp_path: Path) -> None:
+    result = site(example_build, tmp_path / "site")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("wrote ") and result.output.rstrip().endswith("s")
+    found = pages(tmp_path / "site")
+    subjects = {
+        q.subject.value
+        for q in ox.parse(path=str(example_build / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(BASE) and q.subject.value != BASE
+    }
+    for iri in subjects:  # served at the base, every IRI the graph describes leads to its section
+        page, _, fragment = iri[len(BASE) :].partition("#")
+        assert f"{unquote(page)}.html" in found, iri
+        assert not fragment or fragment in found[f"{unquote(page)}.html"].ids, iri
+    for name, page in found.items():
+        for href in page.hrefs:
+            if href.startswith(("http://", "https://")):
+                continue
+            path, fragment = urldefrag(href)
+            target = (tmp_path / "site" / name).parent / unquote(path)
+            assert target.resolve().is_file(), (name, href)
+            if fragment and target.suffix == ".html":
+                assert fragment in Page(target.read_text(encoding="utf-8")).ids, (name, href)
+    index = found["index.html"]
+    assert {h for h in index.hrefs if h.endswith(".html")} >= {"israel.html", "tag/alliance.html", "united-states.html"}
+    assert (tmp_path / "site" / "style.css").is_file()
+
+
+def test_a_page_shows_the_thing_its_note_milestones_and_referrers(example_build: Path, tmp_path: Path) -> None:
+    site(example_build, tmp_path / "site")
+    israel = (tmp_path / "site" / "israel.html").read_text(encoding="utf-8")
+    assert "<title>Israel</title>" in israel and "<h1>Israel</h1>" in israel
+    assert '<p class="types"><span>vkg:Country</span></p>' in israel
+    assert '<a class="external" href="http://www.wikidata.org/entity/Q801">' in israel  # owl:sameAs
+    # the note's [[links]] lead to the pages of what the build resolved them to
+    assert 'Prime minister:\n<a href="benjamin-netanyahu.html#id">Benjamin Netanyahu</a>' in israel
+    assert '<a href="united-states.html#id">American</a> funding' in israel  # [[United States|American]]
+    assert '<a href="us-israel-relations.html#id">US-Israel Relations</a> <span class="via">vkg:actor</span>' in israel
+    shadow = Page((tmp_path / "site" / "iran-israel-shadow-war.html").read_text(encoding="utf-8"))
+    assert "Milestones" in shadow.text and any(i.startswith("event-") for i in shadow.ids)
+    unwritten = [p for p in pages(tmp_path / "site").values() if "no note describes it yet" in "".join(p.text)]
+    assert unwritten  # entities named without a note have a page saying so
+
+
+def test_same_build_same_bytes_and_a_rerun_replaces_the_folder(example_build: Path, tmp_path: Path) -> None:
+    site(example_build, tmp_path / "a")
+    site(example_build, tmp_path / "b")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+    (tmp_path / "a" / "stale.html").write_text("old")
+    assert site(example_build, tmp_path / "a").exit_code == 0
+    assert not (tmp_path / "a" / "stale.html").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_a_folder_vaultkg_did_not_write_is_never_replaced(example_build: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("precious")
+    result = site(example_build, mine)
+    assert result.exit_code == 2
+    assert result.output == (
+        f"vaultkg: error: {mine}: holds files vaultkg did not write (no .vaultkg-site); "
+        "give another --to, or empty it first\n"
+    )
+    assert (mine / "thesis.txt").read_text() == "precious" and len(list(mine.iterdir())) == 1
+    nothing = site(tmp_path / "no-build", tmp_path / "site")
+    assert nothing.exit_code == 2
+    assert nothing.output == (
+        f"vaultkg: error: {tmp_path / 'no-build'}: no graph.nq here; run 'vaultkg build' first (or give --output-dir)\n"
+    )
+
+
+def test_hostile_names_and_text_are_escaped_and_an_index_note_keeps_its_page(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / 'Evil <b>"x" & co<script>.md').write_text(
+        "---\naliases: ['\"><script>alert(1)</script>']\n---\n"
+        "<script>alert(2)</script> [click](javascript:alert(3)) <img src=x onerror=alert(4)>\n[[Index]]\n",
+        encoding="utf-8",
+    )
+    (vault / "Index.md").write_text("---\ntype: country\n---\nA note called Index.\n", encoding="utf-8")
+    build(vault, tmp_path / "out")
+    assert site(tmp_path / "out", tmp_path / "site").exit_code == 0
+    found = pages(tmp_path / "site")
+    evil = next(p for name, p in found.items() if name.startswith("evil"))
+    assert "script" not in evil.tags and "img" not in evil.tags and "b" not in evil.tags
+    assert not [h for h in evil.hrefs if h.startswith("javascript:")]
+    assert '"><script>alert(1)</script>' in "".join(evil.text)  # shown as text, not run
+    assert "index.note.html#id" in evil.hrefs  # [[Index]]: the note's page beside the site's index
+    assert "A note called Index." in "".join(found["index.note.html"].text)
+    assert "index.note.html" in found["index.html"].hrefs
+
+
+@pytest.mark.parametrize("folder", ["", "sub/deeper"])
+def test_pages_link_relatively_from_any_depth(example_build: Path, tmp_path: Path, folder: str) -> None:
+    target = tmp_path / folder / "site" if folder else tmp_path / "site"
+    site(example_build, target)
+    tag = Page((target / "tag" / "region" / "middle-east.html").read_text(encoding="utf-8"))
+    assert "../../index.html" in tag.hrefs and "../../style.css" in tag.hrefs

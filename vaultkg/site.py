@@ -1,0 +1,364 @@
+"""``vaultkg site``: pages a person can read, made from a build.
+
+One HTML page per IRI under the vault's base, without its fragment: ``{base}israel`` — the
+note — and ``{base}israel#id`` — the country it describes — and its events ``{base}israel#event-…``
+share ``israel.html``, each thing a section whose ``id`` is its fragment; tags get
+``tag/….html``. Served at the base (GitHub Pages and most static hosts answer ``/israel`` with
+``israel.html``), every IRI the graph mints leads to the page that describes it. Each page shows
+the thing's facts, its milestones, the note (its Markdown, with raw HTML left as text) and what
+refers to it; ``index.html`` lists everything by class. Links stay relative, so the folder also
+works opened from disk. The same build gives the same bytes; the folder is replaced whole.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pyoxigraph as ox
+
+from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
+
+from . import __version__
+from .errors import InputError, UsageError
+from .parallel import fork_map
+
+MARKER = ".vaultkg-site"  # in every folder this module writes: only such a folder is replaced
+_LABEL, _TYPE = RDFS_LABEL.value, RDF_TYPE.value
+_NAMES = (_LABEL, SKOS + "prefLabel", SCHEMA + "name")
+_TEXT, _MILESTONE, _START = SCHEMA + "text", VKG + "milestone", SCHEMA + "startDate"
+_HIDDEN = {_TEXT}  # shown as the rendered note, not as a fact
+Term = ox.NamedNode | ox.Literal | ox.BlankNode
+
+
+@dataclass(slots=True)
+class SiteResult:
+    pages: int
+    target: Path
+    seconds: float
+
+
+class Graph:
+    """The union of a build's graphs, indexed both ways."""
+
+    def __init__(self, triples: Iterable[ox.Triple], base: str, prefixes: Mapping[str, str]) -> None:
+        self.base, self.prefixes = base, dict(prefixes)
+        self._short: dict[str, str] = {}
+        self.out: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self.into: dict[str, list[tuple[str, str]]] = defaultdict(list)  # object IRI → (subject, predicate)
+        for t in triples:
+            s, p, o = t.subject, t.predicate.value, t.object
+            if not isinstance(s, ox.NamedNode) or isinstance(o, ox.Triple):
+                continue
+            self.out[s.value][p].append(o)
+            if isinstance(o, ox.NamedNode):
+                self.into[o.value].append((s.value, p))
+        for facts in self.out.values():
+            for values in facts.values():
+                values.sort(key=_sort_key)
+        for refs in self.into.values():
+            refs.sort()
+
+    def label(self, iri: str) -> str:
+        facts = self.out.get(iri, {})
+        for p in _NAMES:
+            if facts.get(p):
+                return str(facts[p][0].value)
+        return self.short(iri)
+
+    def short(self, iri: str) -> str:
+        """A prefixed name where a namespace fits (``vkg:Event``), else the IRI."""
+        hit = self._short.get(iri)
+        if hit is None:
+            hit = self._short[iri] = self._shorten(iri)
+        return hit
+
+    def _shorten(self, iri: str) -> str:
+        best = max((ns for ns in self.prefixes.values() if iri.startswith(ns) and len(iri) > len(ns)), key=len,
+                   default=None)  # fmt: skip
+        if best is None:
+            return iri
+        return f"{next(p for p, ns in self.prefixes.items() if ns == best)}:{iri[len(best) :]}"
+
+    def page_of(self, iri: str) -> tuple[str, str] | None:
+        """(page path without ``.html``, fragment) of an IRI under the base that a page describes."""
+        if not iri.startswith(self.base):
+            return None
+        page, _, fragment = iri[len(self.base) :].partition("#")
+        page = unquote(page)
+        parts = page.split("/")
+        if not page or any(part in ("", ".", "..") for part in parts) or "\\" in page or "\0" in page:
+            return None
+        return page, fragment
+
+
+def build_site(output: str | Path = "output", target: str | Path = "site") -> SiteResult:
+    """Write the pages of the build in ``output`` into ``target`` (replaced whole, atomically)."""
+    started = time.perf_counter()
+    output, target = Path(output), Path(target)
+    nq = output / "graph.nq"
+    if not nq.is_file():
+        raise InputError(f"{output}: no graph.nq here; run 'vaultkg build' first (or give --output-dir)")
+    _check_target(target)
+    from .querying import display_prefixes
+
+    prefixes = display_prefixes(output)
+    base = prefixes.get("vault", "")
+    triples = {q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)}
+    graph = Graph(sorted(triples, key=str), base, prefixes)
+    pages: dict[str, list[str]] = defaultdict(list)  # page → its subjects
+    for subject in sorted(graph.out):
+        where = graph.page_of(subject)
+        if where is not None:
+            pages[where[0]].append(subject)
+    order = sorted(pages)
+    rendered = fork_map(lambda page: render_page(graph, page, pages[page]), order)  # markdown-it: ~1 ms a note
+    files = {file_of(page): text for page, text in zip(order, rendered, strict=True)}
+    files["index.html"] = render_index(graph, pages)
+    files["style.css"] = _CSS
+    files[MARKER] = f"vaultkg {__version__}\n"
+    _publish(target, files)
+    return SiteResult(len(pages), target, time.perf_counter() - started)
+
+
+def file_of(page: str) -> str:
+    """The file of a page: ``{page}.html``; a note whose page would be the site's own
+    ``index.html`` gets ``index.note.html``."""
+    return "index.note.html" if page == "index" else f"{page}.html"
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target}: exists and is not a folder; give another --to")
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
+        raise UsageError(
+            f"{target}: holds files vaultkg did not write (no {MARKER}); give another --to, or empty it first"
+        )
+
+
+def _publish(target: Path, files: Mapping[str, str]) -> None:
+    """Write the files into a new folder beside ``target``, then put it in ``target``'s place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.vaultkg-", dir=target.parent))
+    try:
+        for name in sorted(files):
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(files[name].encode("utf-8"))
+        if target.exists():
+            old = staging.with_name(staging.name + "-old")
+            os.rename(target, old)
+            os.rename(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
+    """One page: its main thing (``#id``, else the page's own IRI) first, then the rest."""
+    depth = page.count("/")
+    main = next((s for s in subjects if s.endswith("#id")), subjects[0])
+    doc = graph.base + page
+    rest = [s for s in subjects if s != main]
+    body: list[str] = [f"<h1>{_e(graph.label(main))}</h1>"]
+    types = [graph.short(t.value) for t in graph.out[main].get(_TYPE, [])]
+    if types:
+        body.append(f'<p class="types">{" ".join(f"<span>{_e(t)}</span>" for t in types)}</p>')
+    if doc not in graph.out and main.endswith("#id"):
+        body.append('<p class="unwritten">Named in the vault; no note describes it yet.</p>')
+    body.append(_section(graph, main, depth, heading=False, hide={_TYPE, _LABEL}))
+    events = [e for e in graph.out[main].get(_MILESTONE, []) if isinstance(e, ox.NamedNode)]
+    if events:
+        body.append(_milestones(graph, events, depth))
+    for subject in rest:
+        if subject == doc:
+            continue
+        body.append(_section(graph, subject, depth, heading=True))
+    if doc in graph.out and doc != main:
+        body.append(_section(graph, doc, depth, heading=True, title="The note"))
+        targets = _link_targets(graph, main)
+        for text in graph.out[doc].get(_TEXT, []):
+            rendered = _with_links(_markdown(str(text.value)), lambda name: _target_href(graph, targets, name, depth))
+            body.append(f'<div class="note-text">{rendered}</div>')
+    body.append(_referrers(graph, subjects, depth))
+    return _document(graph.label(main), body, depth)
+
+
+def _section(
+    graph: Graph, subject: str, depth: int, *, heading: bool, title: str | None = None, hide: set[str] = _HIDDEN
+) -> str:
+    where = graph.page_of(subject)
+    anchor = f' id="{_e(where[1])}"' if where and where[1] else ""
+    rows = []
+    for predicate, values in sorted(graph.out[subject].items(), key=lambda kv: graph.short(kv[0])):
+        if predicate in _HIDDEN or predicate in hide:
+            continue
+        cells = ", ".join(_value(graph, v, depth) for v in values)
+        rows.append(f"<tr><th>{_e(graph.short(predicate))}</th><td>{cells}</td></tr>")
+    head = f"<h2>{_e(title or graph.label(subject))}</h2>" if heading else ""
+    iri = f'<p class="iri"><code>{_e(subject)}</code></p>'
+    return f'<section{anchor}>{head}{iri}<table class="facts">{"".join(rows)}</table></section>'
+
+
+def _milestones(graph: Graph, events: list[ox.NamedNode], depth: int) -> str:
+    def when(event: ox.NamedNode) -> str:
+        starts = graph.out.get(event.value, {}).get(_START, [])
+        return str(starts[0].value) if starts else ""
+
+    rows = [
+        f"<tr><td>{_e(when(e))}</td><td>{_link(graph, e.value, depth)}</td></tr>"
+        for e in sorted(events, key=lambda e: (when(e) == "", when(e), graph.label(e.value)))
+    ]
+    return f'<section><h2>Milestones</h2><table class="milestones">{"".join(rows)}</table></section>'
+
+
+def _referrers(graph: Graph, subjects: list[str], depth: int) -> str:
+    own = set(subjects)
+    refs = sorted(
+        {(graph.short(p), s) for target in subjects for s, p in graph.into.get(target, []) if s not in own},
+        key=lambda r: (r[0], graph.label(r[1]), r[1]),
+    )
+    if not refs:
+        return ""
+    items = "".join(f'<li>{_link(graph, s, depth)} <span class="via">{_e(p)}</span></li>' for p, s in refs)
+    return f'<section><h2>Referred to by</h2><ul class="refs">{items}</ul></section>'
+
+
+def render_index(graph: Graph, pages: Mapping[str, list[str]]) -> str:
+    """Every page, by the classes of its main thing (notes' pages under their thing's class)."""
+    by_class: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for page, subjects in pages.items():
+        main = next((s for s in subjects if s.endswith("#id")), subjects[0])
+        for name in [graph.short(str(t.value)) for t in graph.out[main].get(_TYPE, [])] or ["other"]:
+            by_class[name].append((graph.label(main), page))
+    body = ["<h1>The vault</h1>"]
+    body.append(f"<p>{len(pages):,} pages.</p>")
+    for name in sorted(by_class, key=lambda n: (n == "other", n)):
+        items = "".join(
+            f'<li><a href="{_e(_href(page, "", 0))}">{_e(label)}</a></li>' for label, page in sorted(by_class[name])
+        )
+        body.append(f'<section><h2>{_e(name)} ({len(by_class[name]):,})</h2><ul class="index">{items}</ul></section>')
+    return _document("Index", body, 0)
+
+
+def _value(graph: Graph, term: Term, depth: int) -> str:
+    if isinstance(term, ox.NamedNode):
+        return _link(graph, term.value, depth)
+    if isinstance(term, ox.Literal):
+        tip = term.language or graph.short(term.datatype.value)
+        return f'<span class="literal" title="{_e(tip)}">{_e(term.value)}</span>'
+    return _e(str(term))
+
+
+def _link(graph: Graph, iri: str, depth: int) -> str:
+    where = graph.page_of(iri)
+    label = _e(graph.label(iri))
+    if where is not None:
+        return f'<a href="{_e(_href(*where, depth))}">{label}</a>'
+    if iri.startswith(("http://", "https://")):
+        return f'<a class="external" href="{_e(iri)}">{label}</a>'
+    return label
+
+
+def _href(page: str, fragment: str, depth: int) -> str:
+    """A relative link to a page (path segments percent-encoded where a URL needs it)."""
+    from urllib.parse import quote
+
+    target = "../" * depth + quote(file_of(page), safe="/")
+    return target + (f"#{quote(fragment, safe='/-_.~')}" if fragment else "")
+
+
+def _link_targets(graph: Graph, thing: str) -> dict[str, str]:
+    """What the note's ``[[links]]`` can name: the labels and aliases of the things it links to
+    (as the build resolved them), case-folded, each naming one thing."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for target in graph.out.get(thing, {}).get(VKG + "linksTo", []):
+        facts = graph.out.get(target.value, {})
+        page = graph.page_of(target.value)
+        names = [*facts.get(_LABEL, []), *facts.get(SKOS + "altLabel", [])]
+        if page is not None:
+            names.append(ox.Literal(page[0]))  # [[Folder/Note]] and slugs
+        for name in names:
+            keys[str(name.value).casefold()].add(target.value)
+    return {key: next(iter(iris)) for key, iris in keys.items() if len(iris) == 1}
+
+
+def _target_href(graph: Graph, targets: Mapping[str, str], name: str, depth: int) -> str | None:
+    iri = targets.get(name.strip().casefold()) or targets.get(name.strip().rpartition("/")[2].casefold())
+    where = graph.page_of(iri) if iri is not None else None
+    return _href(*where, depth) if where is not None else None
+
+
+_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n|#^]+)(?:#[^\[\]\n|]*)?(?:\|([^\[\]\n]+))?\]\]")
+_CODE = re.compile(r"(<code[^>]*>.*?</code>)", re.S)
+
+
+def _with_links(rendered: str, href_of: Callable[[str], str | None]) -> str:
+    """Rendered Markdown with its ``[[links]]`` made links where they name a linked thing (not
+    inside code; the text is escaped HTML, so names are unescaped to be looked up)."""
+
+    def link(m: re.Match[str]) -> str:
+        href = href_of(html.unescape(m.group(2)))
+        if href is None:
+            return m.group(0)
+        return f'<a href="{_e(href)}">{m.group(3) or m.group(2)}</a>'
+
+    pieces = _CODE.split(rendered)
+    return "".join(piece if i % 2 else _WIKILINK.sub(link, piece) for i, piece in enumerate(pieces))
+
+
+@cache
+def _markdown_it() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _markdown(text: str) -> str:
+    return str(_markdown_it().render(text))
+
+
+def _document(title: str, body: list[str], depth: int) -> str:
+    up = "../" * depth
+    head = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="vaultkg">\n<title>{_e(title)}</title>\n'
+        f'<link rel="stylesheet" href="{up}style.css">\n</head>\n<body>\n'
+        f'<nav><a href="{up}index.html">Index</a></nav>\n<main>\n'
+    )
+    return head + "\n".join(b for b in body if b) + "\n</main>\n</body>\n</html>\n"
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _sort_key(term: Term) -> tuple[int, str]:
+    return (0 if isinstance(term, ox.NamedNode) else 1, str(term))
+
+
+_CSS = """body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; color: #222; }
+nav { margin-bottom: 1rem; } a { color: #0b5cad; } code { font-size: 85%; color: #555; }
+.types span { background: #eef; border-radius: 3px; padding: 0 .4em; margin-right: .3em; font-size: 90%; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+th, td { text-align: left; vertical-align: top; padding: .2em .6em; }
+table.facts th { color: #555; font-weight: normal; white-space: nowrap; } tr { border-bottom: 1px solid #eee; }
+.unwritten { color: #a60; } .via { color: #777; font-size: 85%; } .iri { margin: 0; }
+.note-text { border-left: 3px solid #ddd; padding-left: 1rem; }
+"""
+
+__all__ = ["MARKER", "Graph", "SiteResult", "build_site", "render_index", "render_page"]
