@@ -129,25 +129,97 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     "(the store is kept in step by later builds either way).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Build, then build again whenever a note (or the config) changes, until Ctrl-C; "
+    "after the first build only new findings are printed.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=0.5,
+    show_default=True,
+    help="With --watch: seconds between looks at the vault.",
+)
 def build(
-    vault: Path | None, output: Path, base: str | None, config: Path | None, check: bool, store: bool, quiet: bool
+    vault: Path | None,
+    output: Path,
+    base: str | None,
+    config: Path | None,
+    check: bool,
+    store: bool,
+    quiet: bool,
+    watch: bool,
+    interval: float,
 ) -> None:
     """Build VAULT (default: examples/vault if present, else .) into the output folder.
 
     Writes graph.ttl, graph.jsonld + context.jsonld, graph.nq (one named graph per note)
-    and report.json. Exit codes: 0 built, 1 notes with errors (or stale output with --check),
-    2 usage or input errors.
+    and report.json. Exit codes: 0 built (or --watch stopped with Ctrl-C), 1 notes with errors
+    (or stale output with --check), 2 usage or input errors.
     """
     if vault is None:
         vault = _vault_or_default(vault)
+    if watch:
+        if check:
+            raise UsageError("--watch and --check do not go together (--check writes nothing to watch)")
+        _watch(vault, output, base, config, store, quiet, interval)
+        return
+    errors = _build_once(vault, output, base, config, check, store, quiet)
+    if errors:
+        sys.exit(1)
+
+
+def _watch(
+    vault: Path, output: Path, base: str | None, config: Path | None, store: bool, quiet: bool, interval: float
+) -> None:
+    from .watching import fingerprint, watch
+
+    if not vault.is_dir():
+        raise UsageError(f"{vault}: no such folder")
+    gc.enable()  # off for a command (vaultkg.entry); this one runs until stopped
+    seen: set[str] = set()
+
+    def once() -> None:
+        try:
+            _build_once(vault, output, base, config, False, store, quiet, seen=seen, stamp=True)
+        except VaultkgError as exc:  # say so and wait for the next change
+            click.echo(f"vaultkg: error: {exc}", err=True)
+
+    click.echo(f"watching {vault}/ (Ctrl-C stops)", err=True)
+    try:
+        watch(once, lambda: fingerprint(vault, output, config), interval=interval)
+    except KeyboardInterrupt:
+        click.echo("stopped watching", err=True)
+
+
+def _build_once(
+    vault: Path,
+    output: Path,
+    base: str | None,
+    config: Path | None,
+    check: bool,
+    store: bool,
+    quiet: bool,
+    *,
+    seen: set[str] | None = None,
+    stamp: bool = False,
+) -> int:
+    """One build as ``vaultkg build`` reports it; ``seen``: findings printed before, printed
+    again only if they went away and came back. Returns the number of errors."""
     with _progress(_show_progress() and not quiet) as on_event:
         from .building import build as build_vault
 
         result = build_vault(vault, output, config=config, base=base, check=check, on_event=on_event)
-    for d in result.diagnostics:
-        if quiet and d.severity.value != "error":
-            continue
-        click.echo(f"{_shown(vault, d.path)}:{d.line}: {d.severity.value}: {d.message}", err=True)
+    shown = [f"{_shown(vault, d.path)}:{d.line}: {d.severity.value}: {d.message}" for d in result.diagnostics
+             if not quiet or d.severity.value == "error"]  # fmt: skip
+    for line in shown:
+        if seen is None or line not in seen:
+            click.echo(line, err=True)
+    if seen is not None:
+        seen.clear()
+        seen.update(shown)
     s = result.summary()
     if check:
         if result.stale:
@@ -156,8 +228,9 @@ def build(
         if not quiet:
             click.echo(f"{output} is up to date ({s['notes']} notes, {s['triples']} triples)")
     elif not quiet:
+        when = time.strftime("%H:%M:%S ") if stamp else ""
         click.echo(
-            f"built {s['notes']} notes → {output}/: {s['triples']} triples, "
+            f"{when}built {s['notes']} notes → {output}/: {s['triples']} triples, "
             f"{s['warnings']} warnings, {s['errors']} errors, {s['linked']}/{s['linkable']} entities linked "
             f"to Wikidata in {s['seconds']:.2f} s"
         )
@@ -167,8 +240,7 @@ def build(
         started = time.perf_counter()
         if prepare_store(output) and not quiet:
             click.echo(f"query store ready → {output}/{STORE_DIR}/ in {time.perf_counter() - started:.2f} s")
-    if result.errors:
-        sys.exit(1)
+    return result.errors
 
 
 @cli.command(short_help="Validate a vault or build with SHACL shapes and checks.")
