@@ -28,6 +28,8 @@ class Page(HTMLParser):
         self.feed(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script" and ("type", "application/ld+json") in attrs:
+            tag = "data"  # JSON-LD: data, not a program
         self.tags.append(tag)
         for name, value in attrs:
             if name == "href" and value is not None:
@@ -135,6 +137,7 @@ def test_hostile_names_and_text_are_escaped_and_an_index_note_keeps_its_page(tmp
     found = pages(tmp_path / "site")
     evil = next(p for name, p in found.items() if name.startswith("evil"))
     assert "script" not in evil.tags and "img" not in evil.tags and "b" not in evil.tags
+    assert evil.tags.count("data") == 1
     assert not [h for h in evil.hrefs if h.startswith("javascript:")]
     assert '"><script>alert(1)</script>' in "".join(evil.text)  # shown as text, not run
     assert "index.note.html#id" in evil.hrefs  # [[Index]]: the note's page beside the site's index
@@ -148,3 +151,18 @@ def test_pages_link_relatively_from_any_depth(example_build: Path, tmp_path: Pat
     site(example_build, target)
     tag = Page((target / "tag" / "region" / "middle-east.html").read_text(encoding="utf-8"))
     assert "../../index.html" in tag.hrefs and "../../style.css" in tag.hrefs
+
+
+def test_each_page_carries_its_things_triples_as_json_ld(example_build: Path, tmp_path: Path) -> None:
+    import re
+
+    site(example_build, tmp_path / "site")
+    union = {q.triple for q in ox.parse(path=str(example_build / "graph.nq"), format=ox.RdfFormat.N_QUADS)}
+    for name in ["israel.html", "iran-israel-shadow-war.html", "tag/region.html", "gaza-strip.html"]:
+        text = (tmp_path / "site" / name).read_text(encoding="utf-8")
+        data = re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)
+        assert data is not None and "<" not in data.group(1)
+        carried = {q.triple for q in ox.parse(data.group(1).encode(), format=ox.RdfFormat.JSON_LD)}
+        page = name.removesuffix(".html")
+        mine = {t for t in union if t.subject.value.split("#")[0] == BASE + page}
+        assert carried == mine and mine, name

@@ -13,6 +13,7 @@ works opened from disk. The same build gives the same bytes; the folder is repla
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
 
 from . import __version__
 from .errors import InputError, UsageError
+from .fragments import Renderer
 from .parallel import fork_map
 
 MARKER = ".vaultkg-site"  # in every folder this module writes: only such a folder is replaced
@@ -55,6 +57,8 @@ class Graph:
     def __init__(self, triples: Iterable[ox.Triple], base: str, prefixes: Mapping[str, str]) -> None:
         self.base, self.prefixes = base, dict(prefixes)
         self._short: dict[str, str] = {}
+        self.context: dict[str, str] = dict(prefixes)  # the JSON-LD context of the pages' data
+        self._renderer: Renderer | None = None
         self.out: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
         self.into: dict[str, list[tuple[str, str]]] = defaultdict(list)  # object IRI → (subject, predicate)
         for t in triples:
@@ -69,6 +73,12 @@ class Graph:
                 values.sort(key=_sort_key)
         for refs in self.into.values():
             refs.sort()
+
+    def renderer(self) -> Renderer:
+        """Compact JSON-LD nodes with the pages' context (made once)."""
+        if self._renderer is None:
+            self._renderer = Renderer(self.context)
+        return self._renderer
 
     def label(self, iri: str) -> str:
         facts = self.out.get(iri, {})
@@ -117,6 +127,7 @@ def build_site(output: str | Path = "output", target: str | Path = "site") -> Si
     base = prefixes.get("vault", "")
     triples = {q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)}
     graph = Graph(sorted(triples, key=str), base, prefixes)
+    graph.context = _context(output, prefixes)
     pages: dict[str, list[str]] = defaultdict(list)  # page → its subjects
     for subject in sorted(graph.out):
         where = graph.page_of(subject)
@@ -194,7 +205,31 @@ def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
             rendered = _with_links(_markdown(str(text.value)), lambda name: _target_href(graph, targets, name, depth))
             body.append(f'<div class="note-text">{rendered}</div>')
     body.append(_referrers(graph, subjects, depth))
-    return _document(graph.label(main), body, depth)
+    return _document(graph.label(main), body, depth, data=_jsonld(graph, subjects))
+
+
+def _context(output: Path, prefixes: Mapping[str, str]) -> dict[str, str]:
+    """The build's JSON-LD context (``context.jsonld``: its prefixes), else ``prefixes``."""
+    try:
+        context = json.loads((output / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return dict(prefixes)
+    if not isinstance(context, dict):
+        return dict(prefixes)
+    return {k: v for k, v in context.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _jsonld(graph: Graph, subjects: list[str]) -> str:
+    """The page's subjects and their triples as compact JSON-LD, for machines (safe in a
+    ``<script>``: ``<``, ``>`` and ``&`` only occur in JSON strings, where they are escaped)."""
+    renderer = graph.renderer()
+    nodes = []
+    for subject in subjects:
+        node = ox.NamedNode(subject)
+        triples = [(node, ox.NamedNode(p), o) for p, values in sorted(graph.out[subject].items()) for o in values]
+        nodes.append(renderer.node_and_stats(triples)[0])
+    text = f'{{"@context": {json.dumps(graph.context, sort_keys=True)}, "@graph": [{", ".join(nodes)}]}}'
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _section(
@@ -331,13 +366,14 @@ def _markdown(text: str) -> str:
     return str(_markdown_it().render(text))
 
 
-def _document(title: str, body: list[str], depth: int) -> str:
+def _document(title: str, body: list[str], depth: int, *, data: str | None = None) -> str:
     up = "../" * depth
+    script = f'<script type="application/ld+json">{data}</script>\n' if data is not None else ""
     head = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="vaultkg">\n<title>{_e(title)}</title>\n'
-        f'<link rel="stylesheet" href="{up}style.css">\n</head>\n<body>\n'
+        f'<link rel="stylesheet" href="{up}style.css">\n{script}</head>\n<body>\n'
         f'<nav><a href="{up}index.html">Index</a></nav>\n<main>\n'
     )
     return head + "\n".join(b for b in body if b) + "\n</main>\n</body>\n</html>\n"
