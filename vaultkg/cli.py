@@ -96,7 +96,7 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     tasks: dict[str, Any] = {}
 
     def on_event(name: str, done: int = 0, total: int = 0, **_details: Any) -> None:
-        if name not in ("read", "convert", "load", "link") or total < 200:
+        if name not in ("read", "convert", "load", "link", "site") or total < 200:
             return
         if name not in tasks:
             tasks[name] = progress.add_task(name, total=total)
@@ -577,7 +577,8 @@ def site(output_dir: Path, target: Path, quiet: bool) -> None:
     index. Served at the vault's base IRI, every IRI of the graph leads to its page."""
     from .site import build_site
 
-    result = build_site(output_dir, target)
+    with _progress(_show_progress() and not quiet) as on_event:
+        result = build_site(output_dir, target, on_event=on_event)
     if not quiet:
         click.echo(f"wrote {result.pages:,} pages → {target}/ in {result.seconds:.2f} s")
 

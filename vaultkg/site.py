@@ -113,8 +113,11 @@ class Graph:
         return page, fragment
 
 
-def build_site(output: str | Path = "output", target: str | Path = "site") -> SiteResult:
-    """Write the pages of the build in ``output`` into ``target`` (replaced whole, atomically)."""
+def build_site(
+    output: str | Path = "output", target: str | Path = "site", on_event: Callable[..., None] | None = None
+) -> SiteResult:
+    """Write the pages of the build in ``output`` into ``target`` (replaced whole, atomically);
+    ``on_event("site", done=…, total=…)`` as pages are made."""
     started = time.perf_counter()
     output, target = Path(output), Path(target)
     nq = output / "graph.nq"
@@ -134,8 +137,12 @@ def build_site(output: str | Path = "output", target: str | Path = "site") -> Si
         if where is not None:
             pages[where[0]].append(subject)
     order = sorted(pages)
+    files: dict[str, str] = {}
     rendered = fork_map(lambda page: render_page(graph, page, pages[page]), order)  # markdown-it: ~1 ms a note
-    files = {file_of(page): text for page, text in zip(order, rendered, strict=True)}
+    for done, (page, text) in enumerate(zip(order, rendered, strict=True), 1):
+        files[file_of(page)] = text
+        if on_event is not None:
+            on_event("site", done=done, total=len(order))
     files["index.html"] = render_index(graph, pages)
     files["style.css"] = _CSS
     files[MARKER] = f"vaultkg {__version__}\n"
