@@ -544,3 +544,10 @@ def test_template_folders_named_by_obsidian_settings_are_not_notes(
     assert _paths(result) == sorted(set(notes) - set(left_out))
     templates_read = "Meta/Templates/Country.md" not in left_out
     assert result.errors == (1 if templates_read else 0)  # {{date}} is no YAML value
+
+
+def test_an_output_folder_that_cannot_be_made_is_an_error_with_its_path(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("in the way")
+    result = run("build", str(EXAMPLE_VAULT), "-o", str(tmp_path / "a-file" / "out"))
+    assert result.exit_code == 2
+    assert result.stderr == f"vaultkg: error: {tmp_path / 'a-file'}: File exists\n"

@@ -166,3 +166,27 @@ def test_each_page_carries_its_things_triples_as_json_ld(example_build: Path, tm
         page = name.removesuffix(".html")
         mine = {t for t in union if t.subject.value.split("#")[0] == BASE + page}
         assert carried == mine and mine, name
+
+
+def test_names_too_long_for_a_file_get_a_shortened_file_and_links_follow(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    vault.mkdir()
+    long_name = "é" * 126  # 252 bytes: a note's file name fits, its page's name with .html does not
+    (vault / f"{long_name}.md").write_text(f"---\ntags: [{'t' * 300}]\n---\nlong\n", encoding="utf-8")
+    (vault / "Short.md").write_text(f"See [[{long_name}]].\n", encoding="utf-8")
+    build(vault, tmp_path / "out")
+    assert site(tmp_path / "out", tmp_path / "site").exit_code == 0
+    found = pages(tmp_path / "site")
+    assert all(len(part.encode()) <= 255 for name in found for part in name.split("/"))
+    assert sorted(name[:5] for name in found) == ["index", "short", "tag/t", long_name[:5]]  # nothing lost
+    short = found["short.html"]
+    long_page = next(h for h in short.hrefs if h.startswith("%C3%A9"))
+    assert (tmp_path / "site" / unquote(urldefrag(long_page)[0])).is_file()
+    assert urldefrag(long_page)[1] == "id"
+
+
+def test_a_site_that_cannot_be_written_is_an_error_not_a_crash(example_build: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("in the way")
+    result = site(example_build, tmp_path / "a-file" / "site")
+    assert result.exit_code == 2
+    assert result.output.startswith("vaultkg: error: ") and "internal error" not in result.output

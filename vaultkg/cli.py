@@ -35,6 +35,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("vaultkg: interrupted", err=True)
             ctx.exit(130)
+        except OSError as exc:  # the file system said no (no such folder, read-only, full disk …)
+            if os.environ.get("VAULTKG_DEBUG") or isinstance(exc, BrokenPipeError):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"vaultkg: error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
         except Exception as exc:  # a bug: say so briefly, no traceback unless asked for
             if os.environ.get("VAULTKG_DEBUG"):
                 raise

@@ -12,6 +12,7 @@ works opened from disk. The same build gives the same bytes; the folder is repla
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -34,6 +35,7 @@ from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
 from . import __version__
 from .errors import InputError, UsageError
 from .fragments import Renderer
+from .outputdir import _exchange
 from .parallel import fork_map
 
 MARKER = ".vaultkg-site"  # in every folder this module writes: only such a folder is replaced
@@ -152,8 +154,22 @@ def build_site(
 
 def file_of(page: str) -> str:
     """The file of a page: ``{page}.html``; a note whose page would be the site's own
-    ``index.html`` gets ``index.note.html``."""
-    return "index.note.html" if page == "index" else f"{page}.html"
+    ``index.html`` gets ``index.note.html``, and a name too long for a file system (255 bytes)
+    is cut and given a hash of the whole."""
+    if page == "index":
+        return "index.note.html"
+    parts = page.split("/")
+    parts[-1] += ".html"
+    return "/".join(_fitting(part) for part in parts)
+
+
+def _fitting(name: str, limit: int = 255) -> str:
+    data = name.encode()
+    if len(data) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".") if name.endswith(".html") else (name, "", "")
+    tail = f"-{hashlib.sha256(data).hexdigest()[:16]}{dot}{suffix}"
+    return stem.encode()[: limit - len(tail.encode())].decode("utf-8", "ignore") + tail
 
 
 def _check_target(target: Path) -> None:
@@ -174,13 +190,13 @@ def _publish(target: Path, files: Mapping[str, str]) -> None:
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(files[name].encode("utf-8"))
-        if target.exists():
+        if not target.exists():
+            os.rename(staging, target)
+        elif not _exchange(staging, target):  # no atomic swap here: two renames
             old = staging.with_name(staging.name + "-old")
             os.rename(target, old)
             os.rename(staging, target)
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
