@@ -57,6 +57,7 @@ class Graph:
     """The union of a build's graphs, indexed both ways."""
 
     def __init__(self, triples: Iterable[ox.Triple], base: str, prefixes: Mapping[str, str]) -> None:
+        """``triples`` in any order, a triple in several graphs as often as it is there."""
         self.base, self.prefixes = base, dict(prefixes)
         self._short: dict[str, str] = {}
         self.context: dict[str, str] = dict(prefixes)  # the JSON-LD context of the pages' data
@@ -71,10 +72,10 @@ class Graph:
             if isinstance(o, ox.NamedNode):
                 self.into[o.value].append((s.value, p))
         for facts in self.out.values():
-            for values in facts.values():
-                values.sort(key=_sort_key)
-        for refs in self.into.values():
-            refs.sort()
+            for p, values in facts.items():
+                facts[p] = sorted(set(values), key=_sort_key)
+        for target, refs in self.into.items():
+            self.into[target] = sorted(set(refs))
 
     def renderer(self) -> Renderer:
         """Compact JSON-LD nodes with the pages' context (made once)."""
@@ -130,8 +131,7 @@ def build_site(
 
     prefixes = display_prefixes(output)
     base = prefixes.get("vault", "")
-    triples = {q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)}
-    graph = Graph(sorted(triples, key=str), base, prefixes)
+    graph = Graph((q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)), base, prefixes)
     graph.context = _context(output, prefixes)
     pages: dict[str, list[str]] = defaultdict(list)  # page → its subjects
     for subject in sorted(graph.out):
@@ -139,17 +139,28 @@ def build_site(
         if where is not None:
             pages[where[0]].append(subject)
     order = sorted(pages)
-    files: dict[str, str] = {}
-    rendered = fork_map(lambda page: render_page(graph, page, pages[page]), order)  # markdown-it: ~1 ms a note
-    for done, (page, text) in enumerate(zip(order, rendered, strict=True), 1):
-        files[file_of(page)] = text
-        if on_event is not None:
-            on_event("site", done=done, total=len(order))
-    files["index.html"] = render_index(graph, pages)
-    files["style.css"] = _CSS
-    files[MARKER] = f"vaultkg {__version__}\n"
-    _publish(target, files)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.vaultkg-", dir=target.parent))
+    try:  # each page written as it comes (40,000 notes: ~0.5 GB of pages never held at once)
+        rendered = fork_map(lambda page: render_page(graph, page, pages[page]), order)  # markdown-it: ~1 ms a note
+        for done, (page, text) in enumerate(zip(order, rendered, strict=True), 1):
+            _write(staging, file_of(page), text)
+            if on_event is not None:
+                on_event("site", done=done, total=len(order))
+        _write(staging, "index.html", render_index(graph, pages))
+        _write(staging, "style.css", _CSS)
+        _write(staging, MARKER, f"vaultkg {__version__}\n")
+        _swap(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return SiteResult(len(pages), target, time.perf_counter() - started)
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    path = folder / name
+    if "/" in name:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))
 
 
 def file_of(page: str) -> str:
@@ -181,24 +192,15 @@ def _check_target(target: Path) -> None:
         )
 
 
-def _publish(target: Path, files: Mapping[str, str]) -> None:
-    """Write the files into a new folder beside ``target``, then put it in ``target``'s place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.vaultkg-", dir=target.parent))
-    try:
-        for name in sorted(files):
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(files[name].encode("utf-8"))
-        if not target.exists():
-            os.rename(staging, target)
-        elif not _exchange(staging, target):  # no atomic swap here: two renames
-            old = staging.with_name(staging.name + "-old")
-            os.rename(target, old)
-            os.rename(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def _swap(staging: Path, target: Path) -> None:
+    """Put the folder ``staging`` in ``target``'s place (``staging`` then holds the old one)."""
+    if not target.exists():
+        os.rename(staging, target)
+    elif not _exchange(staging, target):  # no atomic swap here: two renames
+        old = staging.with_name(staging.name + "-old")
+        os.rename(target, old)
+        os.rename(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
