@@ -190,3 +190,17 @@ def test_a_site_that_cannot_be_written_is_an_error_not_a_crash(example_build: Pa
     result = site(example_build, tmp_path / "a-file" / "site")
     assert result.exit_code == 2
     assert result.output.startswith("vaultkg: error: ") and "internal error" not in result.output
+
+
+def test_the_index_puts_the_vaults_classes_first_and_milestones_show_dates_as_written(
+    example_build: Path, tmp_path: Path
+) -> None:
+    import re
+
+    site(example_build, tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    headings = [re.sub(r" \(\d+\)$", "", h) for h in re.findall(r"<h2>([^<]*)</h2>", index)]
+    assert headings[0] == "vkg:Country" and headings[-2:] == ["Tags", "Named in notes, no note of their own"]
+    war = (tmp_path / "site" / "iran-israel-shadow-war.html").read_text(encoding="utf-8")
+    assert "<tr><td>1980s</td>" in war and "<tr><td>c. 1992</td>" in war  # vkg:dateText, not 1980 / 1992
+    assert "<th>vkg:milestone</th>" not in war  # the milestones table says it already

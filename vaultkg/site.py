@@ -42,7 +42,9 @@ MARKER = ".vaultkg-site"  # in every folder this module writes: only such a fold
 _LABEL, _TYPE = RDFS_LABEL.value, RDF_TYPE.value
 _NAMES = (_LABEL, SKOS + "prefLabel", SCHEMA + "name")
 _TEXT, _MILESTONE, _START = SCHEMA + "text", VKG + "milestone", SCHEMA + "startDate"
+_DATE_TEXT, _CONCEPT = VKG + "dateText", SKOS + "Concept"
 _HIDDEN = {_TEXT}  # shown as the rendered note, not as a fact
+_UNWRITTEN = "Named in notes, no note of their own"
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 
 
@@ -215,8 +217,8 @@ def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
         body.append(f'<p class="types">{" ".join(f"<span>{_e(t)}</span>" for t in types)}</p>')
     if doc not in graph.out and main.endswith("#id"):
         body.append('<p class="unwritten">Named in the vault; no note describes it yet.</p>')
-    body.append(_section(graph, main, depth, heading=False, hide={_TYPE, _LABEL}))
     events = [e for e in graph.out[main].get(_MILESTONE, []) if isinstance(e, ox.NamedNode)]
+    body.append(_section(graph, main, depth, heading=False, hide={_TYPE, _LABEL, *([_MILESTONE] if events else [])}))
     if events:
         body.append(_milestones(graph, events, depth))
     for subject in rest:
@@ -274,13 +276,17 @@ def _section(
 
 
 def _milestones(graph: Graph, events: list[ox.NamedNode], depth: int) -> str:
-    def when(event: ox.NamedNode) -> str:
-        starts = graph.out.get(event.value, {}).get(_START, [])
-        return str(starts[0].value) if starts else ""
+    def first(event: ox.NamedNode, predicate: str) -> str:
+        values = graph.out.get(event.value, {}).get(predicate, [])
+        return str(values[0].value) if values else ""
 
-    rows = [
-        f"<tr><td>{_e(when(e))}</td><td>{_link(graph, e.value, depth)}</td></tr>"
-        for e in sorted(events, key=lambda e: (when(e) == "", when(e), graph.label(e.value)))
+    def order(event: ox.NamedNode) -> tuple[bool, str, str]:
+        start = first(event, _START)
+        return start == "", start, graph.label(event.value)
+
+    rows = [  # the date as written ("1980s", "c. 1992") where the note gave one, else the start
+        f"<tr><td>{_e(first(e, _DATE_TEXT) or first(e, _START))}</td><td>{_link(graph, e.value, depth)}</td></tr>"
+        for e in sorted(events, key=order)
     ]
     return f'<section><h2>Milestones</h2><table class="milestones">{"".join(rows)}</table></section>'
 
@@ -302,11 +308,13 @@ def render_index(graph: Graph, pages: Mapping[str, list[str]]) -> str:
     by_class: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for page, subjects in pages.items():
         main = next((s for s in subjects if s.endswith("#id")), subjects[0])
-        for name in [graph.short(str(t.value)) for t in graph.out[main].get(_TYPE, [])] or ["other"]:
+        classes = [str(t.value) for t in graph.out[main].get(_TYPE, [])]
+        for name in [("Tags" if c == _CONCEPT else graph.short(c)) for c in classes] or [_UNWRITTEN]:
             by_class[name].append((graph.label(main), page))
     body = ["<h1>The vault</h1>"]
     body.append(f"<p>{len(pages):,} pages.</p>")
-    for name in sorted(by_class, key=lambda n: (n == "other", n)):
+    rank = {"Tags": 2, _UNWRITTEN: 3}  # the vault's own classes first, then other classes
+    for name in sorted(by_class, key=lambda n: (rank.get(n, 0 if n.startswith("vkg:") else 1), n)):
         items = "".join(
             f'<li><a href="{_e(_href(page, "", 0))}">{_e(label)}</a></li>' for label, page in sorted(by_class[name])
         )
