@@ -20,5 +20,6 @@ bench: .venv/bin/python
 	$(PY) benchmarks/bench_validate.py --sizes 1000 10000 40000
 	$(PY) benchmarks/bench_query.py --notes 10000 --rdflib-budget 30
 	$(PY) benchmarks/bench_load.py --notes 10000
+	$(PY) benchmarks/bench_site.py --sizes 1000 10000 40000
 
 .PHONY: example test lint check bench
