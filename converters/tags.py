@@ -27,8 +27,13 @@ def normalize_tag(raw: str) -> str | None:
     'Middle-East/Gulf'
     >>> normalize_tag("1948") is None
     True
+    >>> normalize_tag("[[Gulf]]")  # written as a link: a tag holds no brackets
+    'Gulf'
     """
-    parts = [p for p in raw.strip().lstrip("#").split("/") if p.strip()]
+    raw = raw.strip()
+    if raw.startswith("[[") and raw.endswith("]]"):
+        raw = raw[2:-2]
+    parts = [p for p in raw.lstrip("#").split("/") if p.strip()]
     tag = "/".join(re.sub(r"\s+", "-", p.strip()) for p in parts)
     if not tag or tag.replace("/", "").isdigit() or not _WORD.search(tag):
         return None

@@ -249,3 +249,10 @@ def test_unquoted_links_in_front_matter_resolve_like_quoted_ones() -> None:
     assert ttl("""vault:rel\\#id vkg:actor vault:sweden\\#id , vault:norway\\#id ;
                   prop:related vault:sweden\\#id .""") <= graph_of(ds, "rel")
     assert not any('"Sweden"' in str(t) for t in graph_of(ds, "rel"))
+
+
+@pytest.mark.parametrize("yaml", ["tags: [[gulf]]", 'tags: ["[[gulf]]"]', "tags:\n  - [[gulf]]"])
+def test_a_tag_written_as_a_link_is_the_tag(yaml: str) -> None:
+    ds = build_notes({"N.md": fm(yaml)})
+    assert ttl("vault:n dcterms:subject tag:gulf .") <= graph_of(ds, "n")
+    assert not any("%5B" in str(t) for t in vault_graph(ds))
