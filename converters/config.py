@@ -18,7 +18,7 @@ from .vocab import VKG, expand
 
 DEFAULT_BASE = "https://example.org/vault/"
 _BASE = re.compile(r"^https?://[^\s<>\"{}|\\^`#?]+/$")
-KINDS = ("literal", "entity", "date", "alias", "tag", "wikidata", "type", "label", "slug")
+KINDS = ("literal", "entity", "date", "url", "alias", "tag", "wikidata", "type", "label", "slug")
 SUBJECTS = ("thing", "document")
 
 

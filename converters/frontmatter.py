@@ -15,6 +15,7 @@ from .context import Context
 from .dates import date_literal
 from .links import resolution_outputs
 from .model import Diagnostic, Note, Output, Severity, Statement
+from .sources import valid_web_iri
 from .tags import split_tags, tag_statements
 from .vocab import (
     OWL_SAME_AS,
@@ -140,6 +141,15 @@ class Emitter:
                     yield out
             assert obj is not None
             yield Statement(subject, prop, obj, line)
+            return
+        if kind == "url":
+            text = str(value).strip()
+            if valid_web_iri(text):
+                yield Statement(subject, prop, NamedNode(text), line)
+            else:
+                yield Diagnostic(self.note.path, line, Severity.WARNING, "bad-url",
+                                 f"{path[0]}: '{value}' is not a valid http(s) IRI; kept as text")  # fmt: skip
+                yield Statement(subject, prop, Literal(text), line)
             return
         if kind == "date":
             term = date_literal(value)

@@ -39,7 +39,8 @@ _ACCESSED = re.compile(r"\(?\s*(?:accessed|retrieved|visited)(?: on)?:?\s+(?P<da
 _PUBLISHER = re.compile(r"^(?P<publisher>[^\n]{1,80}?)\s+[-–—]\s+(?P<title>.+)$")
 
 
-def _valid_web_iri(url: str) -> bool:
+def valid_web_iri(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) IRI that a strict parser accepts."""
     if not re.match(r"^https?://[^/\s]", url, re.I):
         return False
     try:
@@ -73,7 +74,7 @@ def _citation(note: Note, ctx: Context, doc: NamedNode, item: ListItem) -> Itera
     else:
         yield Statement(doc, SCHEMA_CITATION, Literal(plain_text(text)), line)
         return
-    if not _valid_web_iri(url):
+    if not valid_web_iri(url):
         yield Diagnostic(note.path, line, Severity.WARNING, "bad-source-url",
                          f"source URL '{url}' is not a valid http(s) IRI; the citation is kept as text")  # fmt: skip
         yield Statement(doc, SCHEMA_CITATION, Literal(plain_text(text)), line)

@@ -341,7 +341,7 @@ def test_bad_config_is_exit_2_with_the_file_and_setting(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         f"vaultkg: error: {cfg}: keys.born: kind 'birthday' is not one of literal, entity, "
-        "date, alias, tag, wikidata, type, label, slug\n"
+        "date, url, alias, tag, wikidata, type, label, slug\n"
     )
 
 

@@ -192,6 +192,27 @@ def test_config_key_rules_entity_date_and_document(defaults) -> None:
     """) <= graph_of(ds, "hezbollah")
 
 
+def test_url_kind_makes_web_clipper_sources_iris(defaults) -> None:
+    cfg = Config.from_mapping(
+        {
+            "keys": {
+                "source": {"kind": "url", "property": "schema:url", "subject": "document"},
+                "author": {"kind": "entity", "property": "schema:author"},
+                "published": {"kind": "date", "property": "schema:datePublished", "subject": "document"},
+            }
+        },
+        base=defaults,
+    )
+    clip = fm('source: "https://news.example.com/a?id=1&x=2"\nauthor:\n  - "[[Jane Doe]]"\npublished: 2024-05-01')
+    ds = build_notes({"Clip.md": clip, "Bad.md": fm("source: see the PDF\nmirrors: [http://a.example/x]")}, cfg)
+    assert ttl("""
+        vault:clip schema:url <https://news.example.com/a?id=1&x=2> ; schema:datePublished "2024-05-01"^^xsd:date .
+        vault:clip\\#id schema:author vault:jane-doe\\#id .
+    """) <= graph_of(ds, "clip")
+    assert ttl('vault:bad schema:url "see the PDF" .') <= graph_of(ds, "bad")
+    assert messages(ds) == ["Bad.md:2: warning: source: 'see the PDF' is not a valid http(s) IRI; kept as text"]
+
+
 def test_tags_in_front_matter_list_comma_string_and_single() -> None:
     ds = build_notes(
         {
