@@ -77,7 +77,7 @@ def locked(directory: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _exchange(a: Path, b: Path) -> bool:
+def exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths; False where the system cannot."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -126,7 +126,7 @@ def publish(directory: Path, files: Mapping[str, bytes]) -> None:
         if not directory.exists():
             os.rename(staging, directory)
             return
-        if not _exchange(staging, directory):
+        if not exchange(staging, directory):
             _replace_files(directory, staging, files)
             return
         # `directory` is the new build now; `staging` holds the old one: bring over what is not

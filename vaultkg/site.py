@@ -6,8 +6,9 @@ share ``israel.html``, each thing a section whose ``id`` is its fragment; tags g
 ``tag/….html``. Served at the base (GitHub Pages and most static hosts answer ``/israel`` with
 ``israel.html``), every IRI the graph mints leads to the page that describes it. Each page shows
 the thing's facts, its milestones, the note (its Markdown, with raw HTML left as text) and what
-refers to it; ``index.html`` lists everything by class. Links stay relative, so the folder also
-works opened from disk. The same build gives the same bytes; the folder is replaced whole.
+refers to it, and carries the triples of its IRIs as JSON-LD; ``index.html`` lists everything by
+class. Links stay relative, so the folder also works opened from disk. The same build gives the
+same bytes; the folder is replaced whole.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
 from . import __version__
 from .errors import InputError, UsageError
 from .fragments import Renderer
-from .outputdir import _exchange
+from .outputdir import exchange
 from .parallel import fork_map
 
 MARKER = ".vaultkg-site"  # in every folder this module writes: only such a folder is replaced
@@ -50,6 +51,8 @@ Term = ox.NamedNode | ox.Literal | ox.BlankNode
 
 @dataclass(slots=True)
 class SiteResult:
+    """What :func:`build_site` wrote: how many pages, where, in how long."""
+
     pages: int
     target: Path
     seconds: float
@@ -198,7 +201,7 @@ def _swap(staging: Path, target: Path) -> None:
     """Put the folder ``staging`` in ``target``'s place (``staging`` then holds the old one)."""
     if not target.exists():
         os.rename(staging, target)
-    elif not _exchange(staging, target):  # no atomic swap here: two renames
+    elif not exchange(staging, target):  # no atomic swap here: two renames
         old = staging.with_name(staging.name + "-old")
         os.rename(target, old)
         os.rename(staging, target)
