@@ -368,7 +368,8 @@ def _link_targets(graph: Graph, thing: str) -> dict[str, str]:
 
 
 def _target_href(graph: Graph, targets: Mapping[str, str], name: str, depth: int) -> str | None:
-    iri = targets.get(name.strip().casefold()) or targets.get(name.strip().rpartition("/")[2].casefold())
+    name = name.strip().removesuffix(".md")
+    iri = targets.get(name.casefold()) or targets.get(name.rpartition("/")[2].casefold())
     where = graph.page_of(iri) if iri is not None else None
     return _href(*where, depth) if where is not None else None
 
