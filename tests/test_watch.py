@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,3 +90,30 @@ def test_watching_a_vault_as_a_user_does(tmp_path: Path) -> None:
     lines = stdout.read_text().splitlines()
     assert len(lines) == 4 and all(" built " in line and " 0 warnings" in line for line in lines)
     assert [line.split(" built ")[1].split(" notes")[0] for line in lines] == ["2", "2", "3", "3"]
+
+
+def test_a_file_system_refusal_is_reported_and_watching_goes_on(tmp_path: Path) -> None:
+    vault, parent = tmp_path / "vault", tmp_path / "parent"
+    vault.mkdir()
+    (vault / "A.md").write_text("a\n")
+    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
+    with open(stdout, "wb") as so, open(stderr, "wb") as se:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(parent / "out"), "--watch",
+             "--interval", "0.1"],
+            stdout=so, stderr=se, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    try:
+        _wait(lambda: " built 1 notes" in stdout.read_text(), "the first build")
+        (parent / "out").rename(tmp_path / "moved")
+        shutil.rmtree(parent)  # the output and its lock file beside it
+        parent.write_text("a file where the output's folder was")
+        (vault / "B.md").write_text("b\n")
+        _wait(lambda: f"vaultkg: error: {parent}: " in stderr.read_text(), "the refusal")
+        parent.unlink()
+        (vault / "C.md").write_text("c\n")
+        _wait(lambda: " built 3 notes" in stdout.read_text(), "the build after the mend")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()

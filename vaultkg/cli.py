@@ -38,8 +38,7 @@ class _Group(click.Group):
         except OSError as exc:  # the file system said no (no such folder, read-only, full disk …)
             if os.environ.get("VAULTKG_DEBUG") or isinstance(exc, BrokenPipeError):
                 raise
-            where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"vaultkg: error: {where}{exc.strerror or exc}", err=True)
+            click.echo(_refused(exc), err=True)
             ctx.exit(2)
         except Exception as exc:  # a bug: say so briefly, no traceback unless asked for
             if os.environ.get("VAULTKG_DEBUG"):
@@ -50,6 +49,12 @@ class _Group(click.Group):
                 err=True,
             )
             ctx.exit(3)
+
+
+def _refused(exc: OSError) -> str:
+    """What the file system refused, as one line: the path and the reason."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"vaultkg: error: {where}{exc.strerror or exc}"
 
 
 @click.group("vaultkg", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -192,6 +197,8 @@ def _watch(
             _build_once(vault, output, base, config, False, store, quiet, seen=seen, stamp=True)
         except VaultkgError as exc:  # say so and wait for the next change
             click.echo(f"vaultkg: error: {exc}", err=True)
+        except OSError as exc:  # a full disk, a folder moved away …: it may be mended while we watch
+            click.echo(_refused(exc), err=True)
 
     click.echo(f"watching {vault}/ (Ctrl-C stops)", err=True)
     try:
