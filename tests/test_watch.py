@@ -117,3 +117,47 @@ def test_a_file_system_refusal_is_reported_and_watching_goes_on(tmp_path: Path) 
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
+
+
+def test_validate_watch_prints_new_findings_and_how_many_went_away(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Sweden.md").write_text("---\ntype: country\n---\nNeighbour: [[Norway]].\n")  # found every time
+    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
+    with open(stdout, "wb") as so, open(stderr, "wb") as se:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vaultkg", "validate", str(vault), "--no-cache", "--watch", "--interval", "0.1"],
+            stdout=so, stderr=se, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    try:
+        _wait(lambda: " validated 1 notes: 0 violations, 1 warnings, 0 infos" in stdout.read_text(), "the first round")
+        (vault / "Olof.md").write_text("---\ntype: person\nborn: 1970-13-01\n---\n")
+        _wait(lambda: " validated 2 notes: 1 violations" in stdout.read_text(), "the new note")
+        (vault / "Olof.md").write_text("---\ntype: person\nborn: 1970-12-01\n---\n")
+        _wait(lambda: "went away" in stdout.read_text(), "the mend")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    lines = stdout.read_text().splitlines()
+    olof = f"{vault}/Olof.md:3"
+    assert lines[0] == f"{vault}/Sweden.md:4: warning: 'Norway' is linked but has no note [UnwrittenEntityShape]"
+    assert lines[2:4] == [  # then only what is new
+        f"{olof}: violation: a birth date must be one date (YYYY-MM-DD) (value: 1970-13-01) [PersonShape]",
+        f"{olof}: warning: born: '1970-13-01' is not a valid date; kept as text [bad-date]",
+    ]
+    assert " validated 2 notes: 0 violations, 1 warnings, 0 infos in " in lines[-1]
+    assert lines[-1].endswith("; 2 went away") and len(lines) == 6
+    assert stderr.read_text().splitlines() == [f"watching {vault}/ (Ctrl-C stops)", "stopped watching"]
+
+
+def test_validate_watch_takes_a_vault_and_prints_text(example_build: Path) -> None:
+    runner = CliRunner()
+    built = runner.invoke(cli, ["validate", str(example_build), "--watch"])
+    assert built.exit_code == 2
+    assert (
+        built.output
+        == f"vaultkg: error: {example_build}: --watch watches a vault's notes; give the vault, not a build folder\n"
+    )
+    json_ = runner.invoke(cli, ["validate", str(example_build), "--watch", "--format", "json"])
+    assert json_.exit_code == 2 and "goes with none of --format, --output, --max-warnings" in json_.output

@@ -308,6 +308,19 @@ def _build_once(
 )
 @click.option("--no-cache", is_flag=True, help="Convert every note, even when a build cache could be reused.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Validate, then again whenever a note (or the config) changes, until Ctrl-C; after the first "
+    "round only new findings are printed, and how many went away.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=0.5,
+    show_default=True,
+    help="With --watch: seconds between looks at the vault.",
+)
 def validate(
     target: Path | None,
     base: str | None,
@@ -321,6 +334,8 @@ def validate(
     cache_from: Path | None,
     no_cache: bool,
     quiet: bool,
+    watch: bool,
+    interval: float,
 ) -> None:
     """Validate TARGET — a vault, or a build folder — with the SHACL shapes and SPARQL checks.
 
@@ -339,12 +354,21 @@ def validate(
         files.append((out, kind))
     if target is None:
         target = _vault_or_default(target)
-    with _progress(_show_progress() and not quiet) as on_event:
-        from .buildcache import CACHE_DIR
+    from .buildcache import CACHE_DIR
 
-        if cache_from is not None and not (cache_from / CACHE_DIR).is_dir():
-            raise UsageError(f"--cache-from {cache_from}: no build cache there (vaultkg build TARGET -o {cache_from})")
-        cache = None if no_cache else cache_from or Path("output")
+    if cache_from is not None and not (cache_from / CACHE_DIR).is_dir():
+        raise UsageError(f"--cache-from {cache_from}: no build cache there (vaultkg build TARGET -o {cache_from})")
+    cache = None if no_cache else cache_from or Path("output")
+    if watch:
+        from .validation import is_output_dir
+
+        if files or fmt != "text" or max_warnings is not None:
+            raise UsageError("--watch prints findings as text: it goes with none of --format, --output, --max-warnings")
+        if not target.is_dir() or (is_output_dir(target) and not any(target.glob("*.md"))):
+            raise UsageError(f"{target}: --watch watches a vault's notes; give the vault, not a build folder")
+        _watch_validation(target, config, base, engine, cache, prefix, interval)
+        return
+    with _progress(_show_progress() and not quiet) as on_event:
         report = run_validation(target, config=config, base=base, on_event=on_event, engine=engine, cache_from=cache)
     if engine == "auto" and report.engine != "sparql" and not quiet:
         reason = report.engine.removeprefix("pyshacl (").removesuffix(")")
@@ -368,6 +392,49 @@ def validate(
         failed = True
     if failed:
         sys.exit(1)
+
+
+def _watch_validation(
+    target: Path,
+    config: Path | None,
+    base: str | None,
+    engine: str,
+    cache: Path | None,
+    prefix: str | None,
+    interval: float,
+) -> None:
+    from .reports import finding_line, summary_line
+    from .validation import validate as run_validation
+    from .watching import fingerprint, watch
+
+    gc.enable()  # off for a command (vaultkg.entry); this one runs until stopped
+    seen: set[str] = set()
+
+    def once() -> None:
+        try:
+            report = run_validation(target, config=config, base=base, engine=engine, cache_from=cache)
+        except VaultkgError as exc:  # say so and wait for the next change
+            click.echo(f"vaultkg: error: {exc}", err=True)
+            return
+        except OSError as exc:
+            click.echo(_refused(exc), err=True)
+            return
+        if prefix is not None:
+            report.vault = prefix
+        lines = [finding_line(report, f) for f in report.findings]
+        for line in lines:
+            if line not in seen:
+                click.echo(line)
+        gone = len(seen - set(lines))
+        seen.clear()
+        seen.update(lines)
+        click.echo(time.strftime("%H:%M:%S ") + summary_line(report) + (f"; {gone} went away" if gone else ""))
+
+    click.echo(f"watching {target}/ (Ctrl-C stops)", err=True)
+    try:
+        watch(once, lambda: fingerprint(target, cache or Path("output"), config), interval=interval)
+    except KeyboardInterrupt:
+        click.echo("stopped watching", err=True)
 
 
 @cli.group()

@@ -33,6 +33,11 @@ def summary_line(report: ValidationReport) -> str:
     )
 
 
+def finding_line(report: ValidationReport, finding: Finding) -> str:
+    """``path:line: severity: message [rule]``."""
+    return f"{_where(report, finding)}: {finding.severity}: {finding.message} [{finding.rule}]"
+
+
 def render_text(report: ValidationReport, fail_on: str = "violation") -> str:
     """``path:line: severity: message [rule]``, grouped by note, then a summary line."""
     lines: list[str] = []
@@ -41,7 +46,7 @@ def render_text(report: ValidationReport, fail_on: str = "violation") -> str:
         if f.path != current and lines:
             lines.append("")
         current = f.path
-        lines.append(f"{_where(report, f)}: {f.severity}: {f.message} [{f.rule}]")
+        lines.append(finding_line(report, f))
     if lines:
         lines.append("")
     lines.append(summary_line(report))
@@ -223,4 +228,4 @@ def render(report: ValidationReport, fmt: ReportFormat, fail_on: str = "violatio
     return RENDERERS[fmt](report, fail_on)
 
 
-__all__ = ["ReportFormat", "rank", "render", "summary_line"]
+__all__ = ["ReportFormat", "finding_line", "rank", "render", "summary_line"]
