@@ -83,6 +83,39 @@ def output_dir_option(help_text: str) -> Callable[[Callable[..., Any]], Callable
                         default=Path("output"), show_default=True, help=help_text)  # fmt: skip
 
 
+def watch_options(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--watch (with its help) and --interval, shared by build and validate."""
+
+    def add(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
+                          help="With --watch: seconds between looks at the vault.")(fn)  # fmt: skip
+        return click.option("--watch", is_flag=True, help=help_text)(fn)
+
+    return add
+
+
+def _keep_watching(vault: Path, output: Path, config: Path | None, interval: float, once: Callable[[], object]) -> None:
+    """Run ``once()`` now and after every settled change of the vault, until Ctrl-C; an error
+    of a round is printed, and the next change tries again."""
+    from .watching import fingerprint, watch
+
+    gc.enable()  # off for a command (vaultkg.entry); this one runs until stopped
+
+    def round_() -> None:
+        try:
+            once()
+        except VaultkgError as exc:
+            click.echo(f"vaultkg: error: {exc}", err=True)
+        except OSError as exc:  # a full disk, a folder moved away …: it may be mended while we watch
+            click.echo(_refused(exc), err=True)
+
+    click.echo(f"watching {vault}/ (Ctrl-C stops)", err=True)
+    try:
+        watch(round_, lambda: fingerprint(vault, output, config), interval=interval)
+    except KeyboardInterrupt:
+        click.echo("stopped watching", err=True)
+
+
 def _show_progress() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR_PROGRESS")
 
@@ -140,18 +173,9 @@ def _progress(enabled: bool) -> Iterator[Callable[..., None]]:
     "(the store is kept in step by later builds either way).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option(
-    "--watch",
-    is_flag=True,
-    help="Build, then build again whenever a note (or the config) changes, until Ctrl-C; "
-    "after the first build only new findings are printed.",
-)
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0.05),
-    default=0.5,
-    show_default=True,
-    help="With --watch: seconds between looks at the vault.",
+@watch_options(
+    "Build, then build again whenever a note (or the config) changes, until Ctrl-C; "
+    "after the first build only new findings are printed."
 )
 def build(
     vault: Path | None,
@@ -185,26 +209,13 @@ def build(
 def _watch(
     vault: Path, output: Path, base: str | None, config: Path | None, store: bool, quiet: bool, interval: float
 ) -> None:
-    from .watching import fingerprint, watch
-
     if not vault.is_dir():
         raise UsageError(f"{vault}: no such folder")
-    gc.enable()  # off for a command (vaultkg.entry); this one runs until stopped
     seen: set[str] = set()
-
-    def once() -> None:
-        try:
-            _build_once(vault, output, base, config, False, store, quiet, seen=seen, stamp=True)
-        except VaultkgError as exc:  # say so and wait for the next change
-            click.echo(f"vaultkg: error: {exc}", err=True)
-        except OSError as exc:  # a full disk, a folder moved away …: it may be mended while we watch
-            click.echo(_refused(exc), err=True)
-
-    click.echo(f"watching {vault}/ (Ctrl-C stops)", err=True)
-    try:
-        watch(once, lambda: fingerprint(vault, output, config), interval=interval)
-    except KeyboardInterrupt:
-        click.echo("stopped watching", err=True)
+    _keep_watching(
+        vault, output, config, interval,
+        lambda: _build_once(vault, output, base, config, False, store, quiet, seen=seen, stamp=True),
+    )  # fmt: skip
 
 
 def _build_once(
@@ -308,18 +319,9 @@ def _build_once(
 )
 @click.option("--no-cache", is_flag=True, help="Convert every note, even when a build cache could be reused.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
-@click.option(
-    "--watch",
-    is_flag=True,
-    help="Validate, then again whenever a note (or the config) changes, until Ctrl-C; after the first "
-    "round only new findings are printed, and how many went away.",
-)
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0.05),
-    default=0.5,
-    show_default=True,
-    help="With --watch: seconds between looks at the vault.",
+@watch_options(
+    "Validate, then again whenever a note (or the config) changes, until Ctrl-C; "
+    "after the first round only new findings are printed, and how many went away."
 )
 def validate(
     target: Path | None,
@@ -405,20 +407,11 @@ def _watch_validation(
 ) -> None:
     from .reports import finding_line, summary_line
     from .validation import validate as run_validation
-    from .watching import fingerprint, watch
 
-    gc.enable()  # off for a command (vaultkg.entry); this one runs until stopped
     seen: set[str] = set()
 
     def once() -> None:
-        try:
-            report = run_validation(target, config=config, base=base, engine=engine, cache_from=cache)
-        except VaultkgError as exc:  # say so and wait for the next change
-            click.echo(f"vaultkg: error: {exc}", err=True)
-            return
-        except OSError as exc:
-            click.echo(_refused(exc), err=True)
-            return
+        report = run_validation(target, config=config, base=base, engine=engine, cache_from=cache)
         if prefix is not None:
             report.vault = prefix
         lines = [finding_line(report, f) for f in report.findings]
@@ -430,11 +423,7 @@ def _watch_validation(
         seen.update(lines)
         click.echo(time.strftime("%H:%M:%S ") + summary_line(report) + (f"; {gone} went away" if gone else ""))
 
-    click.echo(f"watching {target}/ (Ctrl-C stops)", err=True)
-    try:
-        watch(once, lambda: fingerprint(target, cache or Path("output"), config), interval=interval)
-    except KeyboardInterrupt:
-        click.echo("stopped watching", err=True)
+    _keep_watching(target, cache or Path("output"), config, interval, once)
 
 
 @cli.group()
