@@ -57,6 +57,9 @@ def iri_escape(text: str, keep: str = "") -> str:
     return text
 
 
+_DOT_SEGMENTS = {".": "%2E", "..": ".%2E"}  # as iri_escape writes them at the end of a path
+
+
 class Iris:
     """Mints the IRIs of one vault under ``base``."""
 
@@ -83,10 +86,16 @@ class Iris:
         return NamedNode(f"{self.base}{slug}#{iri_escape(fragment, keep='/')}")
 
     def tag(self, tag: str) -> NamedNode:
-        """``{base}tag/{tag/path}``, lower-cased since Obsidian tags ignore case."""
+        """``{base}tag/{tag/path}``, lower-cased since Obsidian tags ignore case. A segment that
+        is ``.`` or ``..`` (front matter may say ``a/../b``) is percent-encoded like a last one:
+        a dot segment would be removed when the IRI is resolved or fetched."""
         node = self._tags.get(tag)
         if node is None:
-            node = self._tags[tag] = NamedNode(self.tag_ns + iri_escape(tag.lower(), keep="/"))
+            path = iri_escape(tag.lower(), keep="/")
+            if "./" in path:
+                parts = path.split("/")
+                path = "/".join([*(_DOT_SEGMENTS.get(part, part) for part in parts[:-1]), parts[-1]])
+            node = self._tags[tag] = NamedNode(self.tag_ns + path)
         return node
 
     def property(self, key: str) -> NamedNode:

@@ -277,3 +277,14 @@ def test_a_tag_written_as_a_link_is_the_tag(yaml: str) -> None:
     ds = build_notes({"N.md": fm(yaml)})
     assert ttl("vault:n dcterms:subject tag:gulf .") <= graph_of(ds, "n")
     assert not any("%5B" in str(t) for t in vault_graph(ds))
+
+
+def test_dot_segments_of_a_tag_are_encoded_so_its_iri_stays_under_the_base() -> None:
+    ds = build_notes({"N.md": fm('tags: ["../../up", "a/../b", "x/./y"]')})
+    tags = {t.object.value for t in graph_of(ds, "n") if t.predicate.value.endswith("/subject")}
+    base = "https://example.org/vault/tag/"
+    assert tags == {base + ".%2E/.%2E/up", base + "a/.%2E/b", base + "x/%2E/y"}
+    broader = {(t.subject.value, t.object.value) for t in vault_graph(ds) if t.predicate.value.endswith("broader")}
+    assert (base + "a/.%2E/b", base + "a/.%2E") in broader and (base + "a/.%2E", base + "a") in broader
+    for iri in {i for pair in broader for i in pair} | tags:  # no "." or ".." segment to be removed
+        assert not {".", ".."} & set(iri.removeprefix(base).split("/")), iri

@@ -132,6 +132,28 @@ def test_a_broken_cache_is_ignored(tmp_path: Path, counted: list[str]) -> None:
     same_as_clean_build(vault, out, tmp_path)
 
 
+def test_a_cache_written_by_other_code_is_not_used(
+    tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another release or checkout of vaultkg may convert a note otherwise: its results are not
+    taken, even when it forgot to bump the cache format."""
+    from vaultkg import buildcache
+
+    vault, out = built_copy(tmp_path)
+    format_, version, code = buildcache._HEADER
+    monkeypatch.setattr(buildcache, "_HEADER", (format_, version, "another code"))
+    counted.clear()
+    build(vault, out)
+    assert len(counted) == 33
+    monkeypatch.setattr(buildcache, "_HEADER", (format_, version, code))
+    counted.clear()
+    build(vault, out)  # the cache the build before wrote is now the other code's
+    assert len(counted) == 33
+    counted.clear()
+    build(vault, out)
+    assert counted == []
+
+
 def test_a_same_size_edit_right_after_a_build_is_not_missed(tmp_path: Path, counted: list[str]) -> None:
     vault, out = tmp_path / "vault", tmp_path / "out"
     shutil.copytree(EXAMPLE_VAULT, vault)

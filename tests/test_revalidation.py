@@ -100,6 +100,21 @@ def test_edit_after_edit_the_findings_are_those_of_a_whole_validation(
     assert first != findings(vault)
 
 
+def test_kept_results_of_other_code_are_not_used(
+    vault: Path, tmp_path: Path, whole_stores: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vaultkg import revalidation
+
+    out = tmp_path / "out"
+    build(vault, out)
+    findings(vault, cache_from=out)
+    findings(vault, cache_from=out)
+    assert whole_stores == [1]  # the second validation took the kept results
+    monkeypatch.setattr(revalidation, "code_digest", lambda: "another code")
+    findings(vault, cache_from=out)
+    assert whole_stores == [1, 1]  # validated whole: those results were the other code's
+
+
 def test_a_damaged_or_foreign_state_is_only_a_slower_validation(
     vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,18 +11,19 @@ import pickle
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-from converters import Config, Diagnostic, FrontMatter, KeyRule, Note
+from converters import Diagnostic
 from converters.assemble import NoteResult
 
 from . import __version__
 from .fragments import GraphPart
 from .gctools import gc_paused
+from .resources import code_digest
 from .splice import Layout
 from .vault import ReadNote, note_fields, note_from
 from .writers import rdf_bytes
@@ -33,13 +34,10 @@ DELTA_FILE = "build.delta.pickle"
 LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the token of its cache
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # notes per pickled chunk
-FORMAT = 19  # bump when what the cache holds changes: an older cache is then ignored
-#: The fields of the classes the cache holds as objects: a cache written while one had other
-#: fields (by a checkout of vaultkg that did not bump :data:`FORMAT`) is ignored, not misread
-SHAPE = tuple(
-    (cls.__name__, tuple(f.name for f in fields(cls)))
-    for cls in (Config, KeyRule, Note, FrontMatter, NoteResult, GraphPart, Diagnostic)
-)
+FORMAT = 20  # bump when what the cache holds changes: an older cache is then ignored
+#: The cache is used only by the code that wrote it (see :func:`~vaultkg.resources.code_digest`):
+#: a conversion that changed makes every note convert again, not keep its old results
+_HEADER = (FORMAT, __version__, code_digest())
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
@@ -213,7 +211,7 @@ def has_cache(output: Path, vault: Path) -> bool:
 
 def _ours(handle: BinaryIO, vault: str) -> bool:
     """Whether the file's header says this version wrote it for ``vault``."""
-    return bool(pickle.load(handle) == (FORMAT, __version__, SHAPE, vault))
+    return bool(pickle.load(handle) == (*_HEADER, vault))
 
 
 #: What reading a cache file that is damaged, or another version's, can raise.
@@ -305,7 +303,7 @@ def _dump(path: Path, value: BuildCache | Delta | tuple[int, Layout], vault: str
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     if isinstance(value, tuple):
         with open(tmp, "wb") as handle:
-            pickle.dump((FORMAT, __version__, SHAPE, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((*_HEADER, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
         return
@@ -316,7 +314,7 @@ def _dump(path: Path, value: BuildCache | Delta | tuple[int, Layout], vault: str
         value.layout = None
     try:
         with open(tmp, "wb") as handle:
-            pickle.dump((FORMAT, __version__, SHAPE, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((*_HEADER, vault), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
             # the notes in chunks: pickle remembers every object it wrote until the end of a dump,
             # ~100 MB at 40,000 notes in one piece (the build's peak memory); notes as read and

@@ -30,3 +30,19 @@ def read_text(folder: str, name: str) -> str:
 def list_files(folder: str, suffix: str = "") -> list[str]:
     """Names of the bundled files in ``folder`` (not recursive), sorted."""
     return sorted(p.name for p in data_root(folder).iterdir() if p.is_file() and p.name.endswith(suffix))
+
+
+@cache
+def code_digest() -> str:
+    """A digest of vaultkg's own source (the ``vaultkg`` and ``converters`` modules): what a
+    cache of its results is valid for. Any other checkout or release of the code — even one
+    that forgot to bump a cache format — gets a digest of its own (~2 ms to compute)."""
+    import hashlib
+
+    import converters
+
+    digest = hashlib.sha256()
+    for package in (converters.__file__, __file__):
+        for path in sorted(Path(package).resolve().parent.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

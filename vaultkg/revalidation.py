@@ -40,7 +40,7 @@ from converters import Dataset
 
 from . import __version__
 from .fragments import GraphPart
-from .resources import list_files, read_text
+from .resources import code_digest, list_files, read_text
 from .sparql_rules import TARGET, Rule, rule_results
 from .threads import thread_map
 from .validation import ONTOLOGY_GRAPH, Check, Finding, check_rows, ntriples_store, query_predicates
@@ -184,11 +184,12 @@ def typed_key(cls: str) -> str:
 
 
 def state_key(vault: Path, checks: list[Check], disabled: Iterable[str]) -> str:
-    """What kept results depend on besides the graphs: vaultkg, the vault, the shapes and the
-    ontology (their text), the rules turned off, the checks."""
+    """What kept results depend on besides the graphs: vaultkg (its version and its code), the
+    vault, the shapes and the ontology (their text), the rules turned off, the checks."""
     shapes = [read_text("shapes", name) for name in list_files("shapes", ".ttl")]
     off = sorted(d.lower() for d in disabled)
-    text = repr((__version__, str(vault.resolve()), shapes, read_text("ontology", "vaultkg.ttl"), off, checks))
+    ontology = read_text("ontology", "vaultkg.ttl")
+    text = repr((__version__, code_digest(), str(vault.resolve()), shapes, ontology, off, checks))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
