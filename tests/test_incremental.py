@@ -140,12 +140,12 @@ def test_a_cache_written_by_other_code_is_not_used(
     from vaultkg import buildcache
 
     vault, out = built_copy(tmp_path)
-    format_, version, code = buildcache._HEADER
-    monkeypatch.setattr(buildcache, "_HEADER", (format_, version, "another code"))
+    format_, version, code, oxigraph = buildcache._HEADER
+    monkeypatch.setattr(buildcache, "_HEADER", (format_, version, "another code", oxigraph))
     counted.clear()
     build(vault, out)
     assert len(counted) == 33
-    monkeypatch.setattr(buildcache, "_HEADER", (format_, version, code))
+    monkeypatch.setattr(buildcache, "_HEADER", (format_, version, code, oxigraph))
     counted.clear()
     build(vault, out)  # the cache the build before wrote is now the other code's
     assert len(counted) == 33

@@ -35,9 +35,10 @@ LAYOUT_FILE = "layout.pickle"  # written after the files it describes, with the 
 RACY_NS = 2_000_000_000
 _CHUNK = 1000  # notes per pickled chunk
 FORMAT = 20  # bump when what the cache holds changes: an older cache is then ignored
-#: The cache is used only by the code that wrote it (see :func:`~vaultkg.resources.code_digest`):
-#: a conversion that changed makes every note convert again, not keep its old results
-_HEADER = (FORMAT, __version__, code_digest())
+#: The cache is used only by the code that wrote it (see :func:`~vaultkg.resources.code_digest`)
+#: and the pyoxigraph that rendered its graphs: a conversion or a serializer that changed makes
+#: every note convert again, not keep its old results
+_HEADER = (FORMAT, __version__, code_digest(), ox.__version__)
 
 
 def pack(r: NoteResult, *, rendered: bool = False) -> tuple[Any, ...]:
