@@ -29,3 +29,17 @@ def test_readme_mentions_every_cli_command() -> None:
     text = README.read_text(encoding="utf-8")
     for name in cli.commands:
         assert f"vaultkg {name}" in text, name
+
+
+def test_the_readmes_first_build_shows_what_the_example_vault_gives() -> None:
+    import json
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    shown = re.search(r"built (\d+) notes → output/: (\d+) triples, (\d+) warnings, (\d+) errors, (\d+)/(\d+) ", text)
+    assert shown is not None
+    report = json.loads((ROOT / "output" / "report.json").read_text(encoding="utf-8"))  # the committed build
+    links = report["wikidata_links"]
+    assert tuple(map(int, shown.groups())) == (
+        report["notes"], report["triples"], report["warnings"], report["errors"], links["linked"], links["linkable"]
+    )  # fmt: skip
