@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -60,18 +62,28 @@ def _wait(predicate, what: str, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+@contextmanager
+def watching(tmp_path: Path, *args: str) -> Iterator[tuple[Path, Path]]:
+    """``vaultkg ARGS --watch --interval 0.1`` in a process of its own, its output in two files;
+    the block must end it with Ctrl-C, and it must end with exit 0 (else it is killed)."""
+    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
+    with open(stdout, "wb") as so, open(stderr, "wb") as se:
+        proc = subprocess.Popen([sys.executable, "-m", "vaultkg", *args, "--watch", "--interval", "0.1"],
+                                stdout=so, stderr=se, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    try:
+        yield stdout, stderr
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+
+
 def test_watching_a_vault_as_a_user_does(tmp_path: Path) -> None:
     vault, out = tmp_path / "vault", tmp_path / "out"
     vault.mkdir()
     (vault / "Sweden.md").write_text("---\ntype: country\n---\nNeighbours: [[Norway]].\n")
     (vault / "Norway.md").write_text("---\ntype: country\n---\n")
-    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
-    with open(stdout, "wb") as so, open(stderr, "wb") as se:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(out), "--watch", "--interval", "0.1"],
-            stdout=so, stderr=se, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-    try:
+    with watching(tmp_path, "build", str(vault), "-o", str(out)) as (stdout, stderr):
         _wait(lambda: stdout.read_text().count(" built 2 notes") == 1, "the first build")
         (vault / "Sweden.md").write_text("---\ntype: country\naliases: [Sverige]\n---\nNeighbours: [[Norway]].\n")
         _wait(lambda: '"Sverige"' in (out / "graph.ttl").read_text(), "the edit in graph.ttl")
@@ -79,10 +91,6 @@ def test_watching_a_vault_as_a_user_does(tmp_path: Path) -> None:
         _wait(lambda: " built 3 notes" in stdout.read_text(), "the new note")
         (vault / "Norway.md").write_text("---\ntype: country\n---\nNorth of [[Sweden]].\n")
         _wait(lambda: stdout.read_text().count(" built 3 notes") == 2, "the next edit")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        proc.kill()
     err = stderr.read_text().splitlines()
     broken = f"{vault}/Broken.md:3: error: invalid YAML in front matter: did not find expected ',' or ']' " \
              "(while parsing a flow sequence that began on line 2); the front matter is ignored"  # fmt: skip
@@ -96,14 +104,7 @@ def test_a_file_system_refusal_is_reported_and_watching_goes_on(tmp_path: Path) 
     vault, parent = tmp_path / "vault", tmp_path / "parent"
     vault.mkdir()
     (vault / "A.md").write_text("a\n")
-    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
-    with open(stdout, "wb") as so, open(stderr, "wb") as se:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(parent / "out"), "--watch",
-             "--interval", "0.1"],
-            stdout=so, stderr=se, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-    try:
+    with watching(tmp_path, "build", str(vault), "-o", str(parent / "out")) as (stdout, stderr):
         _wait(lambda: " built 1 notes" in stdout.read_text(), "the first build")
         (parent / "out").rename(tmp_path / "moved")
         shutil.rmtree(parent)  # the output and its lock file beside it
@@ -113,32 +114,18 @@ def test_a_file_system_refusal_is_reported_and_watching_goes_on(tmp_path: Path) 
         parent.unlink()
         (vault / "C.md").write_text("c\n")
         _wait(lambda: " built 3 notes" in stdout.read_text(), "the build after the mend")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        proc.kill()
 
 
 def test_validate_watch_prints_new_findings_and_how_many_went_away(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     vault.mkdir()
     (vault / "Sweden.md").write_text("---\ntype: country\n---\nNeighbour: [[Norway]].\n")  # found every time
-    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
-    with open(stdout, "wb") as so, open(stderr, "wb") as se:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vaultkg", "validate", str(vault), "--no-cache", "--watch", "--interval", "0.1"],
-            stdout=so, stderr=se, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-    try:
+    with watching(tmp_path, "validate", str(vault), "--no-cache") as (stdout, stderr):
         _wait(lambda: " validated 1 notes: 0 violations, 1 warnings, 0 infos" in stdout.read_text(), "the first round")
         (vault / "Olof.md").write_text("---\ntype: person\nborn: 1970-13-01\n---\n")
         _wait(lambda: " validated 2 notes: 1 violations" in stdout.read_text(), "the new note")
         (vault / "Olof.md").write_text("---\ntype: person\nborn: 1970-12-01\n---\n")
         _wait(lambda: "went away" in stdout.read_text(), "the mend")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        proc.kill()
     lines = stdout.read_text().splitlines()
     olof = f"{vault}/Olof.md:3"
     assert lines[0] == f"{vault}/Sweden.md:4: warning: 'Norway' is linked but has no note [UnwrittenEntityShape]"
