@@ -121,6 +121,34 @@ def test_an_iri_parameter_may_be_a_prefixed_name_as_tables_show_it(
     assert remote.exit_code == 0 and remote.stdout == full.stdout
 
 
+def test_a_long_lived_process_sees_a_rebuild_with_another_base(tmp_path: Path) -> None:
+    """The build's prefixes are kept per folder while report.json is unchanged: a rebuild under
+    another base is seen by the next query of the same process (``vault:`` follows the base)."""
+    from conftest import EXAMPLE_VAULT
+
+    from vaultkg import build, run_query
+
+    out = tmp_path / "out"
+    build(EXAMPLE_VAULT, out)
+    first = run_query("backlinks", {"entity": "vault:iran#id"}, output=out, memory=True)
+    assert first.rows and all(row[0].value.startswith("https://example.org/vault/") for row in first.rows)
+    build(EXAMPLE_VAULT, out, base="https://other.example/kb/")
+    again = run_query("backlinks", {"entity": "vault:iran#id"}, output=out, memory=True)
+    assert len(again.rows) == len(first.rows)
+    assert all(row[0].value.startswith("https://other.example/kb/") for row in again.rows)
+
+
+def test_an_edited_query_file_is_read_again(tmp_path: Path, example_build: Path) -> None:
+    from vaultkg import run_query
+
+    query = tmp_path / "mine.rq"
+    query.write_text("SELECT ?s WHERE { ?s a <https://w3id.org/vaultkg#Country> }\n")
+    countries = run_query(str(query), output=example_build)
+    query.write_text("SELECT ?s WHERE { ?s a <https://w3id.org/vaultkg#Person> }\n")
+    people = run_query(str(query), output=example_build)
+    assert countries.rows and people.rows and {r[0] for r in countries.rows}.isdisjoint(r[0] for r in people.rows)
+
+
 def test_a_prefix_the_build_does_not_declare_is_taken_as_an_iri_scheme(example_build: Path) -> None:
     result = run("run", "backlinks", "--param", "entity=urn:x:iran", "-o", str(example_build))
     assert result.exit_code == 0 and result.stdout.splitlines() == ["source,path"]  # no rows, no error

@@ -17,7 +17,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pyoxigraph as ox
@@ -27,6 +29,7 @@ from .errors import UsageError, VaultkgError
 from .resources import data_root
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PARAM = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)(?:_([A-Za-z0-9_]+))?\b")
 _DECORATOR = re.compile(r"^#\+ ?(.*)$", re.M)
 
@@ -57,7 +60,7 @@ class StoredQuery:
     summary: str = ""
     description: str = ""
     tags: tuple[str, ...] = ()
-    defaults: dict[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, str] = field(default_factory=dict)  # read-only: parsed queries are shared
     enumerate: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
     path: str | None = None
@@ -91,11 +94,13 @@ def _kind(suffix: str | None) -> str:
     return "string"
 
 
+@lru_cache(maxsize=256)
 def parse_query(text: str, query_id: str, path: str | None = None) -> StoredQuery:
-    """Read decorators and parameters of a query text."""
+    """Read decorators and parameters of a query text (kept for the next call with the same
+    text: a program that runs stored queries in a loop reads the library each time)."""
     header = "\n".join(m.group(1) for m in _DECORATOR.finditer(text))
     try:
-        meta = yaml.safe_load(header) if header.strip() else {}
+        meta = yaml.load(header, Loader=_Loader) if header.strip() else {}
     except yaml.YAMLError as exc:
         raise QueryError(f"{path or query_id}: the #+ decorators are not valid YAML: {exc}") from None
     meta = meta if isinstance(meta, dict) else {}
@@ -114,7 +119,7 @@ def parse_query(text: str, query_id: str, path: str | None = None) -> StoredQuer
         summary=str(meta.get("summary") or ""),
         description=str(meta.get("description") or ""),
         tags=tuple(str(t) for t in meta.get("tags") or []),
-        defaults=defaults,
+        defaults=MappingProxyType(defaults),
         enumerate=tuple(str(e) for e in meta.get("enumerate") or []),
         params=tuple(params.values()),
         path=path,
@@ -201,7 +206,7 @@ def term_for(param: Param, raw: str, prefixes: Mapping[str, str] | None = None) 
 
 
 def expand_iri(raw: str, prefixes: Mapping[str, str] | None = None) -> str:
-    """An IRI parameter's value as a full IRI: ``<iri>`` as it is, a prefixed name whose prefix
+    r"""An IRI parameter's value as a full IRI: ``<iri>`` as it is, a prefixed name whose prefix
     is in ``prefixes`` expanded, any other absolute IRI as it is; else :class:`ValueError`.
 
     >>> expand_iri("vault:israel\\#id", {"vault": "https://example.org/vault/"})
@@ -285,5 +290,5 @@ def describe(query: StoredQuery) -> dict[str, Any]:
         "parameters": [
             {"name": p.name, "type": p.kind, "required": p.required, "variable": "?" + p.variable} for p in query.params
         ],
-        "defaults": query.defaults,
+        "defaults": dict(query.defaults),
     }
