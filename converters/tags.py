@@ -14,8 +14,9 @@ from .model import Graph, Note, Output, Statement
 from .vocab import DCTERMS_SUBJECT, RDF_TYPE, SKOS_BROADER, SKOS_CONCEPT, SKOS_PREF_LABEL
 
 # Obsidian: a tag follows a space or the start of a line, holds letters, digits, _, - and /,
-# and is not made of digits alone.
-INLINE_TAG = re.compile(r"(?=#)(?:(?<=[\s(\[,;])|^)#([\w/\-]+)", re.M)  # (?=#): scan only at "#" (3× faster)
+# and is not made of digits alone. "(#a" and "[#a" are tags too, but not a link to a heading:
+# "[[#Heading]]" or "[text](#heading)". (?=#): scan only at "#" (3× faster).
+INLINE_TAG = re.compile(r"(?=#)(?:(?<=[\s,;])|(?<=(?<!\])\()|(?<=(?<!\[)\[)|^)#([\w/\-]+)", re.M)
 _SPLIT = re.compile(r"[,\s]+")
 _WORD = re.compile(r"[^\W_]")
 

@@ -163,3 +163,10 @@ def test_inline_tags_nested_and_not_in_code_or_headings() -> None:
     subjects = {t.object.value for t in graph_of(ds, "x") if t.predicate.value.endswith("/subject")}
     assert subjects == {"https://example.org/vault/tag/geo/asia", "https://example.org/vault/tag/alliance"}
     assert ttl('tag:geo\\/asia skos:broader tag:geo ; skos:prefLabel "geo/asia" .') <= vault_graph(ds)
+
+
+def test_a_link_to_a_heading_is_not_a_tag() -> None:
+    body = "See [[#Background]], [below](#method) and [[B#Scope]].\n(#kept) [#also] [[#^block]]\n"
+    ds = build_notes({"A.md": body, "B.md": ""})
+    subjects = {t.object.value for t in graph_of(ds, "a") if t.predicate.value.endswith("/subject")}
+    assert subjects == {"https://example.org/vault/tag/kept", "https://example.org/vault/tag/also"}
