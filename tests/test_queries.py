@@ -5,11 +5,14 @@ safe parameters, spec-exact result formats and exit codes."""
 from __future__ import annotations
 
 import csv
+import http.server
 import io
 import json
 import shutil
+import threading
 import urllib.request
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -85,6 +88,44 @@ def test_endpoint_and_embedded_store_give_the_same_rows(qid: str, loaded_server:
     local = run_local(q, defaults_of(q), example_build)
     remote = run_endpoint(q, defaults_of(q), loaded_server)
     assert serialize(remote, "csv") == serialize(local, "csv")
+
+
+class _Strict(http.server.BaseHTTPRequestHandler):
+    """An endpoint that, like Virtuoso, answers a format=… parameter it does not know with 406."""
+
+    bodies: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        _Strict.bodies.append(body)
+        self.send_response(406 if "format=" in body else 415)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_endpoint_is_asked_by_content_negotiation_and_its_refusal_is_named(example_build: Path) -> None:
+    _Strict.bodies = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Strict)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+        result = run("run", "-e", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "--endpoint", url)
+    finally:
+        server.shutdown()
+    assert _Strict.bodies and all("format=" not in body for body in _Strict.bodies)
+    assert result.exit_code == 2
+    assert result.stderr == f"vaultkg: error: {url}: the endpoint refused the query: HTTP 415 Unsupported Media Type\n"
+
+
+def test_construct_and_describe_through_an_endpoint(loaded_server: str, example_build: Path) -> None:
+    for text in ("PREFIX vkg: <https://w3id.org/vaultkg#> CONSTRUCT { ?s a vkg:Country } WHERE { ?s a vkg:Country }",
+                 "DESCRIBE <https://example.org/vault/israel>"):  # fmt: skip
+        local = run("run", "-e", text, "-o", str(example_build))
+        remote = run("run", "-e", text, "--endpoint", loaded_server)
+        assert local.exit_code == remote.exit_code == 0
+        assert sorted(remote.stdout.splitlines()) == sorted(local.stdout.splitlines()) and local.stdout
 
 
 HOSTILE = ['a "quoted" word', "x > y", "} ; DROP ALL ; {", "line\nbreak", '") } DROP ALL { ("', "\\", "'"]

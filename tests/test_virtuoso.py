@@ -160,3 +160,22 @@ def test_stored_queries_give_the_local_rows_on_virtuoso(example_build: Path, tmp
             assert sorted(remote) == sorted(local) and remote != local, qid
         else:
             assert remote == local, qid
+
+
+def test_construct_and_describe_through_virtuoso(example_build: Path, tmp_path: Path, virtuoso: Virtuoso) -> None:
+    """SPARQLWrapper's format=n3 parameter made Virtuoso answer 406 to every CONSTRUCT."""
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    assert load(out, virtuoso).exit_code == 0
+    runner = CliRunner()
+    construct = "PREFIX vkg: <https://w3id.org/vaultkg#> CONSTRUCT { ?s a vkg:Country } WHERE { ?s a vkg:Country }"
+    describe = "DESCRIBE <https://example.org/vault/israel>"
+    answers = {}
+    for text in (construct, describe):
+        local = runner.invoke(cli, ["query", "run", "-e", text, "-o", str(out)])
+        remote = runner.invoke(cli, ["query", "run", "-e", text, "--endpoint", virtuoso.url + "/sparql"])
+        assert local.exit_code == remote.exit_code == 0, remote.stderr
+        answers[text] = set(local.stdout.splitlines()), set(remote.stdout.splitlines())
+    assert answers[construct][0] == answers[construct][1] and len(answers[construct][0]) == 6
+    local, remote = answers[describe]  # what DESCRIBE gives is the store's choice: Virtuoso adds inbound triples
+    assert local and local <= remote

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.error
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +185,7 @@ def run_endpoint(
     text = strip_comments(with_values(query.text, bind(query, params, prefixes)))
     client = SPARQLWrapper(endpoint)
     client.setMethod(POST)
+    client.setOnlyConneg(True)  # no format=n3 parameter beside Accept: Virtuoso answers that with 406
     client.setTimeout(int(timeout))
     client.setQuery(text)
     form = query.form
@@ -198,6 +200,8 @@ def run_endpoint(
         content_type = response.response.headers.get("Content-Type", "")
     except SPARQLWrapperException as exc:
         raise EndpointError(f"{endpoint}: the endpoint refused the query: {str(exc).splitlines()[0]}") from None
+    except urllib.error.HTTPError as exc:  # a status SPARQLWrapper has no exception of its own for
+        raise EndpointError(f"{endpoint}: the endpoint refused the query: HTTP {exc.code} {exc.reason}") from None
     except OSError as exc:
         reason = getattr(exc, "reason", exc)
         raise EndpointError(f"{endpoint}: cannot reach the endpoint: {reason}") from None
