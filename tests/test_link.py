@@ -96,6 +96,34 @@ def test_proposals_scores_and_decisions(vault: Path, wikidata: str, tmp_path: Pa
     assert result.matches == 3 and result.accepted == 0
 
 
+def test_an_endpoint_holding_other_data_too_gives_the_same_proposals(
+    vault: Path, wikidata: str, tmp_path: Path, fresh_oxigraph
+) -> None:
+    """A store with the vault's own graph beside the items (Virtuoso's default graph holds every
+    graph, and matches "Israel" to "Israel"@en): a vault IRI or a property labelled with the name
+    is not a candidate — a vault IRI once made an invalid query (`wd:https://…`) that failed."""
+    from conftest import EXAMPLE_VAULT
+
+    out = tmp_path / "out"
+    build(EXAMPLE_VAULT, out)
+    own = (
+        b"<https://example.org/vault/israel#id> <http://www.w3.org/2000/01/rdf-schema#label> 'Israel'@en ;"
+        b" <http://www.w3.org/2002/07/owl#sameAs> <http://www.wikidata.org/entity/Q801> ."
+        b"<http://www.wikidata.org/entity/P9999> <http://www.w3.org/2000/01/rdf-schema#label> 'Mossad'@en ."
+    )
+    for data in (FIXTURE.read_bytes(), (out / "graph.ttl").read_bytes(), own):
+        req = urllib.request.Request(fresh_oxigraph.url + "/store?default", data=data, method="POST",
+                                     headers={"Content-Type": "text/turtle"})  # fmt: skip
+        with urllib.request.urlopen(req, timeout=30):
+            pass
+    alone = link(vault, endpoint=wikidata, cache_dir=tmp_path / "c1", classes=CLASSES)
+    expected = (vault / LINK_FILE).read_text(encoding="utf-8")
+    (vault / LINK_FILE).unlink()
+    mixed = link(vault, endpoint=fresh_oxigraph.url + "/query", cache_dir=tmp_path / "c2", classes=CLASSES)
+    assert (vault / LINK_FILE).read_text(encoding="utf-8") == expected
+    assert (mixed.matches, mixed.proposed, mixed.unmatched) == (alone.matches, alone.proposed, alone.unmatched)
+
+
 def test_ambiguous_names_stay_unlinked_with_their_candidates(tmp_path: Path, wikidata: str) -> None:
     root = tmp_path / "v"
     root.mkdir()

@@ -212,8 +212,8 @@ class Candidate:
         """Label, description, class and sitelinks from one answer row (first label wins)."""
         self.label = self.label or row.get("label", {}).get("value", "")
         self.description = self.description or row.get("description", {}).get("value", "")
-        if "class" in row:
-            self.classes.add(_qid(row["class"]["value"]))
+        if (cls := _item(row, "class")) is not None:
+            self.classes.add(cls)
         if "sitelinks" in row:
             self.sitelinks = int(float(row["sitelinks"]["value"]))
 
@@ -274,6 +274,16 @@ def details_query(items: Iterable[str], languages: Iterable[str]) -> str:
 
 def _qid(iri: str) -> str:
     return iri.removeprefix(WD)
+
+
+_ITEM = re.compile(re.escape(WD) + r"Q[1-9][0-9]*")
+
+
+def _item(row: dict[str, Any], key: str) -> str | None:
+    """The QID bound to ``key`` in an answer row, if it is a Wikidata item (an endpoint that holds
+    other data too, or a property or lexeme that shares the name, gives other IRIs)."""
+    value = row.get(key, {}).get("value", "")
+    return _qid(value) if _ITEM.fullmatch(value) else None
 
 
 def score(entity: Entity, c: Candidate) -> None:
@@ -445,8 +455,9 @@ def _candidates(
     found: dict[str, dict[str, Candidate]] = {}
     for row in rows:
         name = row["name"]["value"]
-        item = _qid(row["item"]["value"])
-        target = _qid(row["target"]["value"]) if "target" in row else None
+        item, target = _item(row, "item"), _item(row, "target")
+        if item is None or ("target" in row and target is None):
+            continue
         for entity in by_name.get(name, []):
             exact = any(name == n for n in entity.names)
             if not exact and not any(name.casefold() == n.casefold() for n in entity.names):
