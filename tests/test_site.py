@@ -204,3 +204,27 @@ def test_the_index_puts_the_vaults_classes_first_and_milestones_show_dates_as_wr
     war = (tmp_path / "site" / "iran-israel-shadow-war.html").read_text(encoding="utf-8")
     assert "<tr><td>1980s</td>" in war and "<tr><td>c. 1992</td>" in war  # vkg:dateText, not 1980 / 1992
     assert "<th>vkg:milestone</th>" not in war  # the milestones table says it already
+
+
+def test_links_by_path_and_markdown_links_to_notes_lead_to_their_pages(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    for path, text in {
+        "A/Note.md": "---\ntype: person\n---\n",
+        "B/Note.md": "---\ntype: organization\n---\n",
+        "B/Deep/Other Note.md": "Back up: [up](../Note.md), [root](A/Note.md), [[B/Note|b]].\n",
+        "Hub.md": "[[A/Note]], [[B/Note.md]], [x](<B/Note.md>), [y](A/Note.md#sec), [z](B/Deep/Other%20Note.md),"
+        " [web](https://example.com/a.md), `[c](A/Note.md)`, [gone](Nowhere.md)\n",
+    }.items():
+        (vault / path).parent.mkdir(parents=True, exist_ok=True)
+        (vault / path).write_text(text, encoding="utf-8")
+    build(vault, tmp_path / "out")
+    assert site(tmp_path / "out", tmp_path / "site").exit_code == 0
+    found = pages(tmp_path / "site")
+    assert found["hub.html"].hrefs[-7:] == [
+        "note.html#id", "note-b.html#id", "note-b.html#id", "note.html#id", "other-note.html#id",
+        "https://example.com/a.md", "nowhere.html#id",  # the page of a thing named without a note
+    ]  # fmt: skip
+    up_root_b = ["note-b.html#id", "note.html#id", "note-b.html#id"]  # ../Note.md from B/Deep is B/Note.md
+    hrefs = found["other-note.html"].hrefs
+    assert any(hrefs[i : i + 3] == up_root_b for i in range(len(hrefs))), hrefs
+    assert "[c](A/Note.md)" in "".join(found["hub.html"].text)  # code stays code

@@ -17,6 +17,7 @@ import hashlib
 import html
 import json
 import os
+import posixpath
 import re
 import shutil
 import tempfile
@@ -43,6 +44,7 @@ MARKER = ".vaultkg-site"  # in every folder this module writes: only such a fold
 _LABEL, _TYPE = RDFS_LABEL.value, RDF_TYPE.value
 _NAMES = (_LABEL, SKOS + "prefLabel", SCHEMA + "name")
 _TEXT, _MILESTONE, _START = SCHEMA + "text", VKG + "milestone", SCHEMA + "startDate"
+_PATH = VKG + "path"
 _DATE_TEXT, _CONCEPT = VKG + "dateText", SKOS + "Concept"
 _HIDDEN = {_TEXT}  # shown as the rendered note, not as a fact
 _UNWRITTEN = "Named in notes, no note of their own"
@@ -231,8 +233,11 @@ def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
     if doc in graph.out and doc != main:
         body.append(_section(graph, doc, depth, heading=True, title="The note"))
         targets = _link_targets(graph, main)
+        folder = posixpath.dirname(next((str(p.value) for p in graph.out[doc].get(_PATH, [])), ""))
         for text in graph.out[doc].get(_TEXT, []):
-            rendered = _with_links(_markdown(str(text.value)), lambda name: _target_href(graph, targets, name, depth))
+            rendered = _with_links(
+                _markdown(str(text.value)), lambda name: _target_href(graph, targets, name, depth), folder
+            )
             body.append(f'<div class="note-text">{rendered}</div>')
     body.append(_referrers(graph, subjects, depth))
     return _document(graph.label(main), body, depth, data=_jsonld(graph, subjects))
@@ -361,7 +366,9 @@ def _link_targets(graph: Graph, thing: str) -> dict[str, str]:
         page = graph.page_of(target.value)
         names = [*facts.get(_LABEL, []), *facts.get(SKOS + "altLabel", [])]
         if page is not None:
-            names.append(ox.Literal(page[0]))  # [[Folder/Note]] and slugs
+            names.append(ox.Literal(page[0]))  # slugs
+        for doc in facts.get(SCHEMA + "subjectOf", []):  # [[Folder/Note]], [text](Folder/Note.md)
+            names += [ox.Literal(str(p.value).removesuffix(".md")) for p in graph.out.get(doc.value, {}).get(_PATH, [])]
         for name in names:
             keys[str(name.value).casefold()].add(target.value)
     return {key: next(iter(iris)) for key, iris in keys.items() if len(iris) == 1}
@@ -369,18 +376,26 @@ def _link_targets(graph: Graph, thing: str) -> dict[str, str]:
 
 def _target_href(graph: Graph, targets: Mapping[str, str], name: str, depth: int) -> str | None:
     name = name.strip().removesuffix(".md")
-    iri = targets.get(name.casefold()) or targets.get(name.rpartition("/")[2].casefold())
+    key = name.casefold()
+    iri = targets.get(key)
+    if iri is None and "/" in key:  # a path: as written from the vault's root, else its end
+        ends = {target for path, target in targets.items() if ("/" + path).endswith("/" + key.lstrip("./"))}
+        iri = next(iter(ends)) if len(ends) == 1 else None
+    iri = iri or targets.get(key.rpartition("/")[2])
     where = graph.page_of(iri) if iri is not None else None
     return _href(*where, depth) if where is not None else None
 
 
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n|#^]+)(?:#[^\[\]\n|]*)?(?:\|([^\[\]\n]+))?\]\]")
 _CODE = re.compile(r"(<code[^>]*>.*?</code>)", re.S)
+_HREF = re.compile(r'<a href="([^"]*)">')  # as markdown-it writes a Markdown link
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
-def _with_links(rendered: str, href_of: Callable[[str], str | None]) -> str:
-    """Rendered Markdown with its ``[[links]]`` made links where they name a linked thing (not
-    inside code; the text is escaped HTML, so names are unescaped to be looked up)."""
+def _with_links(rendered: str, href_of: Callable[[str], str | None], folder: str = "") -> str:
+    """Rendered Markdown with its ``[[links]]``, and its Markdown links to ``.md`` files (relative
+    to the note's ``folder`` when they start with ``./`` or ``../``), made links to the pages of
+    the things they name (not inside code; the text is escaped HTML, so names are unescaped)."""
 
     def link(m: re.Match[str]) -> str:
         href = href_of(html.unescape(m.group(2)))
@@ -388,8 +403,17 @@ def _with_links(rendered: str, href_of: Callable[[str], str | None]) -> str:
             return m.group(0)
         return f'<a href="{_e(href)}">{m.group(3) or m.group(2)}</a>'
 
+    def md_link(m: re.Match[str]) -> str:
+        path = unquote(html.unescape(m.group(1)).partition("#")[0])
+        if _SCHEME.match(path) or not path.lower().endswith(".md"):
+            return m.group(0)
+        if path.startswith(("./", "../")):
+            path = posixpath.normpath(posixpath.join(folder, path))
+        href = href_of(path)
+        return m.group(0) if href is None else f'<a href="{_e(href)}">'
+
     pieces = _CODE.split(rendered)
-    return "".join(piece if i % 2 else _WIKILINK.sub(link, piece) for i, piece in enumerate(pieces))
+    return "".join(piece if i % 2 else _HREF.sub(md_link, _WIKILINK.sub(link, piece)) for i, piece in enumerate(pieces))
 
 
 @cache
