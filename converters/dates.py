@@ -83,7 +83,7 @@ MONTHS = {
     for name in names
 }
 _MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_DASH = r"\s*(?:-|–|—|to|until)\s*"
+_DASH = re.compile(r"\s*(?:-|–|—|/|\bto\b|\buntil\b)\s*")  # "/": an ISO 8601 interval
 _QUALIFIER = (
     r"(?:c\.|ca\.|circa|approx\.|about|around|~|early|mid|late|since|from|before|after|by"
     r"|spring|summer|autumn|fall|winter)"
@@ -165,8 +165,8 @@ def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan 
     text = " ".join(text.replace("\u2009", " ").split()).strip(" *_")
     if not text:
         return None
-    # 2017-20, 1998-99 (and 2010-11 when prefer_range), 2017–2020, 1979-1980, 2025-
-    if m := re.fullmatch(r"(\d{4})\s*(?:-|–|—)\s*(\d{2})", text):
+    # 2017-20, 1998-99, 1973/74 (and 2010-11 when prefer_range), 2017–2020, 1979-1980, 2025-
+    if m := re.fullmatch(r"(\d{4})\s*(?:-|–|—|/)\s*(\d{2})", text):
         first, second = int(m[1]), int(m[2])
         if second > 12 or prefer_range or "-" not in text:
             end = (first // 100) * 100 + second
@@ -176,10 +176,10 @@ def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan 
         return DateSpan(single)
     if m := re.fullmatch(r"(\d{4})\s*(?:-|–|—)\s*", text):
         return DateSpan(_year(int(m[1])), None, exact=False)  # open-ended: "2025-"
-    parts = re.split(_DASH, text, maxsplit=1)
-    if len(parts) == 2:
-        left, right = _single(parts[0]), _single(parts[1])
-        if left is None and right is not None and (m := re.fullmatch(rf"{_MONTH}", parts[0].strip(), re.I)):
+    for sep in _DASH.finditer(text):  # at each dash: "2024-10-01 – 2024-10-26" has four
+        before, after = text[: sep.start()].strip(), text[sep.end() :]
+        left, right = _single(before), _single(after)
+        if left is None and right is not None and (m := re.fullmatch(rf"{_MONTH}", before, re.I)):
             year_text = right.value[:4]  # "June–July 2025"
             left = _year_month(int(year_text), MONTHS[m[0].lower().rstrip(".")])
         if left is not None and right is not None and left.value <= right.value:

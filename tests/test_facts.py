@@ -119,11 +119,22 @@ def test_text_column_is_chosen_by_name_and_links_in_any_cell_are_involved() -> N
         ("mid-2023", "2023", None, False),
         ("Q1 2024", "2024-01", "2024-03", False),
         ("2020s", "2020", "2029", False),
+        ("2024-10-01 – 2024-10-26", "2024-10-01", "2024-10-26", True),  # a dash among dashes
+        ("2024-10 - 2025-02", "2024-10", "2025-02", True),
+        ("1973-10-06/1973-10-25", "1973-10-06", "1973-10-25", True),  # an ISO 8601 interval
+        ("2019/2020", "2019", "2020", True),
+        ("1973/74", "1973", "1974", True),
+        ("Oct 2024 until Jan 2025", "2024-10", "2025-01", True),
     ],
 )
 def test_date_expressions(text: str, start: str, end: str | None, exact: bool) -> None:
     span = parse_date_expression(text)
     assert (span.start.value, span.end.value if span.end else None, span.exact) == (start, end, exact)
+
+
+@pytest.mark.parametrize("text", ["2020/2019", "10/06/1973", "1 October", "Cold War", "2024-10-01–26"])
+def test_what_is_no_date_expression(text: str) -> None:
+    assert parse_date_expression(text) is None
 
 
 def test_year_month_or_range_depends_on_the_column() -> None:
