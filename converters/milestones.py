@@ -31,7 +31,26 @@ from .vocab import (
     VKG_MILESTONE,
 )
 
-_BULLET = re.compile(r"^(?:\*\*|__)?(?P<date>[^:*_]{1,40}?)(?:\*\*|__)?\s*(?::|\s[–—]\s)\s*(?P<text>\S.*)$")
+_BULLET_SEP = re.compile(r"(?:\*\*|__)?\s*(?::|\s[–—]\s)\s*")  # "1948: …", "**1948** — …"
+
+
+def dated_bullet(text: str) -> tuple[str, DateSpan, str] | None:
+    """The date text, its span and the rest of a bullet that starts with a date, cut at the last
+    separator that leaves a date before it (``2024-10-01 – 2024-10-26: talks`` is one range).
+
+    >>> dated_bullet("**1948** — Independence")[::2]
+    ('1948', 'Independence')
+    >>> dated_bullet("Note: no date") is None
+    True
+    """
+    for sep in reversed(list(_BULLET_SEP.finditer(text, 1, 48))):
+        date, rest = text[: sep.start()].removeprefix("**").removeprefix("__"), text[sep.end() :]
+        if not rest or rest[0].isspace() or len(date) > 40 or any(c in date for c in ":*_"):
+            continue
+        span = parse_date_expression(plain_text(date))
+        if span is not None:
+            return plain_text(date), span, plain_text(rest)
+    return None
 
 
 def _column(header: tuple[str, ...], names: tuple[str, ...]) -> int | None:
@@ -113,13 +132,9 @@ class _Events:
         for item in scan_blocks(self.note.body, self.note.body_line).items:
             if item.under(self.ctx.config.source_headings):
                 continue
-            m = _BULLET.match(item.text)
-            if not m:
-                continue
-            span = parse_date_expression(plain_text(m["date"]))
-            if span is None:
-                continue
-            yield from self.event(plain_text(m["date"]), span, plain_text(m["text"]), [item.text], item.line)
+            if (found := dated_bullet(item.text)) is not None:
+                date_text, span, description = found
+                yield from self.event(date_text, span, description, [item.text], item.line)
 
 
 def convert(note: Note, ctx: Context) -> Iterator[Output]:

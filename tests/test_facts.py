@@ -155,6 +155,18 @@ def test_dated_bullets_become_events_plain_bullets_do_not() -> None:
     assert events(build_notes({"R.md": body}, cfg), "r") == {}
 
 
+def test_a_dated_bullet_is_cut_after_its_whole_date() -> None:
+    body = ("- 2024-10-01 – 2024-10-26: Talks in Doha\n- 1948 – 1949: War\n- June 2025: Talks – three rounds\n"
+            "- __2003__ — Invasion\n")  # fmt: skip
+    ev = by_description(build_notes({"R.md": body}), "r")
+    assert set(ev) == {"Talks in Doha", "War", "Talks – three rounds", "Invasion"}
+    assert (ev["Talks in Doha"]["startDate"], ev["Talks in Doha"]["endDate"]) == (
+        {"2024-10-01^^date"}, {"2024-10-26^^date"})  # fmt: skip
+    assert (ev["War"]["startDate"], ev["War"]["endDate"]) == ({"1948^^gYear"}, {"1949^^gYear"})
+    assert ev["Talks – three rounds"]["startDate"] == {"2025-06^^gYearMonth"}
+    assert ev["Invasion"]["startDate"] == {"2003^^gYear"}
+
+
 def _defaults() -> Config:
     from vaultkg.config import default_config
 
