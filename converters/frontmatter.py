@@ -17,6 +17,7 @@ from .links import resolution_outputs
 from .model import Diagnostic, Note, Output, Severity, Statement
 from .sources import valid_web_iri
 from .tags import split_tags, tag_statements
+from .text import split_aliases
 from .vocab import (
     OWL_SAME_AS,
     SKOS_ALT_LABEL,
@@ -200,16 +201,9 @@ class Emitter:
             yield from tag_statements(self.ctx, subject, pairs, prop)
             return
         if kind == "alias":
-            values = value if isinstance(value, list) else [value]
-            for i, item in enumerate(values):
-                if isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip():
-                    item_line = at(key, i) if isinstance(value, list) else line
-                    yield Statement(
-                        subject,
-                        prop if rule and rule.property else SKOS_ALT_LABEL,
-                        Literal(str(item).strip()),
-                        item_line,
-                    )
+            alias_prop = prop if rule and rule.property else SKOS_ALT_LABEL
+            for text, i in split_aliases(value):
+                yield Statement(subject, alias_prop, Literal(text), line if i is None else at(key, i))
             return
         if kind == "wikidata":
             values = value if isinstance(value, list) else [value]

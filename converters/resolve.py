@@ -19,6 +19,7 @@ from typing import Any
 from .config import Config
 from .iris import slugify
 from .model import Diagnostic, Note, Severity
+from .text import split_aliases
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,13 +238,8 @@ class Resolver:
             return
         everything = list(data.values())
         for i in aliases:
-            value = everything[i]
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if isinstance(item, str | int | float) and not isinstance(item, bool):
-                    text = str(item).strip()
-                    if text:
-                        yield text
+            for text, _ in split_aliases(everything[i]):
+                yield text
 
     # -- resolution --------------------------------------------------------------------------
 

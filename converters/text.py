@@ -28,3 +28,26 @@ def plain_text(markdown: str) -> str:
     text = WIKILINK_ANY.sub(wiki, markdown) if "[[" in markdown else markdown
     text = _MDLINK.sub(lambda m: m.group(1), text) if "](" in text else text
     return " ".join(text.replace("\\|", "|").split())
+
+
+def split_aliases(value: object) -> list[tuple[str, int | None]]:
+    """The aliases of a front-matter value, each with its list index (``None`` for a string):
+    a list of names, or a string of comma-separated names, as Obsidian and Quartz read it.
+
+    >>> split_aliases("Ada, Countess of Lovelace")
+    [('Ada', None), ('Countess of Lovelace', None)]
+    >>> split_aliases(["Washington, D.C.", 1984, True, None])
+    [('Washington, D.C.', 0), ('1984', 1)]
+    """
+    pieces: list[tuple[str, int | None]]
+    if isinstance(value, list):
+        pieces = [(str(item).strip(), i) for i, item in enumerate(value) if _scalar(item)]
+    elif _scalar(value):
+        pieces = [(piece.strip(), None) for piece in str(value).split(",")]
+    else:
+        pieces = []
+    return [(text, i) for text, i in pieces if text]
+
+
+def _scalar(item: object) -> bool:
+    return isinstance(item, str | int | float) and not isinstance(item, bool)

@@ -61,6 +61,8 @@ def test_keys_are_kept_as_written_and_percent_encoded_only_where_needed() -> Non
         "aliases: [State of Israel, Holy Land]",
         "aliases:\n  - State of Israel\n  - Holy Land",
         "alias: [State of Israel, Holy Land]",
+        "aliases: State of Israel, Holy Land",  # a string of names, as Obsidian and Quartz split it
+        "alias: 'State of Israel,Holy Land, '",
     ],
 )
 def test_aliases_list_or_legacy_alias(yaml: str) -> None:
@@ -71,6 +73,17 @@ def test_aliases_list_or_legacy_alias(yaml: str) -> None:
 def test_alias_as_a_single_string() -> None:
     ds = build_notes({"Israel.md": fm("aliases: State of Israel")})
     assert ttl('vault:israel\\#id skos:altLabel "State of Israel" .') <= graph_of(ds, "israel")
+
+
+def test_aliases_of_a_string_resolve_links_and_a_listed_name_keeps_its_comma() -> None:
+    ds = build_notes({
+        "Israel.md": fm("aliases: State of Israel, Holy Land"),
+        "Washington.md": fm('aliases: ["Washington, D.C."]'),
+        "Trip.md": "To [[Holy Land]] and [[Washington, D.C.]].",
+    })  # fmt: skip
+    assert ttl("vault:trip\\#id vkg:linksTo vault:israel\\#id, vault:washington\\#id .") <= graph_of(ds, "trip")
+    labels = {t.object.value for g in ds.graphs.values() for t in g if t.predicate.value.endswith("altLabel")}
+    assert labels == {"State of Israel", "Holy Land", "Washington, D.C."}
 
 
 def test_actors_resolve_by_name_alias_or_link_case_insensitively() -> None:
