@@ -213,3 +213,20 @@ def test_nested_lists_that_are_not_unquoted_links_stay_lists(yaml: str, value: o
     note, problems = read(f"---\n{yaml}\n---\n".encode())
     assert problems == []
     assert note.front_matter.data["k"] == value
+
+
+def test_a_value_that_begins_with_a_hash_is_a_yaml_comment_and_says_so() -> None:
+    note, problems = read(
+        b"---\ntags: #journal\nstatus: # to do\nlist:\n  - #a\n  - b\nnested:\n  k: #d\n"
+        b'ok: "#e"\nempty:\nlater: x # a remark\n---\nBody #tag\n'
+    )
+    assert dict(note.front_matter.data) == {
+        "tags": None, "status": None, "list": [None, "b"], "nested": {"k": None}, "ok": "#e", "empty": None,
+        "later": "x",
+    }  # fmt: skip
+    hint = "is a YAML comment (a '#' after a space starts one), so it holds no value; quote it"
+    assert problems == [
+        f"N.md:2: warning: tags: '#journal' {hint} (\"#journal\") or leave out the '#'",
+        f"N.md:5: warning: an item of list, '#a', {hint} (\"#a\") or leave out the '#'",
+        f"N.md:8: warning: nested.k: '#d' {hint} (\"#d\") or leave out the '#'",
+    ]

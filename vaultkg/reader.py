@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -151,7 +152,9 @@ def parse_front_matter(
     lines: dict[KeyPath, int] = {}
     diagnostics: list[Diagnostic] = []
     unquoted: list[tuple[KeyPath, str]] = []
-    _record_lines(node, (), lines, first_line, unquoted)
+    valueless: list[tuple[KeyPath, yaml.Node]] = []
+    _record_lines(node, (), lines, first_line, unquoted, valueless)
+    diagnostics.extend(_comments_as_values(path, yaml_text, valueless, first_line))
     for at, target in unquoted:  # what the writer meant: the link, said once where it stands
         if _replace(data, at, f"[[{target}]]"):
             diagnostics.append(
@@ -186,6 +189,7 @@ def parse_front_matter(
 
 
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_NULL = "tag:yaml.org,2002:null"
 
 
 class _Unusual(Exception):
@@ -247,16 +251,18 @@ def _record_lines(
     lines: dict[KeyPath, int],
     first_line: int,
     unquoted: list[tuple[KeyPath, str]],
+    valueless: list[tuple[KeyPath, yaml.Node]],
     depth: int = 0,
 ) -> None:
-    """Every key's and item's line; also where a ``[[link]]`` stands unquoted (``unquoted``)."""
+    """Every key's and item's line; also where a ``[[link]]`` stands unquoted (``unquoted``) and
+    where a value is left out (``valueless``)."""
     if depth > 50:
         return
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key_path = (*path, _key_text(key_node))
             lines.setdefault(key_path, key_node.start_mark.line + first_line)
-            _record_lines(value_node, key_path, lines, first_line, unquoted, depth + 1)
+            _record_lines(value_node, key_path, lines, first_line, unquoted, valueless, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         if node.flow_style and path and (target := _unquoted_link(node)) is not None:
             unquoted.append((path, target))
@@ -264,7 +270,33 @@ def _record_lines(
         for i, item in enumerate(node.value):
             item_path = (*path, i)
             lines.setdefault(item_path, item.start_mark.line + first_line)
-            _record_lines(item, item_path, lines, first_line, unquoted, depth + 1)
+            _record_lines(item, item_path, lines, first_line, unquoted, valueless, depth + 1)
+    elif isinstance(node, yaml.ScalarNode) and not node.value and node.tag == _NULL and not node.style:
+        valueless.append((path, node))
+
+
+def _comments_as_values(
+    path: str, yaml_text: str, valueless: list[tuple[KeyPath, yaml.Node]], first_line: int
+) -> Iterator[Diagnostic]:
+    """A warning for each value left out because it began with ``#`` (``tags: #journal``): YAML
+    reads a comment there, so the key holds nothing — a common slip in Obsidian front matter.
+    ``key: # a remark``, with a space after the ``#``, is taken as the comment it looks like."""
+    for at, node in valueless:
+        start = node.start_mark.index
+        end = yaml_text.find("\n", start)
+        comment = yaml_text[start : end if end >= 0 else len(yaml_text)].strip()
+        if not at or len(comment) < 2 or comment[0] != "#" or comment[1].isspace():
+            continue  # "# a remark" is a comment meant as one
+        key = ".".join(str(step) for step in at if isinstance(step, str))
+        what = f"{key}: '{comment}'" if isinstance(at[-1], str) else f"an item of {key}, '{comment}',"
+        yield Diagnostic(
+            path,
+            node.start_mark.line + first_line,
+            Severity.WARNING,
+            "yaml-comment",
+            f"{what} is a YAML comment (a '#' after a space starts one), so it holds no value; "
+            f"quote it (\"{comment}\") or leave out the '#'",
+        )
 
 
 def _unquoted_link(node: yaml.SequenceNode) -> str | None:
