@@ -78,13 +78,14 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
     for cls in classes:
         yield Statement(thing, RDF_TYPE, NamedNode(cls), type_line)
     for key, value, line in unknown:
+        yield Statement(thing, ctx.iris.property(key), Literal(value), line)  # nothing is dropped
         yield Diagnostic(
             note.path,
             line,
             Severity.WARNING,
             "unknown-type",
-            f"{key} '{value}' is not mapped to a class; using {_short(ctx.config.unknown_class)} "
-            "(add it under 'types' in vaultkg.yaml)",
+            f"{key} '{value}' is not mapped to a class; using {_short(ctx.config.unknown_class)} and keeping "
+            f"the text as {key} (add it under 'types' in vaultkg.yaml)",
         )
 
 

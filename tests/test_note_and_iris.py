@@ -76,16 +76,17 @@ def test_type_maps_to_class(type_value: str, cls: str) -> None:
 
 def test_unknown_type_is_an_entity_with_a_warning_at_its_line() -> None:
     ds = build_notes({"X.md": "---\ntags: [a]\ntype: spaceship\n---\n"})
-    assert ttl("vault:x\\#id a vkg:Entity .") <= graph_of(ds, "x")
+    assert ttl('vault:x\\#id a vkg:Entity ; prop:type "spaceship" .') <= graph_of(ds, "x")
     assert messages(ds) == [
-        "X.md:3: warning: type 'spaceship' is not mapped to a class; using vkg:Entity "
-        "(add it under 'types' in vaultkg.yaml)"
+        "X.md:3: warning: type 'spaceship' is not mapped to a class; using vkg:Entity and keeping the text as "
+        "type (add it under 'types' in vaultkg.yaml)"
     ]
 
 
 def test_a_list_of_types_gives_every_class() -> None:
     ds = build_notes({"X.md": "---\ntype: [person, actor]\n---\n"})
     assert ttl("vault:x\\#id a vkg:Person, vkg:Actor .") <= graph_of(ds, "x")
+    assert not any(t.predicate.value.endswith("/property/type") for t in graph_of(ds, "x"))
 
 
 def test_folder_default_type_applies_only_without_type(defaults) -> None:

@@ -88,13 +88,13 @@ def test_a_clean_vault_passes_every_shape_and_check() -> None:
     [
         (
             {"X.md": "body"},
-            "X.md:1: info: the note gives no type (add `type:` with country, organization, person, "
-            "relationship, event …) [NoteTypeShape]",
+            "X.md:1: info: the note gives no type that maps to a class (add `type:` with country, organization, "
+            "person, relationship, event …, or map yours under 'types' in vaultkg.yaml) [NoteTypeShape]",
         ),
         (
             {"X.md": "---\ntags: [a]\ntype: topic\n---\n"},
-            "X.md:3: info: the note gives no type (add `type:` with "
-            "country, organization, person, relationship, event …) [NoteTypeShape]",
+            "X.md:3: info: the note gives no type that maps to a class (add `type:` with country, organization, "
+            "person, relationship, event …, or map yours under 'types' in vaultkg.yaml) [NoteTypeShape]",
         ),
         (
             {"R.md": "---\ntype: relationship\nstatus: open\nactors: [A]\n---\n", "A.md": "---\ntype: country\n---\n"},
