@@ -230,3 +230,9 @@ def test_a_value_that_begins_with_a_hash_is_a_yaml_comment_and_says_so() -> None
         f"N.md:5: warning: an item of list, '#a', {hint} (\"#a\") or leave out the '#'",
         f"N.md:8: warning: nested.k: '#d' {hint} (\"#d\") or leave out the '#'",
     ]
+
+
+def test_the_yaml_comment_is_found_after_text_in_other_scripts() -> None:
+    _, problems = read("---\ntitle: Café ☕ 日本語\ntags: #journal\n---\n".encode())
+    assert [p.split(": warning: ")[0] for p in problems] == ["N.md:3"]
+    assert "'#journal'" in problems[0]
