@@ -45,8 +45,8 @@ def parse_wikilink(inner: str, line: int, embed: bool) -> Link | None:
             return None
     target, _, fragment = target.partition("#")
     target = target.strip()
-    if not target:
-        return None  # [[#Heading]] points into the note itself
+    if not target or target.startswith("^^"):
+        return None  # [[#Heading]] points into the note itself; [[^^text]] is a block search
     return Link(target, line, fragment.strip() or None, label.strip() or None, embed, False)
 
 

@@ -78,6 +78,8 @@ def test_link_line_is_the_line_in_the_file() -> None:
         "[[|Foo]]",
         "[[Hidden|]]",
         "[[#Heading in this note]]",
+        "[[##Heading anywhere]]",  # Obsidian's heading search, typed in the editor
+        "[[^^Hidden block text]]",  # its block search: no note name holds a "^"
         "[web](https://example.org/Hidden.md)",
         "[mail](mailto:hidden@example.org)",
     ],
