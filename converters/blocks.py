@@ -44,7 +44,29 @@ class ListItem(NamedTuple):
 
 @lru_cache(maxsize=1024)  # the items of a section share its tuple of headings
 def _under(sections: tuple[str, ...], headings: tuple[str, ...]) -> bool:
-    return any(s.strip().rstrip(":").strip().lower() in headings for s in sections)
+    return any(heading_is(s, headings) for s in sections)
+
+
+_NOT_WORD = re.compile(r"[^\w&,]+")
+_JOINED = re.compile(r"\s*(?:&|,|\band\b)\s*")
+_REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # "Sources (selected)"
+
+
+def heading_is(title: str, names: tuple[str, ...]) -> bool:
+    """Whether a heading is one of these (lower-case) names, in the singular too, with any
+    emoji, numbering, punctuation or a remark in brackets around it, or several of them joined by
+    "and", "&" or ",".
+
+    >>> names = ("sources", "references", "further reading")
+    >>> [heading_is(t, names) for t in ("Sources:", "📚 Source", "2. References & Further Reading", "Sources (2025)")]
+    [True, True, True, True]
+    >>> [heading_is(t, names) for t in ("Sources of tension", "Sources and Methods", "Resources")]
+    [False, False, False]
+    """
+    words = _NOT_WORD.sub(" ", _REMARK.sub(" ", title).replace("_", " ")).strip().lower()
+    words = words.lstrip("0123456789 ").strip()
+    parts = [p for p in _JOINED.split(words) if p]
+    return bool(parts) and all(p in names or p + "s" in names for p in parts)
 
 
 class Row(NamedTuple):

@@ -228,6 +228,26 @@ def test_one_url_cited_by_two_notes_is_one_node() -> None:
         "https://example.org/vault/a", "https://example.org/vault/b"}  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("heading", "cited"),
+    [
+        ("## 📚 Sources", True),
+        ("## Source", True),
+        ("### 3. References & Further Reading", True),
+        ("## Sources and references", True),
+        ("## Sources (selected)", True),
+        ("## Sources of tension", False),
+        ("## Resources", False),
+        ("## Sources and Methods", False),
+    ],
+)
+def test_a_sources_heading_may_carry_emoji_numbers_remarks_or_a_second_name(heading: str, cited: bool) -> None:
+    ds = build_notes({"A.md": f"{heading}\n- [T](https://example.org/x)\n- 1990: not an event here\n"})
+    citations = {t.object.value for t in graph_of(ds, "a") if t.predicate.value == "https://schema.org/citation"}
+    assert citations == ({"https://example.org/x", "1990: not an event here"} if cited else set())
+    assert bool(events(ds, "a")) is not cited  # a dated item under Sources is a citation, not an event
+
+
 def test_inline_fields_three_forms_links_and_key_rules() -> None:
     body = "mediator:: [[United States]]\n- founded:: 1982\nText [status:: frozen] and (since:: 2020-09-15).\n" \
            "`code:: not a field`\nallies:: [[A]], [[B]]\n"  # fmt: skip
