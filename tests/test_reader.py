@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,8 +121,30 @@ def test_thematic_break_later_in_the_body_is_not_front_matter() -> None:
 
 
 def test_non_string_keys_become_strings() -> None:
-    note, _ = read(b"---\n2024: good year\ntrue: yes\n---\n")
-    assert dict(note.front_matter.data) == {"2024": "good year", "true": True}
+    note, _ = read(b"---\n2024: good year\ntrue: false\n---\n")
+    assert dict(note.front_matter.data) == {"2024": "good year", "true": False}
+
+
+@pytest.mark.parametrize(
+    ("plain", "value"),
+    [  # YAML 1.2's core schema, as Obsidian reads front matter; PyYAML's YAML 1.1 in the comments
+        ("NO", "NO"),  # False: Norway's country code
+        ("no", "no"), ("yes", "yes"), ("on", "on"), ("Off", "Off"), ("y", "y"),  # booleans in 1.1
+        ("12:30", "12:30"),  # 750, base 60
+        ("1_000", "1_000"),  # 1000
+        ("014", 14),  # 12, octal
+        ("0o14", 12), ("0x1F", 31), ("-7", -7), ("+7", 7),
+        ("true", True), ("FALSE", False), ("~", None), ("null", None),
+        ("1.5e3", 1500.0), (".5", 0.5), ("1.", 1.0), ("-.inf", float("-inf")),
+        ("2024-01-05", dt.date(2024, 1, 5)), ("2024-02-30", "2024-02-30"), ("1e", "1e"),
+    ],
+)  # fmt: skip
+def test_plain_values_are_read_by_yaml_1_2_as_obsidian_reads_them(plain: str, value: object) -> None:
+    note, problems = read(f"---\nk: {plain}\nlist: [{plain}]\n{plain}: key\n---\n".encode())
+    assert problems == []
+    assert note.front_matter.data["k"] == value and note.front_matter.data["list"] == [value]
+    key = str(value).lower() if isinstance(value, bool) else str(value)  # keys become text
+    assert note.front_matter.data[key] == "key"
 
 
 def test_severity_order() -> None:

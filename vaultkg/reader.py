@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -20,12 +20,22 @@ _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FENCE_OPEN = re.compile(r"---[ \t]*\n")
 _FENCE_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 
+_YAML_11 = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
 #: How many scalar values YAML aliases may expand to in one note (alias bombs).
 MAX_YAML_VALUES = 100_000
 
 
 class _NoteLoader(_Loader):
-    """Safe loader whose invalid timestamps (``2024-02-30``) stay strings instead of failing."""
+    """Safe loader that reads plain scalars as Obsidian does: by YAML 1.2's core schema, where
+    only ``true``/``false`` are booleans and ``NO``, ``yes``, ``on``, ``12:30``, ``1_000`` and
+    ``014`` (PyYAML's YAML 1.1: false, true, true, 750, 1000, 12) are text, text, text, text,
+    text and 14. Dates stay dates (``2024-01-05``); invalid ones (``2024-02-30``) stay strings."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML_11]
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    }
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
         try:
@@ -33,8 +43,29 @@ class _NoteLoader(_Loader):
         except (ValueError, OverflowError):
             return self.construct_scalar(node)
 
+    def construct_yaml_int(self, node: yaml.Node) -> int:
+        value = str(self.construct_scalar(node))
+        if value.startswith(("0o", "0x")):
+            return int(value[2:], 8 if value[1] == "o" else 16)
+        return int(value)  # "014" is fourteen
+
 
 _NoteLoader.add_constructor("tag:yaml.org,2002:timestamp", _NoteLoader.construct_yaml_timestamp)
+_NoteLoader.add_constructor("tag:yaml.org,2002:int", _NoteLoader.construct_yaml_int)
+# the core schema's own, in the order it gives them (an integer before a float)
+_NoteLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_NoteLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_NoteLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
 
 
 def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
