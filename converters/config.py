@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,17 +72,19 @@ class Config:
     def folder_type(self, path: str) -> str | None:
         """The default ``type`` for a note path from the longest matching folder prefix."""
         best: tuple[int, str] | None = None
-        lowered = path.lower()
+        lowered = _nfc(path).lower()
         for folder, type_value in self.folders.items():
-            prefix = folder.strip("/").lower() + "/"
+            prefix = _nfc(folder.strip("/")).lower() + "/"
             if lowered.startswith(prefix) and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), type_value)
         return best[1] if best else None
 
     def excluded(self, path: str) -> bool:
         """Whether a vault-relative path matches one of the ``exclude`` globs."""
+        path = _nfc(path)
         return any(
-            fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/") for pattern in self.exclude
+            fnmatch.fnmatchcase(path, _nfc(pattern)) or path.startswith(_nfc(pattern).rstrip("/") + "/")
+            for pattern in self.exclude
         )
 
     @classmethod
@@ -231,3 +234,8 @@ def _rule(key: str, spec: Any, prefixes: Mapping[str, str]) -> KeyRule:
         subject=subject,
         classes=tuple(_iri(c, prefixes, where) for c in _strings(spec.get("classes", []), where)),
     )
+
+
+def _nfc(text: str) -> str:
+    """``text`` composed (a vault from macOS may hold decomposed file names: "Cafe\u0301")."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import graph_of, ttl
 
+from vaultkg import build
 from vaultkg.cli import cli
 
 LINKS_TO = "https://w3id.org/vaultkg#linksTo"
@@ -131,3 +134,21 @@ def test_a_rebuild_that_scans_in_a_child_reports_the_same(hostile, monkeypatch: 
     again = CliRunner().invoke(cli, ["build", str(vault), "-o", str(out)])
     assert (again.exit_code, again.stderr) == (first.exit_code, first.stderr)
     assert {name: (out / name).read_bytes() for name in before} == before
+
+
+def test_a_decomposed_file_name_from_macos_gives_the_composed_name(tmp_path: Path) -> None:
+    """macOS can store "Café" as "Cafe" + U+0301: the label, links, folder defaults and exclusions
+    see the name as typed; ``vkg:path`` keeps the file's own bytes, which open it."""
+    folder, name = unicodedata.normalize("NFD", "Équipe"), unicodedata.normalize("NFD", "Café Zürich")
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / f"{name}.md").write_text("A place.\n", encoding="utf-8")
+    (tmp_path / folder / f"{unicodedata.normalize('NFD', 'Brouillon é')}.md").write_text("x\n", encoding="utf-8")
+    (tmp_path / "Trip.md").write_text("Went to [[Café Zürich]].\n", encoding="utf-8")
+    (tmp_path / "vaultkg.yaml").write_text("folders: {Équipe: person}\nexclude: ['Équipe/Brouillon*']\n",
+                                           encoding="utf-8")  # fmt: skip
+    ds = build(tmp_path, None).dataset
+    thing = "https://example.org/vault/café-zürich#id"
+    assert ttl(f'<{thing}> a vkg:Person ; rdfs:label "Café Zürich" .') <= graph_of(ds, "café-zürich")
+    assert ttl(f"vault:trip\\#id vkg:linksTo <{thing}> .") <= graph_of(ds, "trip")
+    paths = {t.object.value for g in ds.graphs.values() for t in g if t.predicate.value.endswith("#path")}
+    assert paths == {f"{folder}/{name}.md", "Trip.md"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -102,6 +103,8 @@ def parse_note(path: str, text: str, *, max_yaml: int = MAX_YAML_VALUES) -> tupl
     """Split front matter from body and parse the YAML, keeping every key's line."""
     name = path.rpartition("/")[2]
     name = name[:-3] if name.lower().endswith(".md") else name
+    if not name.isascii():  # macOS may store "Café" decomposed; names are compared and shown composed
+        name = unicodedata.normalize("NFC", name)
     m = _FENCE_OPEN.match(text)
     if not m:
         return Note(path, name, FrontMatter(), text, 1), []
