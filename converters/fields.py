@@ -12,14 +12,13 @@ from .context import Context
 from .frontmatter import Emitter
 from .markdown import LineIndex, mask
 from .model import Note, Output
-from .text import WIKILINK_ANY
+from .text import LINK_LIST, WIKILINK_ANY
 
 _KEY = r"[^\W\d_][\w \-/]{0,63}?|[\w][\w\-/]{0,63}?"
 _LINE_FIELD = re.compile(rf"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?(?P<key>{_KEY})(?:\*\*|__)?::[ \t]*(?P<value>.*)$", re.M)
 _BRACKET_FIELD = re.compile(
     rf"\[(?P<key>{_KEY})::[ \t]*(?P<value>[^\]\n]*)\]|\((?P<pkey>{_KEY})::[ \t]*(?P<pvalue>[^)\n]*)\)"
 )
-_LINK_LIST = re.compile(r"^\s*(?:!?\[\[[^\[\]\n]+?\]\]\s*,?\s*)+$")
 _INT = re.compile(r"^[-+]?\d{1,18}$")
 _FLOAT = re.compile(r"^[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -32,7 +31,7 @@ def field_value(text: str) -> Any:
     (['[[Iran]]', '[[Israel]]'], 42, datetime.date(2024, 10, 26))
     """
     text = text.strip()
-    if _LINK_LIST.match(text):
+    if LINK_LIST.match(text):
         links = [m.group(0).lstrip("!") for m in WIKILINK_ANY.finditer(text)]
         return links[0] if len(links) == 1 else links
     if _INT.match(text):

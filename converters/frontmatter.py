@@ -17,7 +17,7 @@ from .links import resolution_outputs
 from .model import Diagnostic, Note, Output, Severity, Statement
 from .sources import valid_web_iri
 from .tags import split_tags, tag_statements
-from .text import split_aliases
+from .text import LINK_LIST, WIKILINK_ANY, split_aliases
 from .vocab import (
     OWL_SAME_AS,
     SKOS_ALT_LABEL,
@@ -89,6 +89,17 @@ class Emitter:
         res = self.ctx.resolver.link(target, self.note) if m else self.ctx.resolver.name(target, self.note)
         return resolution_outputs(res, target, self.note, self.ctx, line, kind="name")
 
+    def names_in(self, text: str) -> list[str] | None:
+        """The names of a comma-separated string (``actors: United States, Israel``) when it names
+        no note as a whole and each piece is a link or names a note; else ``None``."""
+        pieces = [piece.strip() for piece in text.split(",") if piece.strip()]
+        if len(pieces) < 2 or self.ctx.resolver.name(text.strip(), self.note).note is not None:
+            return None
+        for piece in pieces:
+            if not _LINK.match(piece) and self.ctx.resolver.name(piece, self.note).note is None:
+                return None
+        return pieces
+
     def value(
         self,
         subject: NamedNode,
@@ -133,6 +144,19 @@ class Emitter:
             return
         if value is None or (isinstance(value, str) and not value.strip()):
             return
+        if isinstance(value, str) and "]]" in value and not _LINK.match(value) and LINK_LIST.match(value):
+            for m in WIKILINK_ANY.finditer(value):  # "[[Iran]], [[Israel]]": each link, as Dataview reads it
+                yield from self.value(subject, prop, m.group(0).lstrip("!"), path, kind, at)
+            return
+        if kind == "entity" and isinstance(value, str) and "," in value and not _LINK.match(value):
+            names = self.names_in(value)
+            if names is not None:
+                for name in names:
+                    yield from self.value(subject, prop, name, path, kind, at)
+                return
+            yield Diagnostic(self.note.path, line, Severity.WARNING, "entity-list",
+                             f"{path[0]}: '{value.strip()}' names no note; if it lists several, write them as "
+                             f"a list: [{', '.join(n.strip() for n in value.split(','))}]")  # fmt: skip
         if isinstance(value, str) and (kind == "entity" or _LINK.match(value)):
             obj: NamedNode | Literal | None = None
             for out in self.entity(value, line):

@@ -6,6 +6,8 @@ import re
 
 #: A wikilink or embed anywhere in a text (the inner text is group 1).
 WIKILINK_ANY = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
+#: A text of nothing but wikilinks, maybe comma-separated: ``[[Iran]], [[Israel]]``.
+LINK_LIST = re.compile(r"^\s*(?:!?\[\[[^\[\]\n]+?\]\]\s*,?\s*)+$")
 _MDLINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]+(?:\s+\"[^\"\n]*\")?\)")
 
 

@@ -301,3 +301,33 @@ def test_dot_segments_of_a_tag_are_encoded_so_its_iri_stays_under_the_base() -> 
     assert (base + "a/.%2E/b", base + "a/.%2E") in broader and (base + "a/.%2E", base + "a") in broader
     for iri in {i for pair in broader for i in pair} | tags:  # no "." or ".." segment to be removed
         assert not {".", ".."} & set(iri.removeprefix(base).split("/")), iri
+
+
+def test_a_string_of_several_names_or_links_gives_each() -> None:
+    notes = {name: "" for name in ("United States.md", "Israel.md", "Iran.md", "Washington, D.C..md")}
+    ds = build_notes({
+        **notes,
+        "R.md": fm("type: relationship\nactors: United States, Israel\nallies: \"[[Israel]], [[Iran|IR, Persia]]\"\n"
+                   "based_in: Washington, D.C.\nfoes: United States, Hamas\nmotto: Peace, order"),
+    })  # fmt: skip
+    assert ttl("""
+        vault:r\\#id vkg:actor vault:united-states\\#id, vault:israel\\#id ;
+            prop:allies vault:israel\\#id, vault:iran\\#id ; prop:motto "Peace, order" .
+    """) <= graph_of(ds, "r")
+    assert ttl('vault:r\\#id prop:based_in "Washington, D.C." ; prop:foes "United States, Hamas" .') <= graph_of(
+        ds, "r"
+    )
+    assert messages(ds) == []  # based_in, foes and motto are plain keys: their text stays as written
+
+
+def test_an_actor_string_that_names_no_note_warns_and_is_kept() -> None:
+    front = "type: relationship\nactors: United States, Hamas\nparticipants: Washington, D.C."
+    ds = build_notes({"United States.md": "", "Israel.md": "", "R.md": fm(front)})
+    expected = "vault:r\\#id vkg:actor vault:united-states-hamas\\#id, vault:washington-d-c\\#id ."
+    assert ttl(expected) <= graph_of(ds, "r")
+    assert messages(ds) == [
+        "R.md:3: warning: actors: 'United States, Hamas' names no note; if it lists several, write them as a list: "
+        "[United States, Hamas]",
+        "R.md:4: warning: participants: 'Washington, D.C.' names no note; if it lists several, write them as a "
+        "list: [Washington, D.C.]",
+    ]
