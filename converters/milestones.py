@@ -53,9 +53,16 @@ def dated_bullet(text: str) -> tuple[str, DateSpan, str] | None:
     return None
 
 
+_REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # "Date (approx.)"
+
+
 def _column(header: tuple[str, ...], names: tuple[str, ...]) -> int | None:
+    """The first column whose header is one of ``names``, with any emoji, punctuation or remark in
+    brackets around it (``📅 Date (approx.)``, ``**Year(s)**``)."""
     for i, cell in enumerate(header):
-        if re.sub(r"[^\w ]", "", plain_text(cell)).strip().lower() in names:
+        text = plain_text(cell)
+        readings = (re.sub(r"[^\w ]", "", text), re.sub(r"[^\w ]", " ", _REMARK.sub(" ", text)))  # Years, Year
+        if any(" ".join(reading.split()).lower() in names for reading in readings):
             return i
     return None
 

@@ -92,6 +92,12 @@ def test_event_iris_survive_added_and_reordered_rows() -> None:
     assert all(i.startswith("https://example.org/vault/r#event-19") for i in ids_b)
 
 
+@pytest.mark.parametrize("header", ["📅 Date (approx.)", "**Year(s)**", "When?", "Year"])
+def test_a_date_column_may_carry_emoji_marks_or_a_remark(header: str) -> None:
+    ds = build_notes({"R.md": f"| {header} | What happened |\n|---|---|\n| 1948 | Founding |\n"})
+    assert by_description(ds, "r")["Founding"]["startDate"] == {"1948^^gYear"}
+
+
 def test_tables_that_are_not_milestone_tables_are_listed() -> None:
     ds = build_notes({"X.md": "# X\n\n| Branch | Size |\n|---|---|\n| Navy | 9,500 |\n"})
     assert events(ds, "x") == {}
