@@ -87,6 +87,16 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """Ask a server process to end (SIGTERM), and kill it if it has not within ``timeout``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -125,13 +135,7 @@ class OxigraphServer:
         if self.proc is not None and self.proc.poll() is None:
             if kill:
                 self.proc.kill()
-            else:
-                self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, 10)
 
     def quads(self) -> set[tuple[str, str, str, str]]:
         """Every quad in the store, as N-Triples-ish strings (for comparison with graph.nq)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLE_VAULT, _free_port, nquads_of
+from conftest import EXAMPLE_VAULT, _free_port, nquads_of, stop_process
 
 from vaultkg import build
 from vaultkg.cli import cli
@@ -66,12 +66,7 @@ class Virtuoso:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, 30)
 
     def quads(self, base: str) -> set[tuple[str, str, str, str]]:
         """The quads of the graphs under ``base`` (Virtuoso keeps graphs of its own beside them)."""
