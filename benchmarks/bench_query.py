@@ -71,6 +71,16 @@ def representative_params(output: Path) -> dict[str, dict[str, str]]:
     second = one(f"SELECT ?a (COUNT(*) AS ?n) WHERE {{ ?s <{vkg}linksTo> ?a . ?a <{schema}subjectOf> ?d }} "
                  "GROUP BY ?a ORDER BY DESC(?n) OFFSET 1 LIMIT 1")  # fmt: skip
     source = one(f"SELECT ?w WHERE {{ ?n <{schema}citation> ?w FILTER(isIRI(?w)) }} LIMIT 1")
+    # each query gets values it finds rows for: the actor in most relationships, the entity
+    # mentioned most and the one mentioned most often beside it
+    party = one(f"SELECT ?a (COUNT(*) AS ?n) WHERE {{ ?r a <{vkg}Relationship> ; <{vkg}actor> ?a }} "
+                "GROUP BY ?a ORDER BY DESC(?n) ?a LIMIT 1") or actor  # fmt: skip
+    mentioned = one(f"SELECT ?e (COUNT(*) AS ?n) WHERE {{ ?d <{schema}mentions> ?e }} "
+                    "GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 1") or actor  # fmt: skip
+    beside = one(f"SELECT ?e (COUNT(*) AS ?n) WHERE {{ ?d <{schema}mentions> <{mentioned}>, ?e "
+                 f"FILTER(?e != <{mentioned}>) }} GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 1") or second  # fmt: skip
+    per_query = {"relationships": {"actor": party}, "mentions-of": {"entity": mentioned},
+                 "co-mentions": {"first": mentioned, "second": beside}}  # fmt: skip
     values = {
         "actor": actor, "entity": actor, "first": actor, "second": second,
         "note": one(f"SELECT ?n WHERE {{ ?n <{schema}citation> ?w }} LIMIT 1"),
@@ -84,7 +94,8 @@ def representative_params(output: Path) -> dict[str, dict[str, str]]:
     for qid, q in library().items():
         if "federated" in q.tags:
             continue
-        out[qid] = {p.name: values[p.name] for p in q.params if p.required or p.name in ("from", "to")}
+        out[qid] = {p.name: per_query.get(qid, {}).get(p.name, values[p.name])
+                    for p in q.params if p.required or p.name in ("from", "to")}  # fmt: skip
     return out
 
 
