@@ -2,8 +2,10 @@
 
 ``[Publisher - Title](url)`` gives the work a name and a publisher (resolved to an entity like an
 actor); ``[Title](url)``, ``<url>`` and bare URLs work too; ``(accessed 2025-01-10)`` becomes
-``vkg:accessed``. A citation without a URL is kept as a literal, never dropped; a URL that is not
-a valid http(s) IRI gives a warning and is kept as a literal.
+``vkg:accessed``. A note of the vault cited by a link (``[[Clipped Article]]``,
+``[text](Clippings/Article.md)``) is cited by its document IRI. A citation without a URL is kept
+as a literal, never dropped; a URL that is not a valid http(s) IRI gives a warning and is kept as
+a literal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pyoxigraph import Literal, NamedNode
 from .blocks import ListItem, scan_blocks
 from .context import Context
 from .dates import parse_date_expression
+from .links import extract_links, is_attachment, resolve_link
 from .model import Diagnostic, Note, Output, Severity, Statement, Unresolved
 from .text import plain_text
 from .vocab import (
@@ -36,6 +39,7 @@ _MDLINK = re.compile(
 _AUTOLINK = re.compile(r"<(?P<url>[A-Za-z][A-Za-z0-9+.\-]*:[^<>\s]+)>")
 _BARE = re.compile(r"(?P<url>https?://[^\s<>\"'\])]+[^\s<>\"'\]).,;:!?])")
 _ACCESSED = re.compile(r"\(?\s*(?:accessed|retrieved|visited)(?: on)?:?\s+(?P<date>[^)]+?)\s*\)?\s*$", re.I)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _PUBLISHER = re.compile(r"^(?P<publisher>[^\n]{1,80}?)\s+[-–—]\s+(?P<title>.+)$")
 
 
@@ -61,8 +65,22 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
         yield from _citation(note, ctx, doc, item)
 
 
+def _cited_note(note: Note, ctx: Context, text: str) -> NamedNode | None:
+    """The document IRI of the vault's note an item cites by a link, if it names no web address."""
+    if "[" not in text or _AUTOLINK.search(text) or _BARE.search(text):
+        return None
+    for link in extract_links(text):
+        if not is_attachment(link.target):
+            res = resolve_link(link, note, ctx)
+            return ctx.document(res.note) if res.note is not None and res.note is not note else None
+    return None
+
+
 def _citation(note: Note, ctx: Context, doc: NamedNode, item: ListItem) -> Iterator[Output]:
     text, line = item.text, item.line
+    if (cited := _cited_note(note, ctx, text)) is not None:
+        yield Statement(doc, SCHEMA_CITATION, cited, line)
+        return
     label = rest = None
     m = _MDLINK.search(text)
     if m:
@@ -75,6 +93,9 @@ def _citation(note: Note, ctx: Context, doc: NamedNode, item: ListItem) -> Itera
         yield Statement(doc, SCHEMA_CITATION, Literal(plain_text(text)), line)
         return
     if not valid_web_iri(url):
+        if not _SCHEME.match(url):  # a link to a file or note of the vault that is not there
+            yield Statement(doc, SCHEMA_CITATION, Literal(plain_text(text)), line)
+            return
         yield Diagnostic(note.path, line, Severity.WARNING, "bad-source-url",
                          f"source URL '{url}' is not a valid http(s) IRI; the citation is kept as text")  # fmt: skip
         yield Statement(doc, SCHEMA_CITATION, Literal(plain_text(text)), line)

@@ -8,6 +8,7 @@ import pytest
 from conftest import build_notes, graph_of, messages, ttl
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_validation import lines_of
 
 from converters import Config
 from converters.dates import parse_date_expression
@@ -220,6 +221,19 @@ def test_sources_become_citations() -> None:
         "Note.md:8: warning: source URL 'ftp://example.org/e' is not a valid http(s) IRI; the citation is kept as text"
     ]
     assert "https://example.org/vault/reuters#id" in ds.unresolved
+
+
+def test_a_note_of_the_vault_cited_by_a_link_is_cited_by_its_document_iri() -> None:
+    body = ("## Sources\n- [[Clipped Article]]\n- [the report](Reports/Annual%20Report.md)\n- [[Missing Note]]\n"
+            "- [gone](Gone.md)\n- ![[chart.png]]\n- [[Clipped Article]] via https://example.org/c\n")  # fmt: skip
+    ds = build_notes({"Desk/N.md": body, "Clipped Article.md": "Text.\n", "Desk/Reports/Annual Report.md": ""})
+    cited = {t.object for t in graph_of(ds, "n") if t.predicate.value == "https://schema.org/citation"}
+    assert {str(c) for c in cited} == {
+        "<https://example.org/vault/clipped-article>", "<https://example.org/vault/annual-report>",
+        '"Missing Note"', '"gone"', '"chart.png"', "<https://example.org/c>",
+    }  # fmt: skip
+    assert messages(ds) == []  # a link to a missing note or file is no bad URL
+    assert lines_of(ds, {"SourceShape"}) == []  # a cited note has a name of its own
 
 
 def test_one_url_cited_by_two_notes_is_one_node() -> None:
