@@ -51,6 +51,24 @@ def test_front_matter_keys_know_their_lines() -> None:
             b"---\ntype: country\nno end\n",
             "N.md:1: error: front matter opened with '---' is never closed; the note is read without it",
         ),
+        *(
+            (
+                text,
+                f"N.md:{line}: error: invalid YAML in front matter: '{tag}' inside brackets starts a YAML comment (a "
+                "'#' after a space or '[' starts one), so they are never closed; quote it "
+                f"(\"{tag}\") or leave out the '#'; the front matter is ignored",
+            )
+            for text, line, tag in [
+                (b"---\ntype: country\ntags: [a, #gulf]\nstatus: x\nother: y\n---\n", 3, "#gulf"),
+                (b"---\ntags: [#gulf/east]\n---\n", 2, "#gulf/east"),
+                (b'---\nurl: "x.org/#[a, #b]"\ntags: [a, #c, d]\n---\n', 3, "#c"),
+            ]
+        ),
+        (  # a '#' in quotes is no comment: the error is where it is
+            b'---\nurl: "x.org/[a, #b]"\nk: [\n---\n',
+            "N.md:4: error: invalid YAML in front matter: did not find expected node content; the front matter is "
+            "ignored",
+        ),
         (
             b"---\nx: !!python/object/apply:os.system ['echo hi']\n---\n",
             "N.md:2: error: invalid YAML in front matter: YAML tag that would build an object is not allowed; "

@@ -172,6 +172,16 @@ def parse_front_matter(
         context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and context_mark is not None and context_mark.line + first_line != line:
             problem += f" ({context} that began on line {context_mark.line + first_line})"
+        start = max(0, min(context_mark.line if context_mark is not None else line, line - first_line - 1))
+        if slip := _comment_in_brackets(yaml_text, start, line - first_line):
+            at, comment = slip  # "tags: [a, #b]": the comment swallows the rest of the line
+            line, problem = (
+                at + first_line,
+                (
+                    f"'{comment}' inside brackets starts a YAML comment (a '#' after a space or '[' "
+                    f"starts one), so they are never closed; quote it (\"{comment}\") or leave out the '#'"
+                ),
+            )
         return empty, [
             Diagnostic(
                 path,
@@ -331,6 +341,21 @@ def _comments_as_values(
             f"{what} is a YAML comment (a '#' after a space starts one), so it holds no value; "
             f"quote it (\"{comment}\") or leave out the '#'",
         )
+
+
+_BRACKET_COMMENT = re.compile(r"[\[{,]\s*(#[^\s,\]}]+)")
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
+
+
+def _comment_in_brackets(yaml_text: str, first: int, last: int) -> tuple[int, str] | None:
+    """The last line from ``first`` to ``last`` (0-based) where a flow list or map holds a
+    ``#word`` outside quotes, which YAML reads as a comment: the line and the word."""
+    lines = yaml_text.split("\n")
+    for i in range(min(last, len(lines) - 1), first - 1, -1):
+        text = _QUOTED.sub("", lines[i]) if "#" in lines[i] else ""
+        if m := _BRACKET_COMMENT.search(text):
+            return i, m.group(1)
+    return None
 
 
 def _unquoted_link(node: yaml.SequenceNode) -> str | None:
