@@ -174,13 +174,11 @@ def parse_front_matter(
             problem += f" ({context} that began on line {context_mark.line + first_line})"
         start = max(0, min(context_mark.line if context_mark is not None else line, line - first_line - 1))
         if slip := _comment_in_brackets(yaml_text, start, line - first_line):
-            at, comment = slip  # "tags: [a, #b]": the comment swallows the rest of the line
-            line, problem = (
-                at + first_line,
-                (
-                    f"'{comment}' inside brackets starts a YAML comment (a '#' after a space or '[' "
-                    f"starts one), so they are never closed; quote it (\"{comment}\") or leave out the '#'"
-                ),
+            slip_line, comment = slip  # "tags: [a, #b]": the comment swallows the rest of the line
+            line = slip_line + first_line
+            problem = (
+                f"'{comment}' inside brackets starts a YAML comment (a '#' after a space or '[' "
+                f"starts one), so they are never closed; quote it (\"{comment}\") or leave out the '#'"
             )
         return empty, [
             Diagnostic(
