@@ -21,7 +21,8 @@ from .vocab import VKG_LINKS_TO
 # position, one that starts with "!?\[" only where a "!" or "[" is (twice as fast)
 WIKILINK = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
 MDLINK = re.compile(r"!?\[([^\[\]\n]*)\]\(\s*(<[^<>\n]+>|[^()\s]+)(?:\s+\"[^\"\n]*\")?\s*\)")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+#: An IRI scheme at the start of a link target (``https:``, ``mailto:``, ``file:``).
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 #: File endings that name attachments, not notes (Obsidian's accepted file formats).
 ATTACHMENT_EXTENSIONS = frozenset(
     "png jpg jpeg gif bmp svg webp avif heic tif tiff ico "
@@ -71,7 +72,7 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
             raw = m.group(2)
             if raw.startswith("<"):
                 raw = raw[1:-1]
-            if _SCHEME.match(raw) or raw.startswith("#"):
+            if SCHEME.match(raw) or raw.startswith("#"):
                 continue  # web links are sources, not notes; '#x' points into the note
             path, _, fragment = raw.partition("#")
             target = unquote(path).strip()

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode
 
-from .blocks import Table, scan_blocks
+from .blocks import REMARK, Table, scan_blocks
 from .context import Context
 from .dates import DateSpan, parse_date_expression
 from .iris import slugify
@@ -53,15 +53,12 @@ def dated_bullet(text: str) -> tuple[str, DateSpan, str] | None:
     return None
 
 
-_REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # "Date (approx.)"
-
-
 def _column(header: tuple[str, ...], names: tuple[str, ...]) -> int | None:
     """The first column whose header is one of ``names``, with any emoji, punctuation or remark in
     brackets around it (``📅 Date (approx.)``, ``**Year(s)**``)."""
     for i, cell in enumerate(header):
         text = plain_text(cell)
-        readings = (re.sub(r"[^\w ]", "", text), re.sub(r"[^\w ]", " ", _REMARK.sub(" ", text)))  # Years, Year
+        readings = (re.sub(r"[^\w ]", "", text), re.sub(r"[^\w ]", " ", REMARK.sub(" ", text)))  # Years, Year
         if any(" ".join(reading.split()).lower() in names for reading in readings):
             return i
     return None

@@ -18,7 +18,7 @@ from pyoxigraph import Literal, NamedNode
 from .blocks import ListItem, scan_blocks
 from .context import Context
 from .dates import parse_date_expression
-from .links import extract_links, is_attachment, resolve_link
+from .links import SCHEME, extract_links, is_attachment, resolve_link
 from .model import Diagnostic, Note, Output, Severity, Statement, Unresolved
 from .text import plain_text
 from .vocab import (
@@ -39,7 +39,6 @@ _MDLINK = re.compile(
 _AUTOLINK = re.compile(r"<(?P<url>[A-Za-z][A-Za-z0-9+.\-]*:[^<>\s]+)>")
 _BARE = re.compile(r"(?P<url>https?://[^\s<>\"'\])]+[^\s<>\"'\]).,;:!?])")
 _ACCESSED = re.compile(r"\(?\s*(?:accessed|retrieved|visited)(?: on)?:?\s+(?P<date>[^)]+?)\s*\)?\s*$", re.I)
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _PUBLISHER = re.compile(r"^(?P<publisher>[^\n]{1,80}?)\s+[-–—]\s+(?P<title>.+)$")
 
 
@@ -93,7 +92,7 @@ def _citation(note: Note, ctx: Context, doc: NamedNode, item: ListItem) -> Itera
         yield Statement(doc, SCHEMA_CITATION, Literal(plain_text(text)), line)
         return
     if not valid_web_iri(url):
-        if not _SCHEME.match(url):  # a link to a file or note of the vault that is not there
+        if not SCHEME.match(url):  # a link to a file or note of the vault that is not there
             yield Statement(doc, SCHEMA_CITATION, Literal(plain_text(text)), line)
             return
         yield Diagnostic(note.path, line, Severity.WARNING, "bad-source-url",

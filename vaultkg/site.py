@@ -32,6 +32,7 @@ from urllib.parse import unquote
 
 import pyoxigraph as ox
 
+from converters.links import SCHEME
 from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
 
 from . import __version__
@@ -389,7 +390,6 @@ def _target_href(graph: Graph, targets: Mapping[str, str], name: str, depth: int
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n|#^]+)(?:#[^\[\]\n|]*)?(?:\|([^\[\]\n]+))?\]\]")
 _CODE = re.compile(r"(<code[^>]*>.*?</code>)", re.S)
 _HREF = re.compile(r'<a href="([^"]*)">')  # as markdown-it writes a Markdown link
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def _with_links(rendered: str, href_of: Callable[[str], str | None], folder: str = "") -> str:
@@ -405,7 +405,7 @@ def _with_links(rendered: str, href_of: Callable[[str], str | None], folder: str
 
     def md_link(m: re.Match[str]) -> str:
         path = unquote(html.unescape(m.group(1)).partition("#")[0])
-        if _SCHEME.match(path) or not path.lower().endswith(".md"):
+        if SCHEME.match(path) or not path.lower().endswith(".md"):
             return m.group(0)
         if path.startswith(("./", "../")):
             path = posixpath.normpath(posixpath.join(folder, path))
