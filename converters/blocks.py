@@ -19,6 +19,7 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.*)$")
 _WIKILINK_SPAN = re.compile(r"\[\[[^\[\]\n]*\]\]")  # a '|' inside [[a|b]] does not split a cell
 _DELIMITER = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
+_QUOTE = re.compile(r"^(?: {0,3}>[ \t]?)+")  # "> " or "> > ": a block quote or an Obsidian callout
 
 
 class Heading(NamedTuple):
@@ -113,6 +114,11 @@ def _split_row(original: str, masked: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in pieces)
 
 
+def _unquoted(lines: list[str]) -> list[str]:
+    """The lines without their block-quote markers (``> ``), the others as they are."""
+    return [_QUOTE.sub("", line) if ">" in line[:4] else line for line in lines]
+
+
 @lru_cache(maxsize=8)
 def scan_blocks(body: str, first_line: int = 1) -> Blocks:
     """Headings, list items and tables of ``body`` (whose first line is ``first_line``).
@@ -124,6 +130,10 @@ def scan_blocks(body: str, first_line: int = 1) -> Blocks:
     lines = body.split("\n")
     masked_body = mask(body)
     masked = lines if masked_body is body else masked_body.split("\n")  # nothing masked: the same lines
+    if ">" in body:  # a table or list in a callout (> [!note]) or block quote is one too
+        same = masked is lines
+        lines = _unquoted(lines)
+        masked = lines if same else _unquoted(masked)
     headings: list[Heading] = []
     items: list[ListItem] = []
     tables: list[Table] = []

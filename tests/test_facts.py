@@ -99,6 +99,15 @@ def test_a_date_column_may_carry_emoji_marks_or_a_remark(header: str) -> None:
     assert by_description(ds, "r")["Founding"]["startDate"] == {"1948^^gYear"}
 
 
+def test_a_milestone_table_or_dated_bullet_in_a_callout_is_one_too() -> None:
+    body = ("> [!info] Timeline\n> | Year | Event |\n> |---|---|\n> | 1948 | Founding of [[Israel]] |\n\n"
+            "> [!note]- Folded\n> > - 1967: Six-Day War\n\nA > B is no quote.\n")  # fmt: skip
+    ev = by_description(build_notes({"R.md": body, "Israel.md": ""}), "r")
+    assert set(ev) == {"Founding of Israel", "Six-Day War"}
+    assert ev["Founding of Israel"]["involves"] == {"https://example.org/vault/israel#id"}
+    assert ev["Six-Day War"]["startDate"] == {"1967^^gYear"}
+
+
 def test_tables_that_are_not_milestone_tables_are_listed() -> None:
     ds = build_notes({"X.md": "# X\n\n| Branch | Size |\n|---|---|\n| Navy | 9,500 |\n"})
     assert events(ds, "x") == {}
