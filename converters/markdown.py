@@ -1,7 +1,7 @@
 """A single fast pass over a Markdown body that blanks out what can hold no links or tags.
 
-Fenced code blocks, inline code spans, ``$$`` math blocks, inline ``$math$``, HTML comments and
-Obsidian ``%%comments%%`` are replaced by spaces (newlines kept), so every offset and line
+Fenced and indented code blocks, inline code spans, ``$$`` math blocks, inline ``$math$``, HTML
+comments and Obsidian ``%%comments%%`` are replaced by spaces (newlines kept), so every offset and line
 number of the masked text is the same as in the original. The link and tag scanners then run
 plain regular expressions over the masked text.
 
@@ -22,6 +22,8 @@ _BACKTICKS = re.compile(r"`+")
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)([^$\n]*?\S)\$(?!\d)")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _PERCENT_COMMENT = re.compile(r"%%.*?(?:%%|\Z)", re.S)
+_INDENTED_AFTER_BLANK = re.compile(r"(?:\A|\n[ \t]*\n)(?: {4}|\t| {1,3}\t)")
+_LIST_MARKER = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 def _blank(text: str) -> str:
@@ -37,7 +39,8 @@ def mask(body: str) -> str:
     >>> mask("```\\n[[x]]\\n```\\n[[y]]")
     '   \\n     \\n   \\n[[y]]'
     """
-    if not any(c in body for c in "`~$%<"):
+    indented = _INDENTED_AFTER_BLANK.search(body) is not None
+    if not indented and not any(c in body for c in "`~$%<"):
         return body
     lines = body.split("\n")
     out: list[str] = []
@@ -65,6 +68,8 @@ def mask(body: str) -> str:
             out.append(" " * len(line))
             continue
         out.append(line)
+    if indented:
+        out = _mask_indented_code(out)
     text = "\n".join(out)
     if "`" in text:
         text = _mask_code_spans(text)
@@ -76,6 +81,38 @@ def mask(body: str) -> str:
         text = re.sub(r"\$\$.*?\$\$", lambda m: _blank(m.group(0)), text, flags=re.S)
         text = _INLINE_MATH.sub(lambda m: _blank(m.group(0)), text)
     return text
+
+
+def _mask_indented_code(lines: list[str]) -> list[str]:
+    """CommonMark's indented code blocks: lines indented by four spaces or a tab after a blank
+    line (or at the start), outside a list — where such lines continue a list item instead.
+    Whatever could be a list's is left as it is.
+
+    >>> _mask_indented_code(["Text", "", "    [[code]]", "", "- item", "", "    [[kept]]"])
+    ['Text', '', '            ', '', '- item', '', '    [[kept]]']
+    """
+    out: list[str] = []
+    blank_before, in_list, in_code = True, False, False
+    for line in lines:
+        if not line.strip():
+            blank_before = True
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip(" \t")) if line[0] in " \t" else 0
+        if indent and "\t" in line[:indent]:
+            indent = len(line[:indent].expandtabs(4))
+        if indent >= 4 and (in_code or (blank_before and not in_list)):
+            in_code, blank_before = True, False
+            out.append(" " * len(line))
+            continue
+        in_code = False
+        if _LIST_MARKER.match(line):
+            in_list = True
+        elif indent < 2 and (blank_before or line.startswith("#")):
+            in_list = False  # a paragraph or heading at the margin ends the list
+        blank_before = False
+        out.append(line)
+    return out
 
 
 def _mask_code_spans(text: str) -> str:

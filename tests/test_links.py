@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import build_notes, graph_of, messages, ttl, vault_graph
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converters.links import extract_links
 from converters.markdown import mask
@@ -37,6 +39,10 @@ def targets(dataset, slug: str) -> set[str]:
         "[[Countries/Iran]]",
         "[[Countries/Iran.md|x]]",
         "| 2025 | strikes on [[Iran\\|Tehran]] |",
+        "- item\n\n    more of the item: [[Iran]]",  # indented under a list item: no code block
+        "1. step\n   - sub\n\n\tstill the list [[Iran]]",
+        "Text\n    [[Iran]] continues the paragraph",
+        "> quoted\n\n  [[Iran]] with two spaces",
     ],
 )
 def test_link_syntaxes_resolve_to_the_note(body: str) -> None:
@@ -78,6 +84,9 @@ def test_link_line_is_the_line_in_the_file() -> None:
         "[[|Foo]]",
         "[[Hidden|]]",
         "[[#Heading in this note]]",
+        "Text\n\n    [[Hidden]] in an indented code block",
+        "\t[[Hidden]] at the start, after a tab",
+        "- item\n\nA paragraph ends the list.\n\n    [[Hidden]]\n\n    still code",
         "[[##Heading anywhere]]",  # Obsidian's heading search, typed in the editor
         "[[^^Hidden block text]]",  # its block search: no note name holds a "^"
         "[web](https://example.org/Hidden.md)",
@@ -172,3 +181,22 @@ def test_a_link_to_a_heading_is_not_a_tag() -> None:
     ds = build_notes({"A.md": body, "B.md": ""})
     subjects = {t.object.value for t in graph_of(ds, "a") if t.predicate.value.endswith("/subject")}
     assert subjects == {"https://example.org/vault/tag/kept", "https://example.org/vault/tag/also"}
+
+
+_LINES = st.sampled_from(["", "text", "- item", "1. item", "    four", "\tTab", "  two", "# Heading", "> quote",
+                          "      six", "  - nested", "| a | b |", "***", "   three"])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINES, min_size=1, max_size=8))
+def test_what_is_masked_as_indented_code_is_code_to_commonmark(lines: list[str]) -> None:
+    """Checked against markdown-it-py, CommonMark's reference behaviour: a line the mask blanks
+    is in a code block there too (never the other way round: a list's lines are kept)."""
+    from markdown_it import MarkdownIt
+
+    lines = [f"{line} [[L{i}]]" if line else "" for i, line in enumerate(lines)]
+    body = "\n".join(lines)
+    code = {i for tok in MarkdownIt("commonmark").parse(body) if tok.type == "code_block" and tok.map
+            for i in range(*tok.map)}  # fmt: skip
+    masked = mask(body).split("\n")
+    assert {i for i, line in enumerate(lines) if line and f"[[L{i}]]" not in masked[i]} <= code
