@@ -19,6 +19,7 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.*)$")
 _WIKILINK_SPAN = re.compile(r"\[\[[^\[\]\n]*\]\]")  # a '|' inside [[a|b]] does not split a cell
 _DELIMITER = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
+_BLOCK_ID = re.compile(r"\s\^[A-Za-z0-9-]+\s*$")
 _QUOTE = re.compile(r"^(?: {0,3}>[ \t]?)+")  # "> " or "> > ": a block quote or an Obsidian callout
 
 
@@ -168,6 +169,8 @@ def scan_blocks(body: str, first_line: int = 1) -> Blocks:
         if item := _ITEM.match(m_line):
             original = item if lines[i] is m_line else _ITEM.match(lines[i])
             item_text: str = original[2] if original else item[2]
+            if "^" in item_text:  # "- 1948: Founding ^b1": Obsidian's block ID is no part of the text
+                item_text = _BLOCK_ID.sub("", item_text)
             items.append(ListItem(item_text.strip(), line_no, len(item[1].expandtabs(4)), sections))
         i += 1
     return Blocks(tuple(headings), tuple(items), tuple(tables))

@@ -108,6 +108,15 @@ def test_a_milestone_table_or_dated_bullet_in_a_callout_is_one_too() -> None:
     assert ev["Six-Day War"]["startDate"] == {"1967^^gYear"}
 
 
+def test_an_obsidian_block_id_is_no_part_of_an_item() -> None:
+    body = (
+        "- 1948: Founding ^founding\n- 1967: War on 5^2 fronts\n\n## Sources\n- [Pub - T](https://example.org/a) ^s1\n"
+    )
+    ds = build_notes({"R.md": body})
+    assert set(by_description(ds, "r")) == {"Founding", "War on 5^2 fronts"}
+    assert not any("^s1" in t.object.value for t in graph_of(ds, "r") if t.predicate.value.endswith("comment"))
+
+
 def test_tables_that_are_not_milestone_tables_are_listed() -> None:
     ds = build_notes({"X.md": "# X\n\n| Branch | Size |\n|---|---|\n| Navy | 9,500 |\n"})
     assert events(ds, "x") == {}
