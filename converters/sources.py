@@ -68,7 +68,7 @@ def _cited_note(note: Note, ctx: Context, text: str) -> NamedNode | None:
     """The document IRI of the vault's note an item cites by a link, if it names no web address."""
     if "[" not in text or _AUTOLINK.search(text) or _BARE.search(text):
         return None
-    for link in extract_links(text):
+    for link in extract_links.__wrapped__(text):  # not cached: the cache is for whole bodies
         if not is_attachment(link.target):
             res = resolve_link(link, note, ctx)
             return ctx.document(res.note) if res.note is not None and res.note is not note else None
