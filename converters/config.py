@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyoxigraph import NamedNode
 
+from .text import nfc
 from .vocab import VKG, expand
 
 DEFAULT_BASE = "https://example.org/vault/"
@@ -72,18 +72,18 @@ class Config:
     def folder_type(self, path: str) -> str | None:
         """The default ``type`` for a note path from the longest matching folder prefix."""
         best: tuple[int, str] | None = None
-        lowered = _nfc(path).lower()
+        lowered = nfc(path).lower()
         for folder, type_value in self.folders.items():
-            prefix = _nfc(folder.strip("/")).lower() + "/"
+            prefix = nfc(folder.strip("/")).lower() + "/"
             if lowered.startswith(prefix) and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), type_value)
         return best[1] if best else None
 
     def excluded(self, path: str) -> bool:
         """Whether a vault-relative path matches one of the ``exclude`` globs."""
-        path = _nfc(path)
+        path = nfc(path)
         return any(
-            fnmatch.fnmatchcase(path, _nfc(pattern)) or path.startswith(_nfc(pattern).rstrip("/") + "/")
+            fnmatch.fnmatchcase(path, nfc(pattern)) or path.startswith(nfc(pattern).rstrip("/") + "/")
             for pattern in self.exclude
         )
 
@@ -234,8 +234,3 @@ def _rule(key: str, spec: Any, prefixes: Mapping[str, str]) -> KeyRule:
         subject=subject,
         classes=tuple(_iri(c, prefixes, where) for c in _strings(spec.get("classes", []), where)),
     )
-
-
-def _nfc(text: str) -> str:
-    """``text`` composed (a vault from macOS may hold decomposed file names: "Cafe\u0301")."""
-    return text if text.isascii() else unicodedata.normalize("NFC", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: A wikilink or embed anywhere in a text (the inner text is group 1).
 WIKILINK_ANY = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
@@ -53,3 +54,12 @@ def split_aliases(value: object) -> list[tuple[str, int | None]]:
 
 def _scalar(item: object) -> bool:
     return isinstance(item, str | int | float) and not isinstance(item, bool)
+
+
+def nfc(text: str) -> str:
+    """``text`` composed (a vault from macOS may hold decomposed file names: "Cafe\u0301").
+
+    >>> nfc("Cafe\u0301") == "Café"
+    True
+    """
+    return text if text.isascii() else unicodedata.normalize("NFC", text)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import yaml
 
 from converters.model import Diagnostic, FrontMatter, KeyPath, Note, Severity
+from converters.text import nfc
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FENCE_OPEN = re.compile(r"---[ \t]*\n")
@@ -103,8 +103,7 @@ def parse_note(path: str, text: str, *, max_yaml: int = MAX_YAML_VALUES) -> tupl
     """Split front matter from body and parse the YAML, keeping every key's line."""
     name = path.rpartition("/")[2]
     name = name[:-3] if name.lower().endswith(".md") else name
-    if not name.isascii():  # macOS may store "Café" decomposed; names are compared and shown composed
-        name = unicodedata.normalize("NFC", name)
+    name = nfc(name)  # macOS may store "Café" decomposed; names are compared and shown composed
     m = _FENCE_OPEN.match(text)
     if not m:
         return Note(path, name, FrontMatter(), text, 1), []
@@ -172,8 +171,9 @@ def parse_front_matter(
         context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and context_mark is not None and context_mark.line + first_line != line:
             problem += f" ({context} that began on line {context_mark.line + first_line})"
-        start = max(0, min(context_mark.line if context_mark is not None else line, line - first_line - 1))
-        if slip := _comment_in_brackets(yaml_text, start, line - first_line):
+        last = line - first_line  # 0-based in yaml_text: from the line before, or where the brackets opened
+        start = max(0, min(last - 1, context_mark.line) if context_mark is not None else last - 1)
+        if slip := _comment_in_brackets(yaml_text, start, last):
             slip_line, comment = slip  # "tags: [a, #b]": the comment swallows the rest of the line
             line = slip_line + first_line
             problem = (
