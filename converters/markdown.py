@@ -22,7 +22,9 @@ _BACKTICKS = re.compile(r"`+")
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)([^$\n]*?\S)\$(?!\d)")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _PERCENT_COMMENT = re.compile(r"%%.*?(?:%%|\Z)", re.S)
-_INDENTED_AFTER_BLANK = re.compile(r"(?:\A|\n[ \t]*\n)(?: {4}|\t| {1,3}\t)")
+# an indented line at the start, after a blank line or after a heading: where code may begin
+_INDENTED_AFTER_BLANK = re.compile(r"(?:\A|\n[ \t]*\n|(?:\A|\n) {0,3}#{1,6}(?:[ \t][^\n]*)?\n)(?: {4}|\t| {1,3}\t)")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 _LIST_MARKER = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
@@ -85,7 +87,7 @@ def mask(body: str) -> str:
 
 def _mask_indented_code(lines: list[str]) -> list[str]:
     """CommonMark's indented code blocks: lines indented by four spaces or a tab after a blank
-    line (or at the start), outside a list — where such lines continue a list item instead.
+    line, a heading or at the start, outside a list — where such lines continue a list item.
     Whatever could be a list's is left as it is.
 
     >>> _mask_indented_code(["Text", "", "    [[code]]", "", "- item", "", "    [[kept]]"])
@@ -106,11 +108,12 @@ def _mask_indented_code(lines: list[str]) -> list[str]:
             out.append(" " * len(line))
             continue
         in_code = False
+        heading = _HEADING.match(line) is not None
         if _LIST_MARKER.match(line):
             in_list = True
-        elif indent < 2 and (blank_before or line.startswith("#")):
+        elif indent < 2 and (blank_before or heading):
             in_list = False  # a paragraph or heading at the margin ends the list
-        blank_before = False
+        blank_before = heading  # no paragraph goes on after a heading: code may follow at once
         out.append(line)
     return out
 

@@ -42,6 +42,7 @@ def targets(dataset, slug: str) -> set[str]:
         "- item\n\n    more of the item: [[Iran]]",  # indented under a list item: no code block
         "1. step\n   - sub\n\n\tstill the list [[Iran]]",
         "Text\n    [[Iran]] continues the paragraph",
+        "#tag\n    [[Iran]] continues the paragraph after a tag",
         "> quoted\n\n  [[Iran]] with two spaces",
     ],
 )
@@ -86,6 +87,7 @@ def test_link_line_is_the_line_in_the_file() -> None:
         "[[#Heading in this note]]",
         "Text\n\n    [[Hidden]] in an indented code block",
         "\t[[Hidden]] at the start, after a tab",
+        "## Heading\n    [[Hidden]] right after a heading",
         "- item\n\nA paragraph ends the list.\n\n    [[Hidden]]\n\n    still code",
         "[[##Heading anywhere]]",  # Obsidian's heading search, typed in the editor
         "[[^^Hidden block text]]",  # its block search: no note name holds a "^"
