@@ -39,8 +39,8 @@ def split_aliases(value: object) -> list[tuple[str, int | None]]:
 
     >>> split_aliases("Ada, Countess of Lovelace")
     [('Ada', None), ('Countess of Lovelace', None)]
-    >>> split_aliases(["Washington, D.C.", 1984, True, None])
-    [('Washington, D.C.', 0), ('1984', 1)]
+    >>> split_aliases(["Washington, D.C.", 1984, True, None, "[[DC]]"])
+    [('Washington, D.C.', 0), ('1984', 1), ('DC', 4)]
     """
     pieces: list[tuple[str, int | None]]
     if isinstance(value, list):
@@ -49,7 +49,12 @@ def split_aliases(value: object) -> list[tuple[str, int | None]]:
         pieces = [(piece.strip(), None) for piece in str(value).split(",")]
     else:
         pieces = []
-    return [(text, i) for text, i in pieces if text]
+    return [(_unbracketed(text), i) for text, i in pieces if _unbracketed(text)]
+
+
+def _unbracketed(name: str) -> str:
+    """A name written as a link (``[[Foo]]``) without the brackets: an alias is a name."""
+    return name[2:-2].strip() if name.startswith("[[") and name.endswith("]]") else name
 
 
 def _scalar(item: object) -> bool:

@@ -63,6 +63,7 @@ def test_keys_are_kept_as_written_and_percent_encoded_only_where_needed() -> Non
         "alias: [State of Israel, Holy Land]",
         "aliases: State of Israel, Holy Land",  # a string of names, as Obsidian and Quartz split it
         "alias: 'State of Israel,Holy Land, '",
+        'aliases: ["[[State of Israel]]", Holy Land]',  # a name written as a link is the name
     ],
 )
 def test_aliases_list_or_legacy_alias(yaml: str) -> None:
