@@ -20,7 +20,8 @@ from .vocab import VKG_LINKS_TO
 # No group around the "!" of an embed: a pattern that starts with a group is scanned for at every
 # position, one that starts with "!?\[" only where a "!" or "[" is (twice as fast)
 WIKILINK = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
-MDLINK = re.compile(r"!?\[([^\[\]\n]*)\]\(\s*(<[^<>\n]+>|[^()\s]+)(?:\s+\"[^\"\n]*\")?\s*\)")
+# the target may hold balanced parentheses, as CommonMark allows: [x](Note%20(draft).md)
+MDLINK = re.compile(r"!?\[([^\[\]\n]*)\]\(\s*(<[^<>\n]+>|[^()\s]+(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\s*\)")
 #: An IRI scheme at the start of a link target (``https:``, ``mailto:``, ``file:``).
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 #: File endings that name attachments, not notes (Obsidian's accepted file formats).

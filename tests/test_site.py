@@ -228,3 +228,23 @@ def test_links_by_path_and_markdown_links_to_notes_lead_to_their_pages(tmp_path:
     hrefs = found["other-note.html"].hrefs
     assert any(hrefs[i : i + 3] == up_root_b for i in range(len(hrefs))), hrefs
     assert "[c](A/Note.md)" in "".join(found["hub.html"].text)  # code stays code
+
+
+def test_a_name_two_linked_notes_share_leads_where_the_build_resolved_it(tmp_path: Path) -> None:
+    """`[[Topic]]` from B/ is B/Topic (same folder) when the note links A/Topic too, as the build
+    resolves it; `[t](Topic.md)` is read next to the note first; a target may hold parentheses."""
+    vault = tmp_path / "v"
+    for path, text in {
+        "A/Topic.md": "", "B/Topic.md": "", "Note (draft).md": "",
+        "B/Hub.md": "[[A/Topic]] then [[Topic]] and [t](Topic.md), [d](../Note%20(draft).md)\n",
+    }.items():  # fmt: skip
+        (vault / path).parent.mkdir(parents=True, exist_ok=True)
+        (vault / path).write_text(text, encoding="utf-8")
+    ds = build(vault, tmp_path / "out").dataset
+    linked = {t.object.value for g in ds.graphs.values() for t in g if t.predicate.value.endswith("linksTo")}
+    assert linked == {"https://example.org/vault/topic#id", "https://example.org/vault/topic-b#id",
+                      "https://example.org/vault/note-draft#id"}  # fmt: skip
+    assert site(tmp_path / "out", tmp_path / "site").exit_code == 0
+    assert pages(tmp_path / "site")["hub.html"].hrefs[-4:] == [
+        "topic.html#id", "topic-b.html#id", "topic-b.html#id", "note-draft.html#id",
+    ]  # fmt: skip

@@ -237,7 +237,7 @@ def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
         folder = posixpath.dirname(next((str(p.value) for p in graph.out[doc].get(_PATH, [])), ""))
         for text in graph.out[doc].get(_TEXT, []):
             rendered = _with_links(
-                _markdown(str(text.value)), lambda name: _target_href(graph, targets, name, depth), folder
+                _markdown(str(text.value)), lambda name: _target_href(graph, targets, name, depth, folder), folder
             )
             body.append(f'<div class="note-text">{rendered}</div>')
     body.append(_referrers(graph, subjects, depth))
@@ -358,32 +358,44 @@ def _href(page: str, fragment: str, depth: int) -> str:
     return target + (f"#{quote(fragment, safe='/-_.~')}" if fragment else "")
 
 
-def _link_targets(graph: Graph, thing: str) -> dict[str, str]:
+def _link_targets(graph: Graph, thing: str) -> dict[str, list[tuple[str, str]]]:
     """What the note's ``[[links]]`` can name: the labels and aliases of the things it links to
-    (as the build resolved them), case-folded, each naming one thing."""
-    keys: dict[str, set[str]] = defaultdict(set)
+    (as the build resolved them), case-folded, each with the things of that name and the paths
+    of the notes that describe them (``""`` for a thing without a note)."""
+    keys: dict[str, dict[str, str]] = defaultdict(dict)
     for target in graph.out.get(thing, {}).get(VKG + "linksTo", []):
         facts = graph.out.get(target.value, {})
         page = graph.page_of(target.value)
         names = [*facts.get(_LABEL, []), *facts.get(SKOS + "altLabel", [])]
         if page is not None:
             names.append(ox.Literal(page[0]))  # slugs
-        for doc in facts.get(SCHEMA + "subjectOf", []):  # [[Folder/Note]], [text](Folder/Note.md)
-            names += [ox.Literal(str(p.value).removesuffix(".md")) for p in graph.out.get(doc.value, {}).get(_PATH, [])]
+        paths = [
+            str(p.value)
+            for doc in facts.get(SCHEMA + "subjectOf", [])
+            for p in graph.out.get(doc.value, {}).get(_PATH, [])
+        ]
+        names += [ox.Literal(path.removesuffix(".md")) for path in paths]  # [[Folder/Note]], [text](Folder/Note.md)
         for name in names:
-            keys[str(name.value).casefold()].add(target.value)
-    return {key: next(iter(iris)) for key, iris in keys.items() if len(iris) == 1}
+            keys[str(name.value).casefold()][target.value] = min(paths, default="")
+    return {key: sorted(found.items()) for key, found in keys.items()}
 
 
-def _target_href(graph: Graph, targets: Mapping[str, str], name: str, depth: int) -> str | None:
+def _target_href(
+    graph: Graph, targets: Mapping[str, list[tuple[str, str]]], name: str, depth: int, folder: str = ""
+) -> str | None:
+    """The page of what a link names: when two of the note's link targets share the name, the one
+    the build takes too (a note in the same folder, else the shortest path, else the first)."""
     name = name.strip().removesuffix(".md")
     key = name.casefold()
-    iri = targets.get(key)
-    if iri is None and "/" in key:  # a path: as written from the vault's root, else its end
-        ends = {target for path, target in targets.items() if ("/" + path).endswith("/" + key.lstrip("./"))}
-        iri = next(iter(ends)) if len(ends) == 1 else None
-    iri = iri or targets.get(key.rpartition("/")[2])
-    where = graph.page_of(iri) if iri is not None else None
+    found = targets.get(key)
+    if found is None and "/" in key:  # a path: as written from the vault's root, else its end
+        ends = {c for path, cs in targets.items() if ("/" + path).endswith("/" + key.lstrip("./")) for c in cs}
+        found = sorted(ends) if len(ends) == 1 else None
+    found = found or targets.get(key.rpartition("/")[2])
+    if not found:
+        return None
+    iri = min(found, key=lambda c: (posixpath.dirname(c[1]) != folder, c[1].count("/"), c[1]))[0]
+    where = graph.page_of(iri)
     return _href(*where, depth) if where is not None else None
 
 
@@ -409,6 +421,8 @@ def _with_links(rendered: str, href_of: Callable[[str], str | None], folder: str
             return m.group(0)
         if path.startswith(("./", "../")):
             path = posixpath.normpath(posixpath.join(folder, path))
+        elif folder and (href := href_of(posixpath.join(folder, path))) is not None:
+            return f'<a href="{_e(href)}">'  # as the build reads it: next to the note first
         href = href_of(path)
         return m.group(0) if href is None else f'<a href="{_e(href)}">'
 
