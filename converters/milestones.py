@@ -53,14 +53,19 @@ def dated_bullet(text: str) -> tuple[str, DateSpan, str] | None:
     return None
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
 def _column(header: tuple[str, ...], names: tuple[str, ...]) -> int | None:
     """The first column whose header is one of ``names``, with any emoji, punctuation or remark in
     brackets around it (``📅 Date (approx.)``, ``**Year(s)**``)."""
     for i, cell in enumerate(header):
         text = plain_text(cell)
-        readings = (re.sub(r"[^\w ]", "", text), re.sub(r"[^\w ]", " ", REMARK.sub(" ", text)))  # Years, Year
-        if any(" ".join(reading.split()).lower() in names for reading in readings):
+        if _words(re.sub(r"[^\w ]", "", text)) in names:  # "Year(s)" is "Years"
             return i
+        if ("(" in text or "[" in text) and _words(re.sub(r"[^\w ]", " ", REMARK.sub(" ", text))) in names:
+            return i  # "Date (approx.)"
     return None
 
 

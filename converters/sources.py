@@ -66,8 +66,8 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
 
 def _cited_note(note: Note, ctx: Context, text: str) -> NamedNode | None:
     """The document IRI of the vault's note an item cites by a link, if it names no web address."""
-    if "[" not in text or _AUTOLINK.search(text) or _BARE.search(text):
-        return None
+    if ("[[" not in text and ".md" not in text) or _AUTOLINK.search(text) or _BARE.search(text):
+        return None  # most items cite the web: no note link to look for
     for link in extract_links.__wrapped__(text):  # not cached: the cache is for whole bodies
         if not is_attachment(link.target):
             res = resolve_link(link, note, ctx)
