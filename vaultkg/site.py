@@ -384,7 +384,8 @@ def _target_href(
     graph: Graph, targets: Mapping[str, list[tuple[str, str]]], name: str, depth: int, folder: str = ""
 ) -> str | None:
     """The page of what a link names: when two of the note's link targets share the name, the one
-    the build takes too (a note in the same folder, else the shortest path, else the first)."""
+    the build takes too (a note in the same folder, else the shortest path, else the first; a
+    thing without a note last)."""
     name = name.strip().removesuffix(".md")
     key = name.casefold()
     found = targets.get(key)
@@ -394,7 +395,7 @@ def _target_href(
     found = found or targets.get(key.rpartition("/")[2])
     if not found:
         return None
-    iri = min(found, key=lambda c: (posixpath.dirname(c[1]) != folder, c[1].count("/"), c[1]))[0]
+    iri = min(found, key=lambda c: (not c[1], posixpath.dirname(c[1]) != folder, c[1].count("/"), c[1]))[0]
     where = graph.page_of(iri)
     return _href(*where, depth) if where is not None else None
 
