@@ -515,7 +515,7 @@ def query_run(
     with no rows); 2 unknown query, missing or malformed parameter, invalid SPARQL, no build,
     endpoint unreachable.
     """
-    from .querying import display, display_prefixes, run_endpoint, run_local, serialize
+    from .querying import display, display_prefixes, run_endpoint, run_local, serialize, store_is_current
     from .stored_queries import resolve
 
     values = {}
@@ -526,6 +526,9 @@ def query_run(
         values[name.strip()] = value
     q = resolve(ref, text=text)
     prefixes = display_prefixes(output_dir)  # tables and markdown are for people: prefixed names, both ways
+    if not endpoint and (output_dir / "graph.nq").is_file() and not store_is_current(output_dir):
+        click.echo(f"vaultkg: making the query store of {output_dir} (once a build; 'vaultkg build --store' "
+                   "makes it during the build)", err=True)  # fmt: skip
     result = run_endpoint(q, values, endpoint, timeout, prefixes) if endpoint else run_local(q, values, output_dir)
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
     if fmt == "table" and result.form == "SELECT":
