@@ -22,6 +22,12 @@ from .model import Diagnostic, Note, Severity
 from .text import split_aliases
 
 
+def preference(path: str, folder: str) -> tuple[bool, int, str]:
+    """How a note at ``path`` ranks among notes of one name linked from ``folder``: the same
+    folder first, then the shortest path, then the first in sort order (lowest wins)."""
+    return (posixpath.dirname(path) != folder, path.count("/"), path)
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """Where a name or link leads: a slug, whether a note is behind it, and any ambiguity."""
@@ -290,6 +296,6 @@ class Resolver:
     def _pick(self, notes: list[Note], source: Note, via: str) -> Resolution:
         if len(notes) == 1:
             return Resolution(self.slug(notes[0]), notes[0], via=via)
-        ranked = sorted(notes, key=lambda n: (n.folder != source.folder, n.path.count("/"), n.path))
+        ranked = sorted(notes, key=lambda n: preference(n.path, source.folder))
         chosen = ranked[0]
         return Resolution(self.slug(chosen), chosen, tuple(sorted(n.path for n in notes)), via)

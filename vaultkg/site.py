@@ -33,6 +33,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from converters.links import SCHEME
+from converters.resolve import preference
 from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
 
 from . import __version__
@@ -395,7 +396,7 @@ def _target_href(
     found = found or targets.get(key.rpartition("/")[2])
     if not found:
         return None
-    iri = min(found, key=lambda c: (not c[1], posixpath.dirname(c[1]) != folder, c[1].count("/"), c[1]))[0]
+    iri = min(found, key=lambda c: (not c[1], *preference(c[1], folder)))[0]
     where = graph.page_of(iri)
     return _href(*where, depth) if where is not None else None
 
