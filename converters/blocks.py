@@ -52,7 +52,7 @@ def _under(sections: tuple[str, ...], headings: tuple[str, ...]) -> bool:
 _NOT_WORD = re.compile(r"[^\w&,]+")
 _JOINED = re.compile(r"\s*(?:&|,|\band\b)\s*")
 #: A remark in brackets after a name: "Sources (selected)", "Date [approx.]".
-REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
 def heading_is(title: str, names: tuple[str, ...]) -> bool:
@@ -66,7 +66,7 @@ def heading_is(title: str, names: tuple[str, ...]) -> bool:
     >>> [heading_is(t, names) for t in ("Sources of tension", "Sources and Methods", "Resources")]
     [False, False, False]
     """
-    words = _NOT_WORD.sub(" ", REMARK.sub(" ", title).replace("_", " ")).strip().lower()
+    words = _NOT_WORD.sub(" ", _REMARK.sub(" ", title).replace("_", " ")).strip().lower()
     words = words.lstrip("0123456789 ").strip()
     parts = [p for p in _JOINED.split(words) if p]
     return bool(parts) and all(p in names or p + "s" in names for p in parts)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode
 
-from .blocks import REMARK, Table, scan_blocks
+from .blocks import Table, heading_is, scan_blocks
 from .context import Context
 from .dates import DateSpan, parse_date_expression
 from .iris import slugify
@@ -53,20 +53,10 @@ def dated_bullet(text: str) -> tuple[str, DateSpan, str] | None:
     return None
 
 
-def _words(text: str) -> str:
-    return " ".join(text.split()).lower()
-
-
 def _column(header: tuple[str, ...], names: tuple[str, ...]) -> int | None:
-    """The first column whose header is one of ``names``, with any emoji, punctuation or remark in
-    brackets around it (``📅 Date (approx.)``, ``**Year(s)**``)."""
-    for i, cell in enumerate(header):
-        text = plain_text(cell)
-        if _words(re.sub(r"[^\w ]", "", text)) in names:  # "Year(s)" is "Years"
-            return i
-        if ("(" in text or "[" in text) and _words(re.sub(r"[^\w ]", " ", REMARK.sub(" ", text))) in names:
-            return i  # "Date (approx.)"
-    return None
+    """The first column whose header is one of ``names``, read as headings are (emoji, marks and
+    a remark in brackets around the name are fine: ``📅 Date (approx.)``, ``**Year(s)**``)."""
+    return next((i for i, cell in enumerate(header) if heading_is(plain_text(cell), names)), None)
 
 
 def milestone_columns(table: Table, ctx: Context) -> tuple[int, int] | None:
