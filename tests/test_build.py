@@ -430,9 +430,10 @@ JSON_DOCUMENTS = [{}, [], {"a": [], "b": {}, "c": [1, {"x": None, "y": True, "z"
 
 @pytest.mark.parametrize("document", JSON_DOCUMENTS)
 def test_report_json_is_written_as_json_dumps_would(document: object) -> None:
-    from vaultkg.writers import _json_bytes
+    from vaultkg.jsontext import json_bytes, json_text
 
-    assert _json_bytes(document) == (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+    assert json_text(document) == json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    assert json_bytes(document) == (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
 
 
 def test_a_build_for_validation_renders_light_graphs_and_can_still_write_everything(

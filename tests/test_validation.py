@@ -318,6 +318,9 @@ def test_every_report_format_parses_back(tmp_path: Path) -> None:
 
     quads = list(ox.parse(path=str(outs["r.ttl"]), format=ox.RdfFormat.TURTLE))
     assert sum(1 for q in quads if q.object.value == "http://www.w3.org/ns/shacl#ValidationResult") == 18
+    for name in ("r.json", "r.sarif"):  # written as json.dumps(indent=1) writes them, byte for byte
+        text = outs[name].read_text(encoding="utf-8")
+        assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=1) + "\n"
     assert outs["r.txt"].read_text().splitlines()[-1].startswith("validated 33 notes")
 
 

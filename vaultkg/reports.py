@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
 from converters.vocab import RDF_TYPE
 
 from . import __version__
+from .jsontext import json_text
 from .reportformat import ReportFormat
 from .validation import Finding, ValidationReport, rank
 from .writers import rdf_bytes
@@ -56,7 +56,7 @@ def render_text(report: ValidationReport, fail_on: str = "violation") -> str:
 def render_json(report: ValidationReport, fail_on: str = "violation") -> str:
     data = {"vaultkg": __version__, **report.as_dict()}
     data["summary"].pop("seconds", None)  # keep the file the same for the same vault
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    return json_text(data)
 
 
 def _github_escape(text: str, prop: bool = False) -> str:
@@ -128,7 +128,7 @@ def render_sarif(report: ValidationReport, fail_on: str = "violation") -> str:
             }
         ],
     }
-    return json.dumps(sarif, ensure_ascii=False, indent=1) + "\n"
+    return json_text(sarif)
 
 
 def render_junit(report: ValidationReport, fail_on: str = "violation") -> str:
