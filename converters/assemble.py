@@ -179,8 +179,8 @@ def assemble(
     ``keep`` collects every note's result for the next build. ``earlier_mentions``, the earlier
     build's :attr:`Dataset.mentions`, is used as well when the digests match (it depends on the
     notes' names, aliases and slugs only), and ``earlier_names`` (its :attr:`Dataset.names`)
-    when no note was added, removed or renamed and those not in ``earlier`` declare the same
-    slugs and aliases as before.
+    when no note was added, removed or renamed and those not in ``earlier`` pin the same slugs
+    as before (see :meth:`Resolver.reused`).
     """
     from .resolve import Resolver
 
@@ -198,7 +198,7 @@ def assemble(
             ctx.cached("mentions", lambda: earlier_mentions)
         mention_index(ctx)
     reusable = earlier if earlier and earlier_digest == digest else {}
-    if earlier and not reusable and resolver is None and earlier_names is not None:
+    if earlier and not reusable and earlier_names is not None:  # names changed: which notes can see it
         reusable = _unaffected(notes, earlier, ctx, earlier_names, earlier_digest, config, links)
     todo = [n for n in notes if n.path not in reusable]
 
@@ -215,7 +215,7 @@ def assemble(
     dataset.digest = digest
     dataset.reused = {r.graph for r in results if r.rendered}
     dataset.mentions = ctx.cached("mentions", lambda: None)
-    dataset.names = earlier_names if resolver is not None else ctx.resolver.state()
+    dataset.names = ctx.resolver.state()  # the earlier one itself while the names are the same
     return dataset
 
 

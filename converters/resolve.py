@@ -59,6 +59,7 @@ class Resolver:
         self._plans: dict[tuple[str, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._pinned: dict[str, str | None] = {}  # path → the slug its front matter pins
         self._digest: str | None = None
+        self._kept: dict[str, Any] | None = None  # the earlier state this resolver is (see :meth:`reused`)
         self._slugs = self._assign_slugs()
         self._by_path: dict[str, Note] = {}
         self._by_name: dict[str, list[Note]] = defaultdict(list)
@@ -70,10 +71,16 @@ class Resolver:
             self._by_path[normalize(strip_md(note.path))] = note
             self._by_name[normalize(note.name)].append(note)
             self._by_slug[self._slugs[note.path]] = note
+        self._index_aliases()
+
+    def _index_aliases(self) -> None:
+        """Every note under each of its aliases, case-folded (notes in path order)."""
+        by_alias = self._by_alias
+        for note in self._notes:
             for alias in self.aliases(note):
-                key = normalize(alias)
-                if note not in self._by_alias[key]:
-                    self._by_alias[key].append(note)
+                notes = by_alias[normalize(alias)]
+                if note not in notes:
+                    notes.append(note)
 
     def digest(self) -> str:
         """What every note's resolution depends on — paths, names, aliases, titles and slugs of
@@ -89,7 +96,9 @@ class Resolver:
 
     def state(self) -> dict[str, Any]:
         """What this resolver knows, with notes named by path (to keep for the next build:
-        :meth:`reused`)."""
+        :meth:`reused`; the very state it was made from when that holds unchanged)."""
+        if self._kept is not None:
+            return self._kept
         return {
             "config": self.config,
             "diagnostics": self.diagnostics,
@@ -108,30 +117,40 @@ class Resolver:
         cls, state: dict[str, Any], notes: Sequence[Note], config: Config, changed: Sequence[Note]
     ) -> Resolver | None:
         """The resolver an earlier build kept (:meth:`state`), for these notes — or ``None``
-        when it would differ from a new one: another config, a note added, removed or renamed,
-        or a ``changed`` note whose front matter pins another slug or declares other aliases.
-        (Resolving reads no more of a note than its path, name, pinned slug and aliases.)"""
+        when it would differ from a new one in its slugs: another config, a note added, removed
+        or renamed, or a ``changed`` note whose front matter pins another slug. A ``changed``
+        note that declares other aliases is taken in: the alias index is made again from every
+        note's aliases, as a new resolver makes it, and the slugs are kept (they depend on names
+        and pinned slugs only). (Resolving reads no more of a note than its path, name, pinned
+        slug and aliases.)"""
         if state.get("config") != config:
             return None
         ordered = sorted(notes, key=lambda n: n.path)
         if [n.path for n in ordered] != state["paths"]:
             return None
         self = cls.__new__(cls)
-        self.config, self._kinds, self._plans, self._cache = config, {}, {}, {}
+        self.config, self._kinds, self._plans, self._cache, self._kept = config, {}, {}, {}, None
+        aliased: dict[str, tuple[str, ...]] = {}
         for note in changed:
             if self._pinned_slug(note) != state["pinned"][note.path]:
                 return None
-            if tuple(self._declared_aliases(note)) != state["aliases"][note.path]:
-                return None
+            declared = tuple(self._declared_aliases(note))
+            if declared != state["aliases"][note.path]:
+                aliased[note.path] = declared
         of = {n.path: n for n in ordered}
         self._notes = ordered
-        self.diagnostics = list(state["diagnostics"])
-        self._slugs, self._pinned, self._aliases = state["slugs"], state["pinned"], state["aliases"]
-        self._digest = state["digest"]
+        self.diagnostics = list(state["diagnostics"])  # only slug collisions are reported here
+        self._slugs, self._pinned = state["slugs"], state["pinned"]
         self._by_path = {key: of[p] for key, p in state["by_path"].items()}
         self._by_name = defaultdict(list, {key: [of[p] for p in ps] for key, ps in state["by_name"].items()})
-        self._by_alias = defaultdict(list, {key: [of[p] for p in ps] for key, ps in state["by_alias"].items()})
         self._by_slug = {self._slugs[p]: of[p] for p in state["paths"]}
+        if not aliased:
+            self._aliases, self._digest, self._kept = state["aliases"], state["digest"], state
+            self._by_alias = defaultdict(list, {key: [of[p] for p in ps] for key, ps in state["by_alias"].items()})
+            return self
+        self._aliases, self._digest = {**state["aliases"], **aliased}, None
+        self._by_alias = defaultdict(list)
+        self._index_aliases()
         return self
 
     def changed_since(self, state: dict[str, Any]) -> tuple[set[str], set[str]]:
