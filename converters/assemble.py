@@ -196,7 +196,7 @@ def assemble(
 
         if earlier_mentions is not None and earlier_digest == digest:
             ctx.cached("mentions", lambda: earlier_mentions)
-        mention_index(ctx)
+        mention_index(ctx, earlier_mentions)  # names changed: the earlier index's tokens still serve
     reusable = earlier if earlier and earlier_digest == digest else {}
     if earlier and not reusable and earlier_names is not None:  # names changed: which notes can see it
         reusable = _unaffected(notes, earlier, ctx, earlier_names, earlier_digest, config, links)

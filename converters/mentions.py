@@ -72,18 +72,28 @@ class MentionIndex:
     """Every note name and alias by its tokens, for one pass over a text with dictionary lookups
     (longest name first) — no per-name work while scanning, and nothing to compile."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, earlier: MentionIndex | None = None) -> None:
+        """``earlier``: an index of the same vault before some of its names changed, whose names'
+        tokens are taken rather than worked out again (the index is the same either way)."""
+        self._forms: dict[tuple[str, ...], list[_Form]]
         forms: dict[tuple[str, ...], list[_Form]] = defaultdict(list)
         resolver = ctx.resolver
+        known: dict[str, tuple[tuple[str, ...], int]] = {}
+        if earlier is not None:
+            known = {f[0]: (key, f[2]) for key, fs in earlier._forms.items() for f in fs}
         for note in resolver.notes:
             slug = resolver.slug(note)
             for text in (note.name, *resolver.aliases(note)):
                 text = " ".join(text.split())
-                if len(text) < MIN_NAME_LENGTH or text.isdigit() or not _WORD.search(text):
+                seen = known.get(text)
+                if seen is not None:  # indexed before, so a name that can be mentioned
+                    key, case = seen
+                elif len(text) < MIN_NAME_LENGTH or text.isdigit() or not _WORD.search(text):
                     continue
-                key = tokens(text)
+                else:
+                    key, case = tokens(text), _case_rule(text)
                 if key and all(f[1] != slug or f[0] != text for f in forms[key]):
-                    forms[key].append((text, slug, _case_rule(text)))
+                    forms[key].append((text, slug, case))
         self._forms = dict(forms)
         self._longest: dict[str, int] = {}  # first token → most tokens of a name starting with it
         for key in self._forms:
@@ -127,9 +137,9 @@ def _spaces(m: re.Match[str]) -> str:
     return " " * (m.end() - m.start())
 
 
-def mention_index(ctx: Context) -> MentionIndex:
-    """The vault's mention index, built once per build."""
-    return ctx.cached("mentions", lambda: MentionIndex(ctx))
+def mention_index(ctx: Context, earlier: MentionIndex | None = None) -> MentionIndex:
+    """The vault's mention index, built once per build (see :class:`MentionIndex` for ``earlier``)."""
+    return ctx.cached("mentions", lambda: MentionIndex(ctx, earlier))
 
 
 def convert(note: Note, ctx: Context) -> Iterator[Output]:

@@ -432,6 +432,8 @@ def test_a_name_index_kept_from_an_earlier_build_takes_in_other_aliases_as_a_new
 ) -> None:
     from conftest import make_note
 
+    from converters.context import Context
+    from converters.mentions import MentionIndex
     from converters.resolve import Resolver
     from vaultkg.config import default_config
 
@@ -453,6 +455,11 @@ def test_a_name_index_kept_from_an_earlier_build_takes_in_other_aliases_as_a_new
     for note in notes:
         for name in ("Persia", "persia", "Tehran", "Doha", "Islamic Republic of Iran", "Qatar"):
             assert reused.name(name, note) == fresh.name(name, note)
+    # the mention index made with the earlier one's tokens: the same as one made anew
+    earlier = MentionIndex(Context([make_note(p, EXAMPLE_VAULT.joinpath(p).read_text(encoding="utf-8"))
+                                    for p in texts], config))  # fmt: skip
+    again, anew = MentionIndex(Context(notes, config, reused), earlier), MentionIndex(Context(notes, config))
+    assert list(again._forms.items()) == list(anew._forms.items()) and again._longest == anew._longest
     same = Resolver.reused(kept, [make_note(p, t) for p, t in texts.items() if p not in edits]
                            + [make_note(p, EXAMPLE_VAULT.joinpath(p).read_text(encoding="utf-8")) for p in edits],
                            config, [])  # fmt: skip
