@@ -245,8 +245,12 @@ def _unaffected(
     def names_a_key(note: Note) -> bool:
         for text in (note.body, repr(note.front_matter.data)):
             folded = text.lower() if text.isascii() else unicodedata.normalize("NFC", text).casefold()
-            if any(all(w in folded for w in key) for key in words):  # a key without words: every note
-                return True
+            for key in words:  # loops, not any(all(…)): two generators a text cost ~1/3 of the time
+                for word in key:
+                    if word not in folded:
+                        break
+                else:  # every word found (a key without words: every note)
+                    return True
         return False
 
     by_path = {n.path: n for n in notes}
