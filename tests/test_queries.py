@@ -367,3 +367,17 @@ def test_build_store_prepares_the_query_store_for_the_first_query(tmp_path: Path
     assert again.exit_code == 0 and "query store ready" not in again.output  # already in step
     plain = CliRunner().invoke(cli, ["build", str(EXAMPLE_VAULT), "-o", str(tmp_path / "plain")])
     assert plain.exit_code == 0 and not (tmp_path / "plain" / STORE_DIR).exists()
+
+
+def test_an_actor_of_two_classes_is_ranked_once(tmp_path: Path) -> None:
+    from vaultkg import build
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Hamas.md").write_text("---\ntype: [organization, country]\n---\nA movement.\n", encoding="utf-8")
+    (vault / "Gaza.md").write_text("---\ntype: place\n---\nRuled by [[Hamas]].\n", encoding="utf-8")
+    (vault / "Talks.md").write_text("---\ntype: relationship\nactors: [Hamas, Egypt]\n---\n[[Hamas]] again.\n",
+                                    encoding="utf-8")  # fmt: skip
+    build(vault, tmp_path / "out")
+    rows = run_local(LIBRARY["actors-by-degree"], {}, tmp_path / "out").rows
+    assert [(r[1].value, r[2].value) for r in rows] == [("Hamas", "2")]  # Gaza and Talks; Egypt has no class
