@@ -95,10 +95,25 @@ def test_a_load_killed_half_way_can_be_rerun_and_ends_exactly_right(
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
 
 
+class Recording(httpx.HTTPTransport):
+    """The real transport, noting each request's method and URL path with its query."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"{request.method} {request.url.raw_path.decode()}")
+        return super().handle_request(request)
+
+
 def test_bulk_upload_only_into_a_store_without_our_graphs(vault: Path, tmp_path: Path, fresh_oxigraph) -> None:
     out = rebuild(vault, tmp_path / "out")
-    load(out, fresh_oxigraph.url, store="oxigraph")  # empty store: one upload of graph.nq
+    recorded = Recording()
+    load(out, fresh_oxigraph.url, store="oxigraph", transport=recorded)  # empty store: one upload of graph.nq
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
+    # the graphs asked for, then graph.nq through Oxigraph's bulk loader (no transaction)
+    assert recorded.seen == ["POST /query", "POST /store?no_transaction"]
     shutil.rmtree(out / MANIFEST_DIR)  # a manifest lost, and the vault changed meanwhile
     note = vault / "Countries" / "Qatar.md"
     note.write_text(note.read_text().replace("Hosts a large US air base.", "Hosts talks."))
