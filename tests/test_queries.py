@@ -381,3 +381,22 @@ def test_an_actor_of_two_classes_is_ranked_once(tmp_path: Path) -> None:
     build(vault, tmp_path / "out")
     rows = run_local(LIBRARY["actors-by-degree"], {}, tmp_path / "out").rows
     assert [(r[1].value, r[2].value) for r in rows] == [("Hamas", "2")]  # Gaza and Talks; Egypt has no class
+
+
+def test_a_damaged_graph_nq_is_an_input_error_that_says_where(example_build: Path, tmp_path: Path) -> None:
+    from vaultkg.errors import InputError
+
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out, ignore=shutil.ignore_patterns(STORE_DIR))
+    lines = (out / "graph.nq").read_bytes().count(b"\n")
+    with open(out / "graph.nq", "ab") as handle:
+        handle.write(b'<http://a.example/s> <http://a.example/p> "cut short .\n')
+    result = run("run", "summary", "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"vaultkg: error: {out}/graph.nq:{lines + 1}: not valid N-Quads (Parser error between line {lines + 1} "
+        f"column 43 and line {lines + 2} column 1: Unexpected end of file); run 'vaultkg build' again"
+    )
+    assert not [p for p in out.iterdir() if p.name.startswith(STORE_DIR)]  # no half-made store left
+    with pytest.raises(InputError, match=r"graph\.nq:\d+: not valid N-Quads"):
+        run_local(LIBRARY["summary"], {}, out, memory=True)

@@ -68,7 +68,7 @@ def open_store(output: Path, *, memory: bool = False) -> ox.Store:
     opened.pop(key, None)  # close a store of an older build before its folder is replaced
     if memory:
         store = ox.Store()
-        store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+        _bulk_load(store, nq)
     else:
         store = _load_store(output, stamp)
     opened[key] = (stamp, store)
@@ -94,13 +94,25 @@ def _load_store(output: Path, stamp: str) -> ox.Store:
         return ox.Store.read_only(str(output / STORE_DIR / "data"))
 
 
+def _bulk_load(store: ox.Store, nq: Path) -> None:
+    """Load a build's ``graph.nq``; a file that is not N-Quads (damaged, cut short, edited by
+    hand) is an input error that says where, not a crash."""
+    try:
+        store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+    except SyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f"{nq}:{line}" if line else str(nq)
+        reason = str(exc).split(" (graph.nq", 1)[0]
+        raise InputError(f"{where}: not valid N-Quads ({reason}); run 'vaultkg build' again") from None
+
+
 def _create_store(output: Path, stamp: str) -> None:
     """Bulk-load ``graph.nq`` into a new on-disk store and put it in place atomically."""
     store_dir = output / STORE_DIR
     tmp = Path(tempfile.mkdtemp(prefix=f"{STORE_DIR}.", dir=output))
     try:
         store = ox.Store(str(tmp / "data"))
-        store.bulk_load(path=str(output / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+        _bulk_load(store, output / "graph.nq")
         store.flush()
         del store
         (tmp / "stamp").write_text(stamp)
