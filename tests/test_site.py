@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag
@@ -121,6 +122,14 @@ def test_a_folder_vaultkg_did_not_write_is_never_replaced(example_build: Path, t
     assert nothing.output == (
         f"vaultkg: error: {tmp_path / 'no-build'}: no graph.nq here; run 'vaultkg build' first (or give --output-dir)\n"
     )
+    damaged = tmp_path / "damaged"
+    shutil.copytree(example_build, damaged)
+    lines = (damaged / "graph.nq").read_bytes().count(b"\n")
+    with open(damaged / "graph.nq", "ab") as handle:
+        handle.write(b"<http://a.example/s> <not an iri> <http://a.example/o> .\n")
+    broken = site(damaged, tmp_path / "site")
+    assert broken.exit_code == 2 and not (tmp_path / "site").exists()
+    assert broken.output.startswith(f"vaultkg: error: {damaged}/graph.nq:{lines + 1}: not valid N-Quads (")
 
 
 def test_hostile_names_and_text_are_escaped_and_an_index_note_keeps_its_page(tmp_path: Path) -> None:

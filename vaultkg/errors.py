@@ -19,3 +19,12 @@ class InputError(VaultkgError):
 
 class ConfigFileError(VaultkgError):
     """The mapping configuration cannot be read or is not valid."""
+
+
+def not_nquads(path: object, exc: SyntaxError) -> InputError:
+    """The error for a build's ``graph.nq`` that does not parse (cut short, edited by hand):
+    where, what the parser said, and what to do."""
+    line = getattr(exc, "lineno", None)
+    where = f"{path}:{line}" if line else str(path)
+    reason = str(exc).split(" (graph.nq", 1)[0]
+    return InputError(f"{where}: not valid N-Quads ({reason}); run 'vaultkg build' again")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import InputError, VaultkgError
+from .errors import InputError, VaultkgError, not_nquads
 from .stored_queries import StoredQuery, bind, check_syntax, strip_comments, with_values
 
 STORE_DIR = ".vaultkg-store"
@@ -100,10 +100,7 @@ def _bulk_load(store: ox.Store, nq: Path) -> None:
     try:
         store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
     except SyntaxError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f"{nq}:{line}" if line else str(nq)
-        reason = str(exc).split(" (graph.nq", 1)[0]
-        raise InputError(f"{where}: not valid N-Quads ({reason}); run 'vaultkg build' again") from None
+        raise not_nquads(nq, exc) from None
 
 
 def _create_store(output: Path, stamp: str) -> None:

@@ -37,7 +37,7 @@ from converters.resolve import preference
 from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
 
 from . import __version__
-from .errors import InputError, UsageError
+from .errors import InputError, UsageError, not_nquads
 from .fragments import Renderer
 from .outputdir import exchange
 from .parallel import fork_map
@@ -140,7 +140,10 @@ def build_site(
 
     prefixes = display_prefixes(output)
     base = prefixes.get("vault", "")
-    graph = Graph((q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)), base, prefixes)
+    try:
+        graph = Graph((q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)), base, prefixes)
+    except SyntaxError as exc:
+        raise not_nquads(nq, exc) from None
     graph.context = _context(output, prefixes)
     pages: dict[str, list[str]] = defaultdict(list)  # page → its subjects
     for subject in sorted(graph.out):
