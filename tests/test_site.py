@@ -130,6 +130,11 @@ def test_a_folder_vaultkg_did_not_write_is_never_replaced(example_build: Path, t
     broken = site(damaged, tmp_path / "site")
     assert broken.exit_code == 2 and not (tmp_path / "site").exists()
     assert broken.output.startswith(f"vaultkg: error: {damaged}/graph.nq:{lines + 1}: not valid N-Quads (")
+    (damaged / "report.json").write_text('{"broken', encoding="utf-8")  # the base IRI is in it
+    unreadable = site(damaged, tmp_path / "site")
+    assert unreadable.exit_code == 2 and not (tmp_path / "site").exists()
+    assert unreadable.output == (f"vaultkg: error: {damaged}/report.json: missing or unreadable (it gives the "
+                                 "vault's base IRI); run 'vaultkg build' again\n")  # fmt: skip
 
 
 def test_hostile_names_and_text_are_escaped_and_an_index_note_keeps_its_page(tmp_path: Path) -> None:

@@ -140,6 +140,9 @@ def build_site(
 
     prefixes = display_prefixes(output)
     base = prefixes.get("vault", "")
+    if not base:  # the pages are laid out under the vault's base IRI, which report.json gives
+        raise InputError(f"{output / 'report.json'}: missing or unreadable (it gives the vault's base IRI); "
+                         "run 'vaultkg build' again")  # fmt: skip
     try:
         graph = Graph((q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)), base, prefixes)
     except SyntaxError as exc:
