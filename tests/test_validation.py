@@ -291,6 +291,20 @@ def test_cli_validates_a_build_folder_with_the_same_findings(example_build: Path
     assert json.loads(from_output.stdout)["findings"] == json.loads(from_vault.stdout)["findings"]
 
 
+def test_a_build_folder_whose_graph_nq_is_damaged_is_an_input_error_at_its_line(
+    example_build: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    lines = (out / "graph.nq").read_bytes().count(b"\n")
+    with open(out / "graph.nq", "ab") as handle:
+        handle.write(b"<http://a.example/s> <not an iri> <http://a.example/o> .\n")
+    result = run(str(out))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"vaultkg: error: {out}/graph.nq:{lines + 1}: not valid N-Quads (")
+    assert result.stderr.rstrip().endswith("); run 'vaultkg build' again")
+
+
 def test_every_report_format_parses_back(tmp_path: Path) -> None:
     outs = {name: tmp_path / name for name in ("r.json", "r.xml", "r.sarif", "r.ttl", "r.txt")}
     result = run(str(EXAMPLE_VAULT), *[a for p in outs.values() for a in ("--output", str(p))], "--fail-on", "warning")

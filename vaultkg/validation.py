@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from converters import Dataset, Severity
 from converters.vocab import SCHEMA_MENTIONS, XSD_STRING
 
-from .errors import InputError, VaultkgError
+from .errors import InputError, VaultkgError, not_nquads
 from .fragments import GraphPart
 from .gctools import gc_paused
 from .resources import data_root, list_files, read_text
@@ -129,7 +129,9 @@ def load_output(path: Path) -> tuple[Dataset, list[Finding]]:
         sourcemap = json.loads((path / "sourcemap.json").read_text(encoding="utf-8"))
         report = json.loads((path / "report.json").read_text(encoding="utf-8"))
         quads = list(ox.parse(path=str(path / "graph.nq"), format=ox.RdfFormat.N_QUADS))
-    except (OSError, ValueError, SyntaxError) as exc:
+    except SyntaxError as exc:  # where graph.nq breaks, as the other commands say it
+        raise not_nquads(path / "graph.nq", exc) from None
+    except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read the build ({exc}); run 'vaultkg build' again") from None
     graphs: dict[str, list[ox.Triple]] = {}
     for q in quads:
