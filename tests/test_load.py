@@ -122,6 +122,26 @@ def test_bulk_upload_only_into_a_store_without_our_graphs(vault: Path, tmp_path:
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
 
 
+def test_a_bulk_upload_refused_half_way_is_mended_by_the_next_load(vault: Path, tmp_path: Path, fresh_oxigraph) -> None:
+    """Oxigraph's bulk loader is not atomic: what it wrote before the bad line stays in the store
+    (here, with few quads, nothing: it parses a batch before writing it). No manifest is written,
+    so the next load sends every graph again: in bulk into a store holding none of them, else
+    graph by graph (a PUT replaces a graph whole)."""
+    out = rebuild(vault, tmp_path / "out")
+    good = (out / "graph.nq").read_bytes()
+    rows = good.splitlines(keepends=True)
+    damaged = b"".join(rows[: len(rows) // 2]) + b"<http://a.example/s> <not an iri> <http://a.example/o> .\n"
+    (out / "graph.nq").write_bytes(damaged + b"".join(rows[len(rows) // 2 :]))
+    with pytest.raises(LoadError, match=r"the store refused POST: 400"):
+        load(out, fresh_oxigraph.url, store="oxigraph", retries=0)
+    assert len(fresh_oxigraph.quads()) < len(rows)
+    assert not (out / MANIFEST_DIR).exists() or not list((out / MANIFEST_DIR).glob("*.json"))
+    (out / "graph.nq").write_bytes(good)
+    result = load(out, fresh_oxigraph.url, store="oxigraph")
+    assert len(result.sent) == 35
+    assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
+
+
 @pytest.mark.parametrize(
     "wipe", [b"DROP ALL", b"CLEAR ALL", b"DROP ALL ; CREATE GRAPH <https://example.org/vault/qatar>"]
 )  # the last leaves a graph that exists but is empty: it counts as lost too
