@@ -18,8 +18,8 @@ check: lint test
 bench: .venv/bin/python
 	$(PY) benchmarks/bench_build.py --sizes 1000 10000 40000
 	$(PY) benchmarks/bench_validate.py --sizes 1000 10000 40000
-	$(PY) benchmarks/bench_query.py --notes 10000 --rdflib-budget 30
-	$(PY) benchmarks/bench_load.py --notes 10000
+	for n in 1000 10000 40000; do $(PY) benchmarks/bench_query.py --notes $$n --rdflib-budget 20 || exit 1; done
+	for n in 1000 10000 40000; do $(PY) benchmarks/bench_load.py --notes $$n || exit 1; done
 	$(PY) benchmarks/bench_site.py --sizes 1000 10000 40000
 
 .PHONY: example test lint check bench
