@@ -68,8 +68,11 @@ def test_any_vault_gives_valid_agreeing_outputs(notes: dict[str, str]) -> None:
     g_ttl = rdflib.Graph().parse(data=files["graph.ttl"], format="turtle")
     g_jsonld = rdflib.Graph().parse(data=files["graph.jsonld"], format="json-ld")
     assert isomorphic(g_ttl, g_jsonld)
-    assert not any("evil.example" in t.subject.value or "evil.example" in t.predicate.value for t in ttl)
-    assert not any(isinstance(t.object, ox.NamedNode) and "evil.example" in t.object.value for t in ttl)
+    # injected text never becomes an IRI of its own (inside one of ours it is percent-encoded:
+    # a front-matter tag '<http://evil.example/x>' is <{base}tag/%3Chttp%3A/evil.example/x%3E>)
+    evil = "http://evil.example"
+    assert not any(t.subject.value.startswith(evil) or t.predicate.value.startswith(evil) for t in ttl)
+    assert not any(isinstance(t.object, ox.NamedNode) and t.object.value.startswith(evil) for t in ttl)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

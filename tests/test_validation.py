@@ -285,6 +285,39 @@ def test_cli_exit_2_when_it_cannot_validate(tmp_path: Path, monkeypatch: pytest.
     assert broken.exit_code == 2 and broken.stderr.startswith("vaultkg: error: shapes/vaultkg.ttl: does not load")
 
 
+def test_the_turtle_report_names_each_shacl_result_s_shape_component_and_path_as_pyshacl_does(
+    tmp_path: Path,
+) -> None:
+    sh = "http://www.w3.org/ns/shacl#"
+    vault = tmp_path / "vault"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    (vault / "Broken.md").write_text("---\ntype: person\nborn: 1950-13-01\nwikidata: Q0x\n---\n", encoding="utf-8")
+    described = {}
+    for engine in ("sparql", "pyshacl"):
+        out = tmp_path / f"{engine}.ttl"
+        run(str(vault), "--engine", engine, "--output", str(out), "--no-cache", "-q")
+        graph = rdflib.Graph().parse(out)  # rdflib and pyoxigraph both read it
+        assert len(list(ox.parse(path=str(out), format=ox.RdfFormat.TURTLE))) == len(graph)
+        rows = set()
+        for result in graph.subjects(rdflib.RDF.type, rdflib.URIRef(sh + "ValidationResult")):
+            components = list(graph.objects(result, rdflib.URIRef(sh + "sourceConstraintComponent")))
+            shapes = list(graph.objects(result, rdflib.URIRef(sh + "sourceShape")))
+            rule = str(graph.value(result, rdflib.URIRef("https://w3id.org/vaultkg#rule")))
+            if rule.endswith("Shape"):  # a shape's result: SHACL's words for it, once each
+                assert len(components) == 1 and len(shapes) == 1, rule
+                assert str(shapes[0]).startswith("https://w3id.org/vaultkg/shapes#")
+            else:  # a SPARQL check or the build's own finding: no shape behind it
+                assert not components and not shapes
+            path = graph.value(result, rdflib.URIRef(sh + "resultPath"))
+            rows.add((str(graph.value(result, rdflib.URIRef(sh + "focusNode"))), rule, *map(str, components),
+                      *map(str, shapes), str(path)))  # fmt: skip
+        described[engine] = rows
+    assert described["sparql"] == described["pyshacl"]
+    components = {row[2] for row in described["sparql"] if row[1].endswith("Shape")}
+    kinds = ("MinCount", "QualifiedMinCount", "Datatype", "Or")  # counts, a qualified count, value types, logic
+    assert {f"{sh}{kind}ConstraintComponent" for kind in kinds} <= components
+
+
 def test_cli_validates_a_build_folder_with_the_same_findings(example_build: Path) -> None:
     from_vault = run(str(EXAMPLE_VAULT), "--format", "json", "--prefix", "")
     from_output = run(str(example_build), "--format", "json")

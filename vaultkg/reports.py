@@ -199,6 +199,10 @@ def render_turtle(report: ValidationReport, fail_on: str = "violation") -> str:
         if f.value is not None:
             value = ox.NamedNode(f.value) if _is_iri(f.value) else ox.Literal(f.value)
             triples.append(ox.Triple(r, ox.NamedNode(sh + "value"), value))
+        for prop, iri in (("sourceConstraintComponent", f.component), ("sourceShape", f.shape),
+                          ("resultPath", f.result_path)):  # fmt: skip
+            if iri is not None:  # of SHACL results only (a property shape without an IRI has none)
+                triples.append(ox.Triple(r, ox.NamedNode(sh + prop), ox.NamedNode(iri)))
     return rdf_bytes(triples, ox.RdfFormat.TURTLE, {"sh": sh, "vkg": vkg}).decode("utf-8")
 
 

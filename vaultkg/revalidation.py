@@ -492,7 +492,8 @@ def _content(
 
 
 def _row_key(row: Row) -> tuple[Any, ...]:
-    return (row["focus"], row["path"], row["value"], row["severity"], row["shape"], row["message"])
+    return (row["focus"], row["path"], row["value"], row["severity"], row["shape"], row["message"],
+            row.get("component"))  # fmt: skip
 
 
 def _restricted(rule: Rule, values: str) -> Rule | None:

@@ -61,6 +61,13 @@ _COUNT = (
 _LACKS = "SELECT ?focus WHERE {{ {focus} FILTER NOT EXISTS {{ ?focus {path} {value} }} }}"
 
 
+def _component(parameter: rdflib.URIRef) -> str:
+    """The SHACL Core constraint component of a parameter: ``sh:minCount`` →
+    ``sh:MinCountConstraintComponent`` (``sh:qualifiedMinCount`` → ``sh:QualifiedMinCount…``)."""
+    name = str(parameter).removeprefix(str(SH))
+    return f"{SH}{name[:1].upper()}{name[1:]}ConstraintComponent"
+
+
 def compile_shapes(shapes: rdflib.Graph) -> list[Rule]:
     """Every constraint of every shape with a target, as SPARQL; raises :class:`Unsupported`."""
     return _Compiler(shapes).compile()
@@ -180,17 +187,20 @@ class _Compiler:
     def node_rules(self, shape: rdflib.term.Node, focus: str) -> list[Rule]:
         """Constraints on the focus node itself: the value is the focus node."""
         rules = []
-        for condition in self.value_conditions(shape, "?focus"):
+        source = shape if isinstance(shape, rdflib.URIRef) else None
+        for component, condition in self.value_conditions(shape, "?focus"):
             local, level, message = self.meta(shape, shape)
             query = _ON_FOCUS.format(focus=focus, condition=condition)
-            rules.append(Rule(local, None, level, message, query, datatypes=self.take_types()))
+            rules.append(Rule(local, None, level, message, query, datatypes=self.take_types(), component=component,
+                              source=source and str(source)))  # fmt: skip
         for prop in (SH.minCount, SH.maxCount, SH.qualifiedValueShape):
             if (shape, prop, None) in self.g:
                 raise Unsupported(f"{self.name(shape)}: {prop} on a node shape")
         if (value := self.one(shape, SH.hasValue)) is not None:
             local, level, message = self.meta(shape, shape)
             query = _ON_FOCUS.format(focus=focus, condition=f"sameTerm(?focus, {_term(value)})")
-            rules.append(Rule(local, None, level, message, query))
+            rules.append(Rule(local, None, level, message, query, component=_component(SH.hasValue),
+                              source=source and str(source)))  # fmt: skip
         return rules
 
     def take_types(self) -> tuple[str, ...]:
@@ -206,19 +216,21 @@ class _Compiler:
         shown = str(path_node) if isinstance(path_node, rdflib.URIRef) else None
         local, level, message = self.meta(prop, reported)
 
-        def rule(query: str, valued: bool = False, datatypes: tuple[str, ...] = ()) -> Rule:
-            return Rule(local, shown, level, message, query, valued, datatypes or self.take_types())
+        source = str(prop) if isinstance(prop, rdflib.URIRef) else None
+
+        def rule(query: str, component: str, valued: bool = False, datatypes: tuple[str, ...] = ()) -> Rule:
+            return Rule(local, shown, level, message, query, valued, datatypes or self.take_types(), component, source)
 
         rules = []
-        for condition in self.value_conditions(prop, "?value"):
-            rules.append(rule(_ON_VALUES.format(focus=focus, path=path, condition=condition), True))
+        for component, condition in self.value_conditions(prop, "?value"):
+            rules.append(rule(_ON_VALUES.format(focus=focus, path=path, condition=condition), component, True))
         count = functools.partial(_COUNT.format, focus=focus, path=path)
         if (n := self.integer(prop, SH.minCount)) is not None and n > 0:
-            rules.append(rule(count(filter="", op="<", n=n)))
+            rules.append(rule(count(filter="", op="<", n=n), _component(SH.minCount)))
         if (n := self.integer(prop, SH.maxCount)) is not None:
-            rules.append(rule(count(filter="", op=">", n=n)))
+            rules.append(rule(count(filter="", op=">", n=n), _component(SH.maxCount)))
         if (value := self.one(prop, SH.hasValue)) is not None:
-            rules.append(rule(_LACKS.format(focus=focus, path=path, value=_term(value))))
+            rules.append(rule(_LACKS.format(focus=focus, path=path, value=_term(value)), _component(SH.hasValue)))
         if (qualified := self.one(prop, SH.qualifiedValueShape)) is not None:
             disjoint = self.one(prop, SH.qualifiedValueShapesDisjoint)
             if isinstance(disjoint, rdflib.Literal) and disjoint.toPython() is True:
@@ -226,9 +238,9 @@ class _Compiler:
             condition = self.conforms(qualified, "?_c", ())
             where, types = f"FILTER({condition}) ", self.take_types()
             if (n := self.integer(prop, SH.qualifiedMinCount)) is not None and n > 0:
-                rules.append(rule(count(filter=where, op="<", n=n), False, types))
+                rules.append(rule(count(filter=where, op="<", n=n), _component(SH.qualifiedMinCount), False, types))
             if (n := self.integer(prop, SH.qualifiedMaxCount)) is not None:
-                rules.append(rule(count(filter=where, op=">", n=n), False, types))
+                rules.append(rule(count(filter=where, op=">", n=n), _component(SH.qualifiedMaxCount), False, types))
         return rules
 
     def path(self, node: rdflib.term.Node) -> str:
@@ -244,41 +256,48 @@ class _Compiler:
             return "(" + " | ".join(self.path(p) for p in self.items(alternatives)) + ")"
         raise Unsupported("a property path form the compiler does not know")
 
-    def value_conditions(self, shape: rdflib.term.Node, v: str, stack: tuple = ()) -> Iterator[str]:
-        """One SPARQL condition per value-type constraint of ``shape``: true when ``v`` conforms."""
+    def value_conditions(self, shape: rdflib.term.Node, v: str, stack: tuple = ()) -> Iterator[tuple[str, str]]:
+        """One SPARQL condition per value-type constraint of ``shape``, true when ``v`` conforms,
+        with the constraint component it checks."""
         for cls in self.g.objects(shape, SH["class"]):
-            yield f"EXISTS {{ {v} {_INSTANCE_OF} {_iri(cls)} }}"
+            yield _component(SH["class"]), f"EXISTS {{ {v} {_INSTANCE_OF} {_iri(cls)} }}"
         for dt in self.g.objects(shape, SH.datatype):
-            yield self.datatype(_iri(dt), dt, v)
+            yield _component(SH.datatype), self.datatype(_iri(dt), dt, v)
         for kind in self.g.objects(shape, SH.nodeKind):
             if kind not in _NODE_KINDS:
                 raise Unsupported(f"sh:nodeKind {kind}")
-            yield _NODE_KINDS[kind].format(v=v)  # type: ignore[index]
+            yield _component(SH.nodeKind), _NODE_KINDS[kind].format(v=v)  # type: ignore[index]
         for pattern in self.g.objects(shape, SH.pattern):
             flags = self.one(shape, SH.flags)
             args = _term(rdflib.Literal(str(pattern))) + (f", {_term(rdflib.Literal(str(flags)))}" if flags else "")
             _check_regex(args, str(pattern))
-            yield f"COALESCE(!isBlank({v}) && REGEX(STR({v}), {args}), false)"
+            yield _component(SH.pattern), f"COALESCE(!isBlank({v}) && REGEX(STR({v}), {args}), false)"
         for prop, op in ((SH.minLength, ">="), (SH.maxLength, "<=")):
             for n in self.g.objects(shape, prop):
-                yield f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {int(n)}, false)"  # type: ignore[call-overload]
+                yield _component(prop), f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {int(n)}, false)"  # type: ignore[call-overload]
         for prop, op in _RANGES.items():
             for bound in self.g.objects(shape, prop):
-                yield f"COALESCE({v} {op} {_term(bound)}, false)"
+                yield _component(prop), f"COALESCE({v} {op} {_term(bound)}, false)"
         for listed in self.g.objects(shape, SH["in"]):
             members = [f"sameTerm({v}, {_term(m)})" for m in self.items(listed)]
-            yield "(" + (" || ".join(members) or "false") + ")"
+            yield _component(SH["in"]), "(" + (" || ".join(members) or "false") + ")"
         for inner in self.g.objects(shape, SH["not"]):
-            yield f"!({self.conforms(inner, v, stack)})"
+            yield _component(SH["not"]), f"!({self.conforms(inner, v, stack)})"
         for inner in self.g.objects(shape, SH.node):
-            yield self.conforms(inner, v, stack)
+            yield _component(SH.node), self.conforms(inner, v, stack)
         for listed in self.g.objects(shape, SH["and"]):
-            yield "(" + (" && ".join(self.conforms(s, v, stack) for s in self.items(listed)) or "true") + ")"
+            yield (
+                _component(SH["and"]),
+                "(" + (" && ".join(self.conforms(s, v, stack) for s in self.items(listed)) or "true") + ")",
+            )
         for listed in self.g.objects(shape, SH["or"]):
-            yield "(" + (" || ".join(self.conforms(s, v, stack) for s in self.items(listed)) or "false") + ")"
+            yield (
+                _component(SH["or"]),
+                "(" + (" || ".join(self.conforms(s, v, stack) for s in self.items(listed)) or "false") + ")",
+            )
         for listed in self.g.objects(shape, SH.xone):
             ones = " + ".join(f"IF({self.conforms(s, v, stack)}, 1, 0)" for s in self.items(listed))
-            yield f"(({ones or '0'}) = 1)"
+            yield _component(SH.xone), f"(({ones or '0'}) = 1)"
 
     def datatype(self, iri: str, dt: rdflib.term.Node, v: str) -> str:
         if dt == RDFS.Literal:
@@ -300,7 +319,7 @@ class _Compiler:
             return "true"
         if (shape, SH.path, None) in self.g:
             return self.nested_property(shape, v, stack)
-        parts = list(self.value_conditions(shape, v, stack))
+        parts = [condition for _, condition in self.value_conditions(shape, v, stack)]
         if (value := self.one(shape, SH.hasValue)) is not None:
             parts.append(f"sameTerm({v}, {_term(value)})")
         for prop in self.g.objects(shape, SH.property):
@@ -318,7 +337,7 @@ class _Compiler:
         path = self.path(path_node)
         x, y = self.var(), self.var()
         parts = []
-        for condition in self.value_conditions(prop, x, stack):
+        for _, condition in self.value_conditions(prop, x, stack):
             parts.append(f"NOT EXISTS {{ {v} {path} {x} FILTER(!({condition})) }}")
         min_count, max_count = self.integer(prop, SH.minCount), self.integer(prop, SH.maxCount)
         if (min_count or 0) > 1 or (max_count or 0) > 1:

@@ -38,6 +38,8 @@ class Rule:
     query: str
     valued: bool = True  # whether the query gives a ?value (count constraints do not)
     datatypes: tuple[str, ...] = ()  # datatypes whose ill-typed literals the query must know
+    component: str | None = None  # the SHACL constraint component (sh:sourceConstraintComponent)
+    source: str | None = None  # the shape holding the constraint, when it is an IRI (sh:sourceShape)
 
 
 Graphs = list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None
@@ -85,6 +87,8 @@ def rule_results(
                 "severity": rule.severity,
                 "shape": rule.shape,
                 "message": rule.message,
+                "component": rule.component,
+                "source": rule.source,
             })  # fmt: skip
             if terms:
                 rows[-1]["term"] = str(focus)

@@ -72,6 +72,10 @@ class Finding:
     source: str  # shacl | check | build
     focus: str | None = None
     value: str | None = None
+    #: of a SHACL result: its constraint component, the shape (an IRI) and the path (an IRI)
+    component: str | None = None
+    shape: str | None = None
+    result_path: str | None = None
 
     def sort_key(self) -> tuple:
         return (self.path or "", self.line, rank(self.severity), self.rule, self.message, self.focus or "")
@@ -589,8 +593,16 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
             "severity": _severity(results_graph.value(result, SH.resultSeverity)),
             "shape": local_name(node_shape) if isinstance(node_shape, rdflib.URIRef) else "shape",
             "message": messages[0] if messages else "does not conform",
+            "component": _iri_or_none(results_graph.value(result, SH.sourceConstraintComponent)),
+            "source": _iri_or_none(shape),
         })  # fmt: skip
     return results, results_graph
+
+
+def _iri_or_none(node: object) -> str | None:
+    import rdflib
+
+    return str(node) if isinstance(node, rdflib.URIRef) else None
 
 
 def check_results(dataset: Dataset, checks: list[Check], store: ox.Store | None = None) -> list[dict[str, Any]]:
@@ -716,7 +728,8 @@ def findings_from(
             message = f"'{label}' {message}" if message[:1].islower() else f"{label}: {message}"
         if r["value"] is not None and r["value"] != r["focus"] and r["value"] not in message:
             message += f" (value: {r['value']})"
-        findings.append(Finding(path, line, r["severity"], message, r["shape"], source, r["focus"], r["value"]))
+        shacl = (r.get("component"), r.get("source"), r["path"]) if source == "shacl" else (None, None, None)
+        findings.append(Finding(path, line, r["severity"], message, r["shape"], source, r["focus"], r["value"], *shacl))
     return findings
 
 
