@@ -291,7 +291,7 @@ def test_the_turtle_report_names_each_shacl_result_s_shape_component_and_path_as
     sh = "http://www.w3.org/ns/shacl#"
     vault = tmp_path / "vault"
     shutil.copytree(EXAMPLE_VAULT, vault)
-    (vault / "Broken.md").write_text("---\ntype: person\nborn: 1950-13-01\nwikidata: Q0x\n---\n", encoding="utf-8")
+    (vault / "Broken.md").write_text("---\ntype: person\nborn: 1950\nwikidata: Q0x\n---\n", encoding="utf-8")
     described = {}
     for engine in ("sparql", "pyshacl"):
         out = tmp_path / f"{engine}.ttl"
@@ -313,6 +313,9 @@ def test_the_turtle_report_names_each_shacl_result_s_shape_component_and_path_as
                       *map(str, shapes), str(path)))  # fmt: skip
         described[engine] = rows
     assert described["sparql"] == described["pyshacl"]
+    # sh:value is the value itself: a birth year (not a date) keeps its datatype
+    values = set(rdflib.Graph().parse(tmp_path / "sparql.ttl").objects(None, rdflib.URIRef(sh + "value")))
+    assert rdflib.Literal("1950", datatype=rdflib.XSD.gYear) in values
     components = {row[2] for row in described["sparql"] if row[1].endswith("Shape")}
     kinds = ("MinCount", "QualifiedMinCount", "Datatype", "Or")  # counts, a qualified count, value types, logic
     assert {f"{sh}{kind}ConstraintComponent" for kind in kinds} <= components

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from converters.vocab import RDF_TYPE
@@ -197,13 +198,26 @@ def render_turtle(report: ValidationReport, fail_on: str = "violation") -> str:
         if f.focus and _is_iri(f.focus):
             triples.append(ox.Triple(r, ox.NamedNode(sh + "focusNode"), ox.NamedNode(f.focus)))
         if f.value is not None:
-            value = ox.NamedNode(f.value) if _is_iri(f.value) else ox.Literal(f.value)
+            value = _term(f.value_term) if f.value_term else None
+            if value is None:  # a finding without the value's term: its text
+                value = ox.NamedNode(f.value) if _is_iri(f.value) else ox.Literal(f.value)
             triples.append(ox.Triple(r, ox.NamedNode(sh + "value"), value))
         for prop, iri in (("sourceConstraintComponent", f.component), ("sourceShape", f.shape),
                           ("resultPath", f.result_path)):  # fmt: skip
             if iri is not None:  # of SHACL results only (a property shape without an IRI has none)
                 triples.append(ox.Triple(r, ox.NamedNode(sh + prop), ox.NamedNode(iri)))
     return rdf_bytes(triples, ox.RdfFormat.TURTLE, {"sh": sh, "vkg": vkg}).decode("utf-8")
+
+
+def _term(ntriples: str) -> Any:
+    """An IRI or literal from its N-Triples form (``None`` if it is neither)."""
+    import pyoxigraph as ox
+
+    try:
+        quad = next(iter(ox.parse(f"<urn:s> <urn:p> {ntriples} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
+    except (SyntaxError, StopIteration):
+        return None
+    return quad.object
 
 
 def _is_iri(text: str) -> bool:

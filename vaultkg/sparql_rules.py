@@ -89,6 +89,7 @@ def rule_results(
                 "message": rule.message,
                 "component": rule.component,
                 "source": rule.source,
+                "value_term": str(value) if value is not None else None,  # N-Triples: its datatype kept
             })  # fmt: skip
             if terms:
                 rows[-1]["term"] = str(focus)

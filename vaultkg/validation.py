@@ -76,6 +76,7 @@ class Finding:
     component: str | None = None
     shape: str | None = None
     result_path: str | None = None
+    value_term: str | None = None  # ``value`` in N-Triples (a literal keeps its datatype)
 
     def sort_key(self) -> tuple:
         return (self.path or "", self.line, rank(self.severity), self.rule, self.message, self.focus or "")
@@ -595,6 +596,7 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[list[dict[st
             "message": messages[0] if messages else "does not conform",
             "component": _iri_or_none(results_graph.value(result, SH.sourceConstraintComponent)),
             "source": _iri_or_none(shape),
+            "value_term": _ntriples(value),
         })  # fmt: skip
     return results, results_graph
 
@@ -603,6 +605,19 @@ def _iri_or_none(node: object) -> str | None:
     import rdflib
 
     return str(node) if isinstance(node, rdflib.URIRef) else None
+
+
+def _ntriples(node: object) -> str | None:
+    """An rdflib IRI or literal in N-Triples, written by pyoxigraph as the compiled engine's are."""
+    import rdflib
+
+    if isinstance(node, rdflib.URIRef):
+        return str(ox.NamedNode(str(node)))
+    if isinstance(node, rdflib.Literal):
+        if node.language:
+            return str(ox.Literal(str(node), language=node.language))
+        return str(ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)) if node.datatype else None))
+    return None
 
 
 def check_results(dataset: Dataset, checks: list[Check], store: ox.Store | None = None) -> list[dict[str, Any]]:
@@ -623,6 +638,7 @@ def check_rows(store: ox.Store, check: Check) -> list[dict[str, Any]]:
             "severity": check.severity,
             "shape": check.name,
             "message": check.message.replace("{value}", value.value if value is not None else ""),
+            "value_term": str(value) if value is not None else None,
         })  # fmt: skip
     return rows
 
@@ -728,8 +744,11 @@ def findings_from(
             message = f"'{label}' {message}" if message[:1].islower() else f"{label}: {message}"
         if r["value"] is not None and r["value"] != r["focus"] and r["value"] not in message:
             message += f" (value: {r['value']})"
-        shacl = (r.get("component"), r.get("source"), r["path"]) if source == "shacl" else (None, None, None)
-        findings.append(Finding(path, line, r["severity"], message, r["shape"], source, r["focus"], r["value"], *shacl))
+        shacl = source == "shacl"  # a shape's result: SHACL's words for where it comes from
+        findings.append(Finding(path, line, r["severity"], message, r["shape"], source, r["focus"], r["value"],
+                                component=r.get("component") if shacl else None,
+                                shape=r.get("source") if shacl else None,
+                                result_path=r["path"] if shacl else None, value_term=r.get("value_term")))  # fmt: skip
     return findings
 
 
