@@ -187,20 +187,19 @@ class _Compiler:
     def node_rules(self, shape: rdflib.term.Node, focus: str) -> list[Rule]:
         """Constraints on the focus node itself: the value is the focus node."""
         rules = []
-        source = shape if isinstance(shape, rdflib.URIRef) else None
+        source = str(shape) if isinstance(shape, rdflib.URIRef) else None
         for component, condition in self.value_conditions(shape, "?focus"):
             local, level, message = self.meta(shape, shape)
             query = _ON_FOCUS.format(focus=focus, condition=condition)
             rules.append(Rule(local, None, level, message, query, datatypes=self.take_types(), component=component,
-                              source=source and str(source)))  # fmt: skip
+                              source=source))  # fmt: skip
         for prop in (SH.minCount, SH.maxCount, SH.qualifiedValueShape):
             if (shape, prop, None) in self.g:
                 raise Unsupported(f"{self.name(shape)}: {prop} on a node shape")
         if (value := self.one(shape, SH.hasValue)) is not None:
             local, level, message = self.meta(shape, shape)
             query = _ON_FOCUS.format(focus=focus, condition=f"sameTerm(?focus, {_term(value)})")
-            rules.append(Rule(local, None, level, message, query, component=_component(SH.hasValue),
-                              source=source and str(source)))  # fmt: skip
+            rules.append(Rule(local, None, level, message, query, component=_component(SH.hasValue), source=source))
         return rules
 
     def take_types(self) -> tuple[str, ...]:
