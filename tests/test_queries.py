@@ -400,3 +400,22 @@ def test_a_damaged_graph_nq_is_an_input_error_that_says_where(example_build: Pat
     assert not [p for p in out.iterdir() if p.name.startswith(STORE_DIR)]  # no half-made store left
     with pytest.raises(InputError, match=r"graph\.nq:\d+: not valid N-Quads"):
         run_local(LIBRARY["summary"], {}, out, memory=True)
+
+
+def test_a_table_of_many_rows_is_laid_out_plainly_within_the_terminal(
+    example_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vaultkg.cli
+
+    csv_rows = list(csv.reader(io.StringIO(run("run", "timeline", "-o", str(example_build), "--format", "csv").stdout)))
+    monkeypatch.setenv("COLUMNS", "72")
+    rich = run("run", "timeline", "-o", str(example_build), "--format", "table")
+    monkeypatch.setattr(vaultkg.cli, "RICH_ROWS", 3)  # as for thousands of rows: rich takes ~0.3 ms a row
+    plain = run("run", "timeline", "-o", str(example_build), "--format", "table")
+    assert plain.exit_code == 0 and plain.stdout != rich.stdout
+    lines = plain.stdout.splitlines()
+    assert lines[0].split() == ["start", "end", "event", "label", "subject"]
+    assert set(lines[1]) == {"-", " "} and len(lines) == len(csv_rows) + 1  # header, rule, every row
+    assert max(len(line) for line in lines) <= 72 and any(line.endswith("…") or "… " in line for line in lines)
+    starts = [line[: len(lines[1].split()[0])].strip() for line in lines[2:]]
+    assert starts == [row[0] for row in csv_rows[1:]]  # each row in order, its first column whole

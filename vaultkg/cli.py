@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -431,8 +432,15 @@ def query() -> None:
     """The library of stored SPARQL queries: list, show and run them."""
 
 
+#: Above this many rows a table is laid out plainly: rich takes ~0.3 ms a row (7,500 rows: 2.5 s)
+RICH_ROWS = 200
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> None:
-    """A table on a terminal (rich), on standard output."""
+    """A table on a terminal, on standard output: rich's for a few rows, a plain one for many."""
+    if len(rows) > RICH_ROWS:
+        click.echo(_plain_table(headers, rows, shutil.get_terminal_size().columns))
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -440,6 +448,29 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         table.add_row(*row)
     Console().print(table)
+
+
+def _plain_table(headers: list[str], rows: list[list[str]], width: int) -> str:
+    """Columns two spaces apart within ``width``: the widest are narrowed first, and a cell too
+    long for its column ends in "…" (the whole values: --format csv or json)."""
+    lines = [[" ".join(cell.split()) for cell in row] for row in [headers, *rows]]
+    natural = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    room = max(width - 2 * (len(headers) - 1), 4 * len(headers))
+    widths = list(natural)
+    while sum(widths) > room:  # narrow the widest column to the next width down (or to fit)
+        widest = max(widths)
+        at = widths.index(widest)
+        below = max([w for w in widths if w < widest], default=0)
+        widths[at] = max(4, below, widest - (sum(widths) - room))
+        if widths[at] == widest:
+            break
+    out = []
+    for n, line in enumerate(lines):
+        cells = [cell if len(cell) <= w else cell[: w - 1] + "…" for cell, w in zip(line, widths, strict=True)]
+        out.append("  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
 
 
 @query.command("list")
