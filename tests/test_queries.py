@@ -419,3 +419,18 @@ def test_a_table_of_many_rows_is_laid_out_plainly_within_the_terminal(
     assert max(len(line) for line in lines) <= 72 and any(line.endswith("…") or "… " in line for line in lines)
     starts = [line[: len(lines[1].split()[0])].strip() for line in lines[2:]]
     assert starts == [row[0] for row in csv_rows[1:]]  # each row in order, its first column whole
+
+
+def test_a_plain_table_counts_wide_characters_as_two_columns() -> None:
+    import unicodedata
+
+    from vaultkg.cli import _plain_table
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    rows = [["東京都の報告書と長い名前", "x"], ["ascii text that is long", "y"], ["短い", "z"]]
+    lines = _plain_table(["name", "v"], rows, 24).splitlines()
+    assert [columns(line) for line in lines] == [24] * 5
+    assert lines[2] == "東京都の報告書と長い…  x" and lines[3] == "ascii text that is l…  y"
+    assert columns(lines[4][: lines[4].index("z")]) == columns(lines[0][: lines[0].index("v")])  # aligned

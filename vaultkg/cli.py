@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -454,7 +455,7 @@ def _plain_table(headers: list[str], rows: list[list[str]], width: int) -> str:
     """Columns two spaces apart within ``width``: the widest are narrowed first, and a cell too
     long for its column ends in "…" (the whole values: --format csv or json)."""
     lines = [[" ".join(cell.split()) for cell in row] for row in [headers, *rows]]
-    natural = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    natural = [max(_columns(line[i]) for line in lines) for i in range(len(headers))]
     room = max(width - 2 * (len(headers) - 1), 4 * len(headers))
     widths = list(natural)
     while sum(widths) > room:  # narrow the widest column to the next width down (or to fit)
@@ -466,11 +467,33 @@ def _plain_table(headers: list[str], rows: list[list[str]], width: int) -> str:
             break
     out = []
     for n, line in enumerate(lines):
-        cells = [cell if len(cell) <= w else cell[: w - 1] + "…" for cell, w in zip(line, widths, strict=True)]
-        out.append("  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip())
+        cells = [_fit(cell, w) for cell, w in zip(line, widths, strict=True)]
+        out.append("  ".join(cells).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes (East Asian wide characters take two)."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` columns: padded, or cut with "…"."""
+    used = _columns(text)
+    if used <= width:
+        return text + " " * (width - used)
+    kept, room = [], width - 1
+    for c in text:
+        room -= _columns(c)
+        if room < 0:
+            break
+        kept.append(c)
+    cut = "".join(kept) + "…"
+    return cut + " " * (width - _columns(cut))
 
 
 @query.command("list")
