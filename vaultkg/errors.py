@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class VaultkgError(Exception):
     """Base of every error vaultkg raises on purpose. Exit code 2 unless said otherwise."""
@@ -26,5 +28,5 @@ def not_nquads(path: object, exc: SyntaxError) -> InputError:
     where, what the parser said, and what to do."""
     line = getattr(exc, "lineno", None)
     where = f"{path}:{line}" if line else str(path)
-    reason = str(exc).split(" (graph.nq", 1)[0]
+    reason = re.sub(r" \([^()]*, line \d+\)$", "", str(exc))  # the parser's own "(file, line N)": said above
     return InputError(f"{where}: not valid N-Quads ({reason}); run 'vaultkg build' again")
