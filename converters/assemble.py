@@ -121,13 +121,16 @@ def convert_note(
             else:
                 own.setdefault(out[:3], out.line)
         elif isinstance(out, Diagnostic):
-            result.diagnostics.append(out)
+            if out not in result.diagnostics:  # a link in a table row or field is read twice
+                result.diagnostics.append(out)
         elif isinstance(out, Unresolved):
             result.unresolved.append((out.entity.value, out.text, out.line))
         elif isinstance(out, Attachment):
             result.attachments.append({"path": note.path, "line": out.line, "target": out.target})
         elif isinstance(out, Notice):
             result.notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
+    # each link once, in line order (the links converter and a table row or field both see it)
+    result.unresolved = sorted(set(result.unresolved), key=lambda u: (u[2], u[0], u[1]))
     thing = ctx.thing(note)
     result.claims = [(o.value, line) for (s, p, o), line in own.items() if p == OWL_SAME_AS and s == thing]
     if links and not result.claims and thing.value in links:
@@ -296,7 +299,9 @@ def merge(
         diagnostics.extend(result.diagnostics)
         for entity, text, line in result.unresolved:
             missing[entity][text] += 1
-            missing_from[entity].append({"path": result.path, "line": line})
+            where = {"path": result.path, "line": line}
+            if not missing_from[entity] or missing_from[entity][-1] != where:  # two spellings on a line
+                missing_from[entity].append(where)
         attachments.extend(result.attachments)
         notices.extend(result.notices)
         for qid, line in result.claims:

@@ -87,7 +87,7 @@ class Emitter:
         m = _LINK.match(name)
         target = m.group(1).split("|")[0].split("#")[0].strip() if m else name.strip()
         res = self.ctx.resolver.link(target, self.note) if m else self.ctx.resolver.name(target, self.note)
-        return resolution_outputs(res, target, self.note, self.ctx, line, kind="name")
+        return resolution_outputs(res, target, self.note, self.ctx, line, kind="link" if m else "name")
 
     def names_in(self, text: str) -> list[str] | None:
         """The names of a comma-separated string (``actors: United States, Israel``) when it names

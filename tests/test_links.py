@@ -115,7 +115,24 @@ def test_link_to_missing_note_gets_future_iri_and_label_in_vault_graph() -> None
     assert ttl('vault:gaza-strip\\#id rdfs:label "Gaza Strip" .') == {
         t for t in vault_graph(ds) if t.subject.value.endswith("gaza-strip#id")
     }
-    assert [link["line"] for link in ds.unresolved["https://example.org/vault/gaza-strip#id"]["links"]] == [1, 1, 1]
+    # the report names each line that links to it once
+    assert ds.unresolved["https://example.org/vault/gaza-strip#id"]["links"] == [{"path": "X.md", "line": 1}]
+
+
+def test_a_link_read_by_two_converters_is_reported_once() -> None:
+    # a [[link]] in a milestone row is read by the links and the milestones converters, one in an
+    # inline field by the links and the fields converters: one warning and one report line each
+    ds = build_notes({
+        "A/Dup.md": "", "B/Dup.md": "",
+        "X.md": "friend:: [[Dup]]\n\n| Year | Event |\n|---|---|\n| 1900 | Met [[Dup]] and [[Nobody]] |\n"
+                "\nSee [[Nobody]].\n",
+    })  # fmt: skip
+    assert [m for m in messages(ds) if m.startswith("X.md")] == [
+        "X.md:1: warning: link 'Dup' matches 2 notes (A/Dup.md, B/Dup.md); using 'A/Dup.md'",
+        "X.md:5: warning: link 'Dup' matches 2 notes (A/Dup.md, B/Dup.md); using 'A/Dup.md'",
+    ]
+    assert ds.unresolved["https://example.org/vault/nobody#id"]["links"] == [
+        {"path": "X.md", "line": 5}, {"path": "X.md", "line": 7}]  # fmt: skip
 
 
 def test_path_in_link_wins_over_name() -> None:
