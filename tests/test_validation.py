@@ -117,6 +117,13 @@ def test_a_clean_vault_passes_every_shape_and_check() -> None:
             {"X.md": "---\ntype: country\n---\nSee [[Nowhere Land]].\n"},
             "X.md:4: warning: 'Nowhere Land' is linked but has no note [UnwrittenEntityShape]",
         ),
+        (  # at the first line linking to it, not where its first triple sorts (the event's)
+            {
+                "X.md": "---\ntype: country\n---\nvia:: [[Nowhere Land]]\n\n| Year | Event |\n|---|---|\n"
+                "| 1990 | To [[Nowhere Land]] |\n"
+            },
+            "X.md:4: warning: 'Nowhere Land' is linked but has no note [UnwrittenEntityShape]",
+        ),
         (
             {"P.md": "---\ntype: person\nborn: 1946\n---\n"},
             "P.md:3: violation: a birth date must be one date (YYYY-MM-DD) (value: 1946) [PersonShape]",

@@ -321,8 +321,8 @@ class Locator:
             self.s.setdefault(s, here)
             if p == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
                 self.typed.setdefault(s, here)
-            if iri:
-                self.o.setdefault(o, here)
+            if iri and ((hit := self.o.get(o)) is None or (hit[0] == path and line < hit[1])):
+                self.o[o] = here  # the first note linking to it, at its first such line
 
     def locate(self, focus: str | None, path: str | None, value: str | None) -> tuple[str | None, int, bool]:
         """``(note path, line, found only through a link to the focus)``."""
