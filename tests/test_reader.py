@@ -82,6 +82,26 @@ def test_broken_front_matter_is_an_error_at_its_line_and_the_body_survives(text:
     assert note is not None and dict(note.front_matter.data) == {}
 
 
+@pytest.mark.parametrize(
+    ("text", "path", "line", "placeholder", "leave_out"),
+    [
+        (b"---\ndate: {{date}}\n---\n# {{title}}\n", "Templates/Daily.md", 2, "{{date}}", "Templates/"),
+        (b'---\ntitle: "{{title}}"\ncreated: {{date:YYYY-MM-DD}}\n---\n', "N.md", 3, "{{date:YYYY-MM-DD}}", "N.md"),
+    ],
+)
+def test_a_template_placeholder_is_named_with_how_to_leave_the_template_out(
+    text: bytes, path: str, line: int, placeholder: str, leave_out: str
+) -> None:
+    # YAML reads {{date}} as a map used as a key ("found unhashable key"), which tells nobody much
+    note, problems = read(text, path)
+    assert problems == [
+        f"{path}:{line}: error: invalid YAML in front matter: '{placeholder}' is a template placeholder, which "
+        f'YAML reads as a mapping; if this note is a template, leave it out (exclude: ["{leave_out}"] in '
+        "vaultkg.yaml), else quote the value; the front matter is ignored"
+    ]
+    assert note is not None and dict(note.front_matter.data) == {}
+
+
 def test_broken_yaml_keeps_the_body_and_its_links() -> None:
     note, _ = read(b"---\ntags: [a\n---\nSee [[Iran]].\n")
     assert note.body == "See [[Iran]].\n" and note.body_line == 4

@@ -180,6 +180,13 @@ def parse_front_matter(
                 f"'{comment}' inside brackets starts a YAML comment (a '#' after a space or '[' "
                 f"starts one), so they are never closed; quote it (\"{comment}\") or leave out the '#'"
             )
+        elif placeholder := _placeholder(yaml_text, last):  # {{date}} of a template: a map as a key
+            folder = path.rpartition("/")[0]
+            leave_out = f'exclude: ["{folder}/"]' if folder else f'exclude: ["{path}"]'
+            problem = (
+                f"'{placeholder}' is a template placeholder, which YAML reads as a mapping; if this note is "
+                f"a template, leave it out ({leave_out} in vaultkg.yaml), else quote the value"
+            )
         return empty, [
             Diagnostic(
                 path,
@@ -343,6 +350,16 @@ def _comments_as_values(
 
 _BRACKET_COMMENT = re.compile(r"[\[{,]\s*(#[^\s,\]}]+)")
 _QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
+
+
+_PLACEHOLDER = re.compile(r"\{\{[^{}\n]*\}\}")
+
+
+def _placeholder(yaml_text: str, line: int) -> str | None:
+    """A ``{{…}}`` placeholder (Obsidian's Templates, Templater) on line ``line`` (0-based)."""
+    lines = yaml_text.split("\n")
+    m = _PLACEHOLDER.search(_QUOTED.sub("", lines[line])) if 0 <= line < len(lines) else None
+    return m.group(0) if m else None
 
 
 def _comment_in_brackets(yaml_text: str, first: int, last: int) -> tuple[int, str] | None:
