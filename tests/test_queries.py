@@ -162,6 +162,28 @@ def test_an_iri_parameter_may_be_a_prefixed_name_as_tables_show_it(
     assert remote.exit_code == 0 and remote.stdout == full.stdout
 
 
+def test_parameters_may_follow_the_query_as_name_value_pairs(example_build: Path) -> None:
+    flagged = run("run", "timeline", "-p", "actor=vault:iran#id", "-p", "from=2000", "-o", str(example_build))
+    assert flagged.exit_code == 0 and flagged.stdout.count("\n") > 2
+    pairs = run("run", "timeline", "actor=vault:iran#id", "from=2000", "-o", str(example_build))
+    assert pairs.exit_code == 0 and pairs.stdout == flagged.stdout
+    mixed = run("run", "timeline", "from=2000", "-p", "actor=vault:iran#id", "-o", str(example_build))
+    assert mixed.stdout == flagged.stdout
+    given = run("run", "-e", "SELECT ?x WHERE { BIND(?_x AS ?x) }", "x=3", "-o", str(example_build))
+    assert given.exit_code == 0 and given.stdout.splitlines() == ["x", "3"]
+    bare = run("run", "timeline", "2000", "-o", str(example_build))
+    assert bare.exit_code == 2 and bare.stderr == "vaultkg: error: '2000': write NAME=VALUE\n"
+
+
+def test_a_name_given_for_an_iri_parameter_gets_its_usual_iri_as_a_hint(example_build: Path) -> None:
+    result = run("run", "backlinks", "entity=Gaza Strip", "-o", str(example_build))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "vaultkg: error: parameter 'entity': an absolute IRI or a prefixed name is expected (e.g. "
+        "vault:israel#id); for the note named 'Gaza Strip' that is usually vault:gaza-strip#id\n"
+    )
+
+
 def test_a_long_lived_process_sees_a_rebuild_with_another_base(tmp_path: Path) -> None:
     """The build's prefixes are kept per folder while report.json is unchanged: a rebuild under
     another base is seen by the next query of the same process (``vault:`` follows the base)."""

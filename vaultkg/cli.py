@@ -542,6 +542,7 @@ def query_show(ref: str) -> None:
 
 @query.command("run")
 @click.argument("ref", required=False)
+@click.argument("pairs", nargs=-1, metavar="[NAME=VALUE]...")
 @click.option("-e", "--expression", "text", help="Run this SPARQL text instead of a stored query.")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter value (repeatable).")
 @click.option(
@@ -556,6 +557,7 @@ def query_show(ref: str) -> None:
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for an endpoint.")
 def query_run(
     ref: str | None,
+    pairs: tuple[str, ...],
     text: str | None,
     params: tuple[str, ...],
     fmt: str | None,
@@ -565,22 +567,27 @@ def query_run(
 ) -> None:
     """Run a stored query (by id), a .rq file, or -e 'SPARQL'.
 
-    Parameters are bound as RDF terms, never pasted into the query. Exit codes: 0 ran (even
-    with no rows); 2 unknown query, missing or malformed parameter, invalid SPARQL, no build,
-    endpoint unreachable.
+    Parameters (NAME=VALUE after the query, or -p NAME=VALUE) are bound as RDF terms, never
+    pasted into the query. Exit codes: 0 ran (even with no rows); 2 unknown query, missing or
+    malformed parameter, invalid SPARQL, no build, endpoint unreachable.
     """
     from .querying import display, display_prefixes, run_endpoint, run_local, serialize, store_is_current
-    from .stored_queries import resolve
+    from .stored_queries import bind, check_syntax, resolve
 
+    if text is not None and ref is not None and "=" in ref:  # -e 'SPARQL' name=value: no query named
+        pairs, ref = (ref, *pairs), None
     values = {}
-    for item in params:
+    for item in (*params, *pairs):
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"--param {item!r}: write NAME=VALUE")
+            where = f"--param {item!r}" if item in params else f"{item!r}"
+            raise UsageError(f"{where}: write NAME=VALUE")
         values[name.strip()] = value
     q = resolve(ref, text=text)
     prefixes = display_prefixes(output_dir)  # tables and markdown are for people: prefixed names, both ways
     if not endpoint and (output_dir / "graph.nq").is_file() and not store_is_current(output_dir):
+        check_syntax(q)  # a bad query or parameter is said before the store is made, not after
+        bind(q, values, prefixes)
         click.echo(f"vaultkg: making the query store of {output_dir} (once a build; 'vaultkg build --store' "
                    "makes it during the build)", err=True)  # fmt: skip
     result = run_endpoint(q, values, endpoint, timeout, prefixes) if endpoint else run_local(q, values, output_dir)

@@ -219,7 +219,13 @@ def expand_iri(raw: str, prefixes: Mapping[str, str] | None = None) -> str:
         local = re.sub(r"\\([_~.\-!$&'()*+,;=/?#@%])", r"\1", text[m.end() :])
         text = prefixes[m.group(1)] + local
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", text):
-        raise ValueError("an absolute IRI or a prefixed name is expected (e.g. vault:israel#id)")
+        hint = ""
+        if prefixes and "vault" in prefixes and text:  # a name, as people write it
+            from converters.iris import slugify
+
+            if slug := slugify(text):
+                hint = f"; for the note named '{text}' that is usually vault:{slug}#id"
+        raise ValueError(f"an absolute IRI or a prefixed name is expected (e.g. vault:israel#id){hint}")
     return text
 
 
