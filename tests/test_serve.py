@@ -53,3 +53,26 @@ def test_serve_started_in_the_background_stops_at_once_on_sigterm(example_build:
     assert time.monotonic() - started < 3
     leftover = subprocess.run(["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
+
+
+def test_loading_into_the_read_only_served_store_is_refused_in_its_own_words(
+    example_build: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("serving ")
+        load = subprocess.run([sys.executable, "-m", "vaultkg", "load", "-o", str(out),
+                               "--endpoint", f"http://127.0.0.1:{port}", "--store", "oxigraph"],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    assert load.returncode == 2
+    assert load.stderr == (
+        f"vaultkg: error: http://127.0.0.1:{port}/store: the store refused PUT: 403 Forbidden: the store takes "
+        "no writes from these credentials, or none at all (it says: The server is read-only)\n"
+    )

@@ -290,7 +290,7 @@ def _refusal(where: str, method: str, response: httpx.Response) -> str:
     named = {
         401: "401 Unauthorized: the store wants credentials "
         "(VAULTKG_USER / VAULTKG_PASSWORD, VAULTKG_TOKEN or ~/.netrc)",
-        403: "403 Forbidden: these credentials may not write to the store",
+        403: "403 Forbidden: the store takes no writes from these credentials, or none at all",
         404: "404 Not Found: no such service here — check --endpoint and --store",
         405: "405 Method Not Allowed: this URL does not take Graph Store Protocol requests "
         "(try --store or --method update)",
@@ -300,7 +300,10 @@ def _refusal(where: str, method: str, response: httpx.Response) -> str:
         named = (
             f"{status} redirect to {redact(response.headers.get('Location', '?'))}: not followed (give the final URL)"
         )
-    detail = named or f"{status} {response.reason_phrase}: {response.text[:200].strip()}"
+    said = response.text[:200].strip() if "html" not in response.headers.get("Content-Type", "") else ""
+    if named and said and "\n" not in said:  # the store's own words: "The server is read-only"
+        named += f" (it says: {said})"
+    detail = named or f"{status} {response.reason_phrase}: {said}"
     return f"{where}: the store refused {method}: {detail}"
 
 
