@@ -20,7 +20,7 @@ from conftest import ROOT
 from rdflib.plugins.sparql import prepareQuery
 
 from vaultkg.cli import cli
-from vaultkg.querying import STORE_DIR, run_endpoint, run_local, serialize
+from vaultkg.querying import STORE_DIR, run_endpoint, run_local, run_local_serialized, serialize
 from vaultkg.stored_queries import defaults_of, library
 
 GOLDEN = ROOT / "tests" / "golden" / "queries"
@@ -58,6 +58,18 @@ def test_query_gives_the_golden_rows_on_the_example_build(qid: str, example_buil
     result = run_local(q, defaults_of(q), example_build)
     assert result.rows, f"{qid} returns nothing on the example vault"
     assert serialize(result, "csv") == (GOLDEN / f"{qid}.csv").read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("qid", OFFLINE)
+def test_the_cli_writes_each_format_straight_from_the_store_with_the_same_bytes(qid: str, example_build: Path) -> None:
+    q = LIBRARY[qid]
+    result = run_local(q, defaults_of(q), example_build)
+    pairs = [f"{k}={v}" for k, v in defaults_of(q).items()]
+    for fmt in ("csv", "tsv", "json"):
+        cli_run = CliRunner().invoke(cli, ["query", "run", qid, *pairs, "--format", fmt, "-o", str(example_build)])
+        assert cli_run.exit_code == 0
+        assert cli_run.stdout_bytes == serialize(result, fmt).encode("utf-8"), fmt
+    assert run_local_serialized(q, defaults_of(q), example_build, "csv") == (GOLDEN / f"{qid}.csv").read_bytes()
 
 
 @pytest.mark.parametrize("qid", OFFLINE)

@@ -571,7 +571,15 @@ def query_run(
     pasted into the query. Exit codes: 0 ran (even with no rows); 2 unknown query, missing or
     malformed parameter, invalid SPARQL, no build, endpoint unreachable.
     """
-    from .querying import display, display_prefixes, run_endpoint, run_local, serialize, store_is_current
+    from .querying import (
+        display,
+        display_prefixes,
+        run_endpoint,
+        run_local,
+        run_local_serialized,
+        serialize,
+        store_is_current,
+    )
     from .stored_queries import bind, check_syntax, resolve
 
     if text is not None and ref is not None and "=" in ref:  # -e 'SPARQL' name=value: no query named
@@ -590,8 +598,11 @@ def query_run(
         bind(q, values, prefixes)
         click.echo(f"vaultkg: making the query store of {output_dir} (once a build; 'vaultkg build --store' "
                    "makes it during the build)", err=True)  # fmt: skip
-    result = run_endpoint(q, values, endpoint, timeout, prefixes) if endpoint else run_local(q, values, output_dir)
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    if not endpoint and fmt in ("csv", "tsv", "json"):  # written from the store's answer as it comes
+        click.echo(run_local_serialized(q, values, output_dir, fmt), nl=False)
+        return
+    result = run_endpoint(q, values, endpoint, timeout, prefixes) if endpoint else run_local(q, values, output_dir)
     if fmt == "table" and result.form == "SELECT":
         _table(result.variables, [[display(t, prefixes) for t in row] for row in result.rows])
     else:
