@@ -304,6 +304,8 @@ class Resolver:
         name = strip_md(unicodedata.normalize("NFC", name).strip())
         key = normalize(name)
         if hits := self._by_name.get(key):
+            if len(hits) > 1 and len(exact := [n for n in hits if n.name == name]) == 1:
+                return Resolution(self.slug(exact[0]), exact[0], via="name")  # Case.md and case.md: as written
             return self._pick(hits, source, "name")
         if hits := self._by_alias.get(key):
             return self._pick(hits, source, "alias")

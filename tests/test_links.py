@@ -219,3 +219,13 @@ def test_what_is_masked_as_indented_code_is_code_to_commonmark(lines: list[str])
             for i in range(*tok.map)}  # fmt: skip
     masked = mask(body).split("\n")
     assert {i for i, line in enumerate(lines) if line and f"[[L{i}]]" not in masked[i]} <= code
+
+
+def test_names_that_differ_only_in_case_resolve_as_written() -> None:
+    # two notes whose names differ only in case (a case-sensitive file system allows it): a link
+    # spelled as one of them leads there without an ambiguity warning; another spelling is ambiguous
+    ds = build_notes({"Case.md": "", "case.md": "", "X.md": "[[case]] [[Case]]\n", "Y.md": "[[CASE]]\n"})
+    assert targets(ds, "x") == {"case", "case-2"}
+    assert [m for m in messages(ds) if m.startswith(("X.md", "Y.md"))] == [
+        "Y.md:1: warning: link 'CASE' matches 2 notes (Case.md, case.md); using 'Case.md'"
+    ]
