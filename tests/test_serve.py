@@ -10,16 +10,23 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from conftest import _free_port
 
 
-def test_serve_builds_serves_and_stops_cleanly(example_build: Path, tmp_path: Path) -> None:
+def _serve(example_build: Path, tmp_path: Path, **popen: Any) -> tuple[Path, int, subprocess.Popen[str]]:
+    """`vaultkg serve` on a copy of the example build, on a free loopback port."""
     out = tmp_path / "out"
     shutil.copytree(example_build, out)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)  # fmt: skip
+    return out, port, proc
+
+
+def test_serve_builds_serves_and_stops_cleanly(example_build: Path, tmp_path: Path) -> None:
+    out, port, proc = _serve(example_build, tmp_path)
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         assert line == f"serving {out} at http://127.0.0.1:{port}/ (Ctrl-C stops)\n"
@@ -38,12 +45,7 @@ def test_serve_builds_serves_and_stops_cleanly(example_build: Path, tmp_path: Pa
 def test_serve_started_in_the_background_stops_at_once_on_sigterm(example_build: Path, tmp_path: Path) -> None:
     """A job started with `&` from a script ignores SIGINT, and so does the server it starts:
     SIGTERM still stops both at once (not after the grace period)."""
-    out = tmp_path / "out"
-    shutil.copytree(example_build, out)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # fmt: skip
+    _, port, proc = _serve(example_build, tmp_path, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         assert proc.stdout is not None and proc.stdout.readline().startswith("serving ")
     finally:
@@ -58,11 +60,7 @@ def test_serve_started_in_the_background_stops_at_once_on_sigterm(example_build:
 def test_loading_into_the_read_only_served_store_is_refused_in_its_own_words(
     example_build: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "out"
-    shutil.copytree(example_build, out)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    out, port, proc = _serve(example_build, tmp_path)
     try:
         assert proc.stdout is not None and proc.stdout.readline().startswith("serving ")
         load = subprocess.run([sys.executable, "-m", "vaultkg", "load", "-o", str(out),
