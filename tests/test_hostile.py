@@ -4,9 +4,11 @@ read outside the vault and nothing written outside the output folder."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -55,11 +57,23 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, objec
     write("Objects.md", "---\nx: !!python/object/apply:os.system ['touch /tmp/pwned']\n---\n")
     os.symlink(outside, vault / "sub" / "leak.md")
     os.symlink(vault / "sub", vault / "sub" / "loop")
+    os.mkfifo(vault / "Pipe.md")  # opening it would wait for a writer forever
     before = sorted(p.name for p in root.iterdir())
-    result = CliRunner().invoke(cli, ["build", str(vault), "-o", str(root / "out")])
+    unblock = threading.Timer(20, _open_for_writing, [vault / "Pipe.md"])  # a reader waiting: fail, not hang
+    unblock.start()
+    try:
+        result = CliRunner().invoke(cli, ["build", str(vault), "-o", str(root / "out")])
+    finally:
+        unblock.cancel()
     after = sorted(p.name for p in root.iterdir())
     assert set(after) - set(before) == {"out", ".out.vaultkg.lock"}  # nothing written elsewhere
     return vault, root / "out", result
+
+
+def _open_for_writing(fifo: Path) -> None:
+    """End the wait of a reader of ``fifo`` (with no reader there is nothing to end)."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
 def test_problems_are_reported_with_lines_and_no_traceback(hostile) -> None:
@@ -77,6 +91,7 @@ def test_problems_are_reported_with_lines_and_no_traceback(hostile) -> None:
            "allowed; the front matter is ignored" in lines  # fmt: skip
     assert f"{v}/sub/leak.md:1: warning: symlink leads outside the vault; not read" in lines
     assert f"{v}/.md:1: warning: a note with an empty name (only '.md'); not read" in lines
+    assert f"{v}/Pipe.md:1: warning: not a regular file (a FIFO, socket or device); not read" in lines
     assert not Path("/tmp/pwned").exists()
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from converters import Config, Diagnostic, FrontMatter, Note, Severity
@@ -101,6 +102,12 @@ def scan_vault(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> Scan:
                     stamps[rel] = (stat.st_mtime_ns, stat.st_size)
                 except OSError:
                     pass
+                else:
+                    if not S_ISREG(stat.st_mode):  # reading a FIFO would wait for a writer forever
+                        del stamps[rel]
+                        message = "not a regular file (a FIFO, socket or device); not read"
+                        diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "not-a-file", message))
+                        continue
             found.append(rel)
         for entry in subfolders:
             visit(entry.path, f"{prefix}{entry.name}/")
