@@ -348,6 +348,16 @@ def test_a_build_folder_whose_graph_nq_is_damaged_is_an_input_error_at_its_line(
     assert result.stderr.rstrip().endswith("); run 'vaultkg build' again")
 
 
+def test_a_build_folder_without_its_sourcemap_says_so(example_build: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    (out / "sourcemap.json").unlink()
+    result = run(str(out))
+    assert result.exit_code == 2
+    assert result.stderr == (f"vaultkg: error: {out}: a build folder without sourcemap.json (findings are placed at "
+                             "source lines with it); run 'vaultkg build' again\n")  # fmt: skip
+
+
 def test_every_report_format_parses_back(tmp_path: Path) -> None:
     outs = {name: tmp_path / name for name in ("r.json", "r.xml", "r.sarif", "r.ttl", "r.txt")}
     result = run(str(EXAMPLE_VAULT), *[a for p in outs.values() for a in ("--output", str(p))], "--fail-on", "warning")

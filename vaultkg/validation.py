@@ -789,6 +789,9 @@ def _validate(
     root = Path(target)
     shown = str(root)
     root_is_build = is_output_dir(root) and not any(root.glob("*.md"))
+    if not root_is_build and (root / "graph.nq").is_file() and not any(root.rglob("*.md")):
+        raise InputError(f"{root}: a build folder without sourcemap.json (findings are placed at source "
+                         "lines with it); run 'vaultkg build' again")  # fmt: skip
     cfg, _ = load_config(Path(config) if config else None, vault=None if root_is_build else root, base=base)
     checks = load_checks(cfg.disabled_checks)
     loaded: list[rdflib.Graph] = []
