@@ -99,15 +99,14 @@ def scan_vault(root: Path, config: Config, skip: tuple[Path, ...] = ()) -> Scan:
             else:
                 try:
                     stat = entry.stat(follow_symlinks=False)
-                    stamps[rel] = (stat.st_mtime_ns, stat.st_size)
                 except OSError:
                     pass
                 else:
                     if not S_ISREG(stat.st_mode):  # reading a FIFO would wait for a writer forever
-                        del stamps[rel]
                         message = "not a regular file (a FIFO, socket or device); not read"
                         diagnostics.append(Diagnostic(rel, 1, Severity.WARNING, "not-a-file", message))
                         continue
+                    stamps[rel] = (stat.st_mtime_ns, stat.st_size)
             found.append(rel)
         for entry in subfolders:
             visit(entry.path, f"{prefix}{entry.name}/")
