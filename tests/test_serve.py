@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import _free_port
+from conftest import EXAMPLE_VAULT, _free_port
+
+from vaultkg import build
+from vaultkg.server import snapshots_dir
 
 
 def _serve(example_build: Path, tmp_path: Path, **popen: Any) -> tuple[Path, int, subprocess.Popen[str]]:
@@ -25,15 +31,23 @@ def _serve(example_build: Path, tmp_path: Path, **popen: Any) -> tuple[Path, int
     return out, port, proc
 
 
+def _graphs(port: int, base: str = "https://example.org/vault/") -> int:
+    """How many named graphs the server at ``port`` has under ``base``."""
+    sparql = (
+        f'SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{base}")) }}'
+    )
+    query = urllib.parse.urlencode({"query": sparql})
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/query?{query}", headers={"Accept": "text/csv"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return int(resp.read().decode().splitlines()[1])
+
+
 def test_serve_builds_serves_and_stops_cleanly(example_build: Path, tmp_path: Path) -> None:
     out, port, proc = _serve(example_build, tmp_path)
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         assert line == f"serving {out} at http://127.0.0.1:{port}/ (Ctrl-C stops)\n"
-        query = urllib.parse.urlencode({"query": "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"})
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/query?{query}", headers={"Accept": "text/csv"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            assert resp.read().decode().splitlines() == ["n", "35"]
+        assert _graphs(port) == 35
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
@@ -74,3 +88,55 @@ def test_loading_into_the_read_only_served_store_is_refused_in_its_own_words(
         f"vaultkg: error: http://127.0.0.1:{port}/store: the store refused PUT: 403 Forbidden: the store takes "
         "no writes from these credentials, or none at all (it says: The server is read-only)\n"
     )
+
+
+def _lines(proc: subprocess.Popen[str]) -> Callable[[], str]:
+    """Each call: the process's next line of output, or "" after 30 s without one (no hang)."""
+    lines: queue.Queue[str] = queue.Queue()
+    stream = proc.stdout
+    assert stream is not None
+
+    def pump() -> None:
+        for text in stream:
+            lines.put(text)
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def next_line() -> str:
+        try:
+            return lines.get(timeout=30)
+        except queue.Empty:
+            return ""
+
+    return next_line
+
+
+def test_serve_follows_rebuilds_from_a_snapshot_it_removes_at_the_end(tmp_path: Path) -> None:
+    """A rebuild writes the query store in place: the server reads a snapshot of it (a reader of a
+    RocksDB another process writes is undefined behaviour) and serves each new build once built."""
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    build(vault, out)
+    snapshots = snapshots_dir(out)
+    stale = snapshots / "999999999-0"  # left by a server that was killed: no such process
+    stale.mkdir(parents=True)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        line = _lines(proc)
+        assert line().startswith("serving ")
+        assert _graphs(port) == 35 and not stale.exists()
+        [served] = list(snapshots.iterdir())
+        (vault / "Kuwait.md").write_text("---\ntype: country\n---\nNear [[Iraq]].\n", encoding="utf-8")
+        build(vault, out)  # one more note graph; the build replaces it in the store, in place
+        assert line() == f"serving the new build of {out} at http://127.0.0.1:{port}/\n"
+        assert _graphs(port) == 36
+        assert not served.exists() and len(list(snapshots.iterdir())) == 1
+        build(vault, out, base="https://other.example/kb/")  # every graph changes: the store is made anew
+        assert line().startswith("serving the new build of ")
+        assert _graphs(port, "https://other.example/kb/") == 36 and _graphs(port) == 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    assert not snapshots.exists()

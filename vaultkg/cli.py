@@ -696,7 +696,8 @@ def load(
 def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
     """Start a local Oxigraph server (with its query UI) on the build, until Ctrl-C.
 
-    With VAULT (or when the build folder has no graph yet) the vault is built first.
+    With VAULT (or when the build folder has no graph yet) the vault is built first. A later
+    `vaultkg build` into the folder is served once it is done.
     """
     from .server import serve as run_server
 
@@ -707,7 +708,12 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
         result = build_vault(vault, output_dir)
         click.echo(f"built {result.notes} notes → {output_dir}/", err=True)
     gc.enable()  # off for the command (vaultkg.entry); a server runs until stopped
-    run_server(output_dir, bind, on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"))
+    run_server(
+        output_dir,
+        bind,
+        on_ready=lambda url: click.echo(f"serving {output_dir} at {url} (Ctrl-C stops)"),
+        on_reload=lambda url: click.echo(f"serving the new build of {output_dir} at {url}"),
+    )
 
 
 @cli.command(short_help="Write pages a person can read: one HTML page per note and entity.")

@@ -1,8 +1,16 @@
 """``serve``: a local Oxigraph server (the ``oxigraph`` package's own server and query UI) on a
-build, stopped cleanly with Ctrl-C."""
+build, following rebuilds of the folder, stopped cleanly with Ctrl-C.
+
+The server reads a snapshot of the build's query store (a RocksDB checkpoint: hard links to its
+immutable files, made in milliseconds) kept beside the build folder, never the store itself: a
+rebuild writes that store in place, and a read-only reader of a database another process writes
+is undefined behaviour in RocksDB. When a rebuild has been published, the server is started again
+on a snapshot of the new build (the port is unanswered for a fraction of a second)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -12,8 +20,11 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from .errors import InputError, VaultkgError
-from .querying import STORE_DIR, open_store
+from .outputdir import OutputBusy, locked
+from .querying import STORE_DIR, prepare_store
 
 
 class ServerError(VaultkgError):
@@ -27,45 +38,141 @@ def oxigraph_binary() -> str:
     return found
 
 
-def serve(output: Path, bind: str, *, on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve ``output``'s graph read-only at ``bind`` (host:port) until interrupted."""
-    if not (output / "graph.nq").is_file():
-        raise InputError(f"{output}: no graph.nq here; run 'vaultkg build' first")
-    open_store(output)  # builds (or reuses) output/.vaultkg-store from graph.nq
-    location = output / STORE_DIR / "data"
+def snapshots_dir(output: Path) -> Path:
+    """Where ``serve`` keeps its snapshots of ``output``'s store: beside the folder (a build swaps
+    the folder itself), on the same file system (so that a snapshot is hard links)."""
+    return output.parent / f".{output.name}.vaultkg-serve"
+
+
+def build_stamp(output: Path) -> tuple[int, int] | None:
+    """``graph.nq``'s (size, modification time): it changes when a build is published."""
+    try:
+        stat = (output / "graph.nq").stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _drop_stale_snapshots(output: Path) -> None:
+    """Remove the snapshots of servers that ended without removing theirs (killed)."""
+    try:
+        entries = list(snapshots_dir(output).iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name.partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _snapshot(output: Path, number: int) -> tuple[Path, tuple[int, int] | None]:
+    """A snapshot of the store of the build now in ``output`` (made first if need be), taken
+    while no build writes the folder; with the build stamp it holds."""
+    while True:
+        try:
+            with locked(output):
+                stamp = build_stamp(output)
+                prepare_store(output)
+                target = snapshots_dir(output) / f"{os.getpid()}-{number}"
+                shutil.rmtree(target, ignore_errors=True)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                ox.Store.read_only(str(output / STORE_DIR / "data")).backup(str(target))
+                return target, stamp
+        except OutputBusy:  # a build is writing the folder: take the snapshot once it is done
+            time.sleep(0.2)
+
+
+def _start(location: Path, bind: str) -> subprocess.Popen[bytes]:
+    """``oxigraph serve-read-only`` on ``location``, once it answers."""
     proc = subprocess.Popen(
         [oxigraph_binary(), "serve-read-only", "--location", str(location), "--bind", bind, "--union-default-graph"],
         stderr=subprocess.PIPE,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://{bind}/query?query=ASK%7B%7D", timeout=1):
+                return proc
+        except OSError as exc:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+                last = err.splitlines()[-1] if err else "?"
+                raise ServerError(f"oxigraph did not start on {bind}: {last}") from exc
+            if time.monotonic() > deadline:
+                _stop(proc)
+                raise ServerError(f"oxigraph did not answer on {bind} within 30 s") from None
+            time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()  # not SIGINT: a server started from a background job ignores it
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def serve(
+    output: Path,
+    bind: str,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+    on_reload: Callable[[str], None] | None = None,
+    interval: float = 1.0,
+) -> None:
+    """Serve ``output``'s graph read-only at ``bind`` (host:port) until interrupted, serving
+    each later build of the folder once it is published (looked for every ``interval`` s)."""
+    if not (output / "graph.nq").is_file():
+        raise InputError(f"{output}: no graph.nq here; run 'vaultkg build' first")
     url = f"http://{bind}/"
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # stop the child on SIGTERM too
+    snapshots: list[Path] = []
+    proc: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "query?query=ASK%7B%7D", timeout=1):
-                    break
-            except OSError as exc:
-                if proc.poll() is not None:
-                    err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-                    last = err.splitlines()[-1] if err else "?"
-                    raise ServerError(f"oxigraph did not start on {bind}: {last}") from exc
-                if time.monotonic() > deadline:
-                    raise ServerError(f"oxigraph did not answer on {bind} within 30 s") from None
-                time.sleep(0.1)
+        _drop_stale_snapshots(output)
+        location, served = _snapshot(output, 0)
+        snapshots.append(location)
+        proc = _start(location, bind)
         if on_ready:
             on_ready(url)
-        proc.wait()
+        while True:
+            try:
+                proc.wait(timeout=interval)
+            except subprocess.TimeoutExpired:
+                pass
+            else:
+                raise ServerError(f"oxigraph on {bind} stopped (exit code {proc.returncode})")
+            if build_stamp(output) in (served, None):
+                continue
+            location, served = _snapshot(output, len(snapshots))
+            _stop(proc)
+            proc = _start(location, bind)
+            shutil.rmtree(snapshots.pop(), ignore_errors=True)
+            snapshots.append(location)
+            if on_reload:
+                on_reload(url)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if proc.poll() is None:
-            proc.terminate()  # not SIGINT: a server started from a background job ignores it
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if proc is not None:
+            _stop(proc)
+        for location in snapshots:
+            shutil.rmtree(location, ignore_errors=True)
+        with contextlib.suppress(OSError):  # removed only when no other server keeps snapshots there
+            snapshots_dir(output).rmdir()
 
 
 def _raise_interrupt(_signum: int, _frame: object) -> None:
