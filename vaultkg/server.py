@@ -78,6 +78,7 @@ def _alive(pid: int) -> bool:
 def _snapshot(output: Path, number: int) -> tuple[Path, tuple[int, int] | None]:
     """A snapshot of the store of the build now in ``output`` (made first if need be), taken
     while no build writes the folder; with the build stamp it holds."""
+    tries = 0
     while True:
         try:
             with locked(output):
@@ -89,6 +90,11 @@ def _snapshot(output: Path, number: int) -> tuple[Path, tuple[int, int] | None]:
                 ox.Store.read_only(str(output / STORE_DIR / "data")).backup(str(target))
                 return target, stamp
         except OutputBusy:  # a build is writing the folder: take the snapshot once it is done
+            time.sleep(0.2)
+        except OSError:  # a query process put a store it made in place just then: once more
+            tries += 1
+            if tries == 3:
+                raise
             time.sleep(0.2)
 
 
