@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from conftest import graph_of, ttl
+from conftest import build_notes, graph_of, ttl
 
 from vaultkg import build
 from vaultkg.cli import cli
@@ -167,3 +167,20 @@ def test_a_decomposed_file_name_from_macos_gives_the_composed_name(tmp_path: Pat
     assert ttl(f"vault:trip\\#id vkg:linksTo <{thing}> .") <= graph_of(ds, "trip")
     paths = {t.object.value for g in ds.graphs.values() for t in g if t.predicate.value.endswith("#path")}
     assert paths == {f"{folder}/{name}.md", "Trip.md"}
+
+
+def test_decomposed_text_gives_the_triples_of_composed_text() -> None:
+    """Text pasted from a PDF or written on macOS may hold "e" + U+0301 for "é": as RDF asks of
+    literals and IRIs, vaultkg writes it composed — one property, tag and entity however it was
+    typed, and a combining accent does not end an inline tag or a field's key."""
+    text = ("---\nAnnée: 2001\ntags: [Été]\nlieu: Zoë\n---\nUn café #café/crème et [[Zoë]].\n"
+            "Département:: [[Lyon]]\n")  # fmt: skip
+    composed = build_notes({"N.md": unicodedata.normalize("NFC", text)})
+    decomposed = build_notes({"N.md": unicodedata.normalize("NFD", text)})
+    assert composed.graphs == decomposed.graphs
+    triples = {str(t) for g in decomposed.graphs.values() for t in g}
+    assert all(unicodedata.is_normalized("NFC", t) for t in triples)
+    assert ttl('vault:n\\#id prop:Année 2001 ; prop:lieu "Zoë" ; prop:Département vault:lyon\\#id .') <= graph_of(
+        decomposed, "n"
+    )
+    assert ttl("vault:n dcterms:subject tag:été , tag:café\\/crème .") <= graph_of(decomposed, "n")

@@ -104,6 +104,9 @@ def parse_note(path: str, text: str, *, max_yaml: int = MAX_YAML_VALUES) -> tupl
     name = path.rpartition("/")[2]
     name = name[:-3] if name.lower().endswith(".md") else name
     name = nfc(name)  # macOS may store "Café" decomposed; names are compared and shown composed
+    # and so may the text (pasted from a PDF, say): composed, as RDF asks of literals and IRIs, a
+    # key, tag or name is one IRI whichever way it was typed, and "e" + U+0301 does not end a word
+    text = nfc(text)
     m = _FENCE_OPEN.match(text)
     if not m:
         return Note(path, name, FrontMatter(), text, 1), []
