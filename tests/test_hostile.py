@@ -184,3 +184,11 @@ def test_decomposed_text_gives_the_triples_of_composed_text() -> None:
         decomposed, "n"
     )
     assert ttl("vault:n dcterms:subject tag:été , tag:café\\/crème .") <= graph_of(decomposed, "n")
+
+
+def test_a_decomposed_key_in_the_config_maps_the_composed_key_of_a_note(tmp_path: Path) -> None:
+    (tmp_path / "vaultkg.yaml").write_text(unicodedata.normalize("NFD", "keys:\n  siège: {kind: entity}\n"),
+                                           encoding="utf-8")  # fmt: skip
+    (tmp_path / "Firm.md").write_text("---\nsiège: Genève\n---\n", encoding="utf-8")
+    ds = build(tmp_path, None).dataset
+    assert ttl("vault:firm\\#id prop:siège vault:genève\\#id .") <= graph_of(ds, "firm")

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from converters import Config, ConfigError
+from converters.text import nfc
 
 from .errors import ConfigFileError
 from .resources import read_text
@@ -42,7 +43,7 @@ def load_config(
         path = find_config(vault)
     if path is not None:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.safe_load(nfc(path.read_text(encoding="utf-8"))) or {}  # composed, as notes are read
         except OSError as exc:
             raise ConfigFileError(f"{path}: cannot read config: {exc.strerror or exc}") from None
         except yaml.YAMLError as exc:
