@@ -108,7 +108,7 @@ def test_edits_renames_and_deletions_reach_virtuoso_exactly(tmp_path: Path, virt
     note = vault / "Countries" / "Qatar.md"
     note.write_text(note.read_text(encoding="utf-8") + "\nAlso hosts talks with [[Iran]].\n", encoding="utf-8")
     build(vault, out)
-    assert load(out, virtuoso).stdout.startswith("sent 1 graphs, deleted 0, 34 unchanged")
+    assert load(out, virtuoso).stdout.startswith("sent 1 graph, deleted 0, 34 unchanged")
     (vault / "Countries" / "Lebanon.md").rename(vault / "Countries" / "Lebanese Republic.md")
     (vault / "Countries" / "Qatar.md").unlink()
     build(vault, out)

@@ -105,7 +105,7 @@ def test_a_file_system_refusal_is_reported_and_watching_goes_on(tmp_path: Path) 
     vault.mkdir()
     (vault / "A.md").write_text("a\n")
     with watching(tmp_path, "build", str(vault), "-o", str(parent / "out")) as (stdout, stderr):
-        _wait(lambda: " built 1 notes" in stdout.read_text(), "the first build")
+        _wait(lambda: " built 1 note " in stdout.read_text(), "the first build")
         (parent / "out").rename(tmp_path / "moved")
         shutil.rmtree(parent)  # the output and its lock file beside it
         parent.write_text("a file where the output's folder was")
@@ -121,9 +121,9 @@ def test_validate_watch_prints_new_findings_and_how_many_went_away(tmp_path: Pat
     vault.mkdir()
     (vault / "Sweden.md").write_text("---\ntype: country\n---\nNeighbour: [[Norway]].\n")  # found every time
     with watching(tmp_path, "validate", str(vault), "--no-cache") as (stdout, stderr):
-        _wait(lambda: " validated 1 notes: 0 violations, 1 warnings, 0 infos" in stdout.read_text(), "the first round")
+        _wait(lambda: " validated 1 note: 0 violations, 1 warning, 0 infos" in stdout.read_text(), "the first round")
         (vault / "Olof.md").write_text("---\ntype: person\nborn: 1970-13-01\n---\n")
-        _wait(lambda: " validated 2 notes: 1 violations" in stdout.read_text(), "the new note")
+        _wait(lambda: " validated 2 notes: 1 violation," in stdout.read_text(), "the new note")
         (vault / "Olof.md").write_text("---\ntype: person\nborn: 1970-12-01\n---\n")
         _wait(lambda: "went away" in stdout.read_text(), "the mend")
     lines = stdout.read_text().splitlines()
@@ -133,7 +133,7 @@ def test_validate_watch_prints_new_findings_and_how_many_went_away(tmp_path: Pat
         f"{olof}: violation: a birth date must be one date (YYYY-MM-DD) (value: 1970-13-01) [PersonShape]",
         f"{olof}: warning: born: '1970-13-01' is not a valid date; kept as text [bad-date]",
     ]
-    assert " validated 2 notes: 0 violations, 1 warnings, 0 infos in " in lines[-1]
+    assert " validated 2 notes: 0 violations, 1 warning, 0 infos in " in lines[-1]
     assert lines[-1].endswith("; 2 went away") and len(lines) == 6
     assert stderr.read_text().splitlines() == [f"watching {vault}/ (Ctrl-C stops)", "stopped watching"]
 

@@ -19,6 +19,7 @@ from . import __version__
 from .errors import UsageError, VaultkgError
 from .profiles import PROFILES
 from .reportformat import ReportFormat
+from .wording import counted
 
 DEFAULT_VAULT = Path("examples/vault")
 
@@ -252,13 +253,13 @@ def _build_once(
             click.echo(f"{output} is stale: {', '.join(result.stale)} would change (run 'vaultkg build')", err=True)
             sys.exit(1)
         if not quiet:
-            click.echo(f"{output} is up to date ({s['notes']} notes, {s['triples']} triples)")
+            click.echo(f"{output} is up to date ({counted(s['notes'], 'note')}, {counted(s['triples'], 'triple')})")
     elif not quiet:
         when = time.strftime("%H:%M:%S ") if stamp else ""
         click.echo(
-            f"{when}built {s['notes']} notes → {output}/: {s['triples']} triples, "
-            f"{s['warnings']} warnings, {s['errors']} errors, {s['linked']}/{s['linkable']} entities linked "
-            f"to Wikidata in {s['seconds']:.2f} s"
+            f"{when}built {counted(s['notes'], 'note')} → {output}/: {counted(s['triples'], 'triple')}, "
+            f"{counted(s['warnings'], 'warning')}, {counted(s['errors'], 'error')}, {s['linked']}/{s['linkable']} "
+            f"entities linked to Wikidata in {s['seconds']:.2f} s"
         )
     if store and not check:
         from .querying import STORE_DIR, prepare_store
@@ -682,9 +683,9 @@ def load(
             click.echo(f"send   {graph}")
         for graph in result.deleted:
             click.echo(f"delete {graph}")
-    verb = "would send" if dry_run else "sent"
+    verb, deleted = ("would send", "would delete") if dry_run else ("sent", "deleted")
     click.echo(
-        f"{verb} {len(result.sent)} graphs, {'would delete' if dry_run else 'deleted'} {len(result.deleted)}, "
+        f"{verb} {counted(len(result.sent), 'graph')}, {deleted} {len(result.deleted)}, "
         f"{result.unchanged} unchanged → {redact(endpoint)} in {result.seconds:.2f} s"
     )
 
@@ -706,7 +707,7 @@ def serve(vault: Path | None, output_dir: Path, bind: str) -> None:
         from .building import build as build_vault
 
         result = build_vault(vault, output_dir)
-        click.echo(f"built {result.notes} notes → {output_dir}/", err=True)
+        click.echo(f"built {counted(result.notes, 'note')} → {output_dir}/", err=True)
     gc.enable()  # off for the command (vaultkg.entry); a server runs until stopped
     run_server(
         output_dir,
@@ -730,7 +731,7 @@ def site(output_dir: Path, target: Path, quiet: bool) -> None:
     with _progress(_show_progress() and not quiet) as on_event:
         result = build_site(output_dir, target, on_event=on_event)
     if not quiet:
-        click.echo(f"wrote {result.pages:,} pages → {target}/ in {result.seconds:.2f} s")
+        click.echo(f"wrote {counted(result.pages, 'page')} → {target}/ in {result.seconds:.2f} s")
 
 
 @cli.command(short_help="Propose Wikidata links for review; use accepted ones.")

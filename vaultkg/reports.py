@@ -13,6 +13,7 @@ from . import __version__
 from .jsontext import json_text
 from .reportformat import ReportFormat
 from .validation import Finding, ValidationReport, rank
+from .wording import counted
 from .writers import rdf_bytes
 
 _GITHUB_LEVEL = {"violation": "error", "warning": "warning", "info": "notice"}
@@ -29,8 +30,8 @@ def _where(report: ValidationReport, finding: Finding) -> str:
 def summary_line(report: ValidationReport) -> str:
     s = report.summary()
     return (
-        f"validated {s['notes']} notes: {s['violations']} violations, {s['warnings']} warnings, "
-        f"{s['infos']} infos in {s['seconds']:.2f} s"
+        f"validated {counted(s['notes'], 'note')}: {counted(s['violations'], 'violation')}, "
+        f"{counted(s['warnings'], 'warning')}, {counted(s['infos'], 'info')} in {s['seconds']:.2f} s"
     )
 
 
