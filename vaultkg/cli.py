@@ -802,9 +802,9 @@ def link(
                           accept_matches=accept_matches, write_front_matter=write_front_matter,
                           languages=languages, contact=contact, on_event=on_event)  # fmt: skip
     click.echo(
-        f"{result.entities} entities: {result.matches} clear matches, {result.ambiguous} ambiguous, "
-        f"{result.proposed} to review, {result.unmatched} without candidates; {result.accepted} accepted "
-        f"→ {result.path} ({result.requests} requests sent)"
+        f"{counted(result.entities, 'entity', 'entities')}: {counted(result.matches, 'clear match', 'clear matches')}, "
+        f"{result.ambiguous} ambiguous, {result.proposed} to review, {result.unmatched} without candidates; "
+        f"{result.accepted} accepted → {result.path} ({counted(result.requests, 'request')} sent)"
     )
     for note in result.written_notes:
         click.echo(f"wrote wikidata: into {note}")
@@ -813,7 +813,7 @@ def link(
 
         path, count = run_enrich(vault, endpoint=endpoint, config=config, cache_dir=cache_dir, offline=offline,
                                  languages=languages, contact=contact)  # fmt: skip
-        click.echo(f"wrote {count} Wikidata facts → {path}")
+        click.echo(f"wrote {counted(count, 'Wikidata fact')} → {path}")
 
 
 def _shown(vault: Path, rel: str) -> str:
