@@ -164,6 +164,19 @@ def test_sparql_update_method(vault: Path, tmp_path: Path, fresh_oxigraph) -> No
     assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
 
 
+def test_sparql_update_method_on_an_update_url_that_answers_no_queries(
+    vault: Path, tmp_path: Path, fresh_oxigraph
+) -> None:
+    # no --store: the update URL is all vaultkg knows; Oxigraph's /update refuses the query asking
+    # which graphs the store holds (400), which must not stop the load
+    out = rebuild(vault, tmp_path / "out")
+    load(out, fresh_oxigraph.url + "/update", method="update")
+    (vault / "Countries" / "Qatar.md").unlink()
+    result = load(rebuild(vault, out), fresh_oxigraph.url + "/update", method="update")
+    assert result.deleted == ["https://example.org/vault/qatar"]
+    assert fresh_oxigraph.quads() == nquads_of(out / "graph.nq")
+
+
 def test_cli_load_dry_run_and_summary(vault: Path, tmp_path: Path, fresh_oxigraph) -> None:
     out = rebuild(vault, tmp_path / "out")
     runner = CliRunner()

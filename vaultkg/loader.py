@@ -239,8 +239,13 @@ class StoreClient:
         if self.method != "update" and not self.profile.query:
             return None
         url = self._url(self.profile.query if self.profile.query else self.profile.update)
-        response = self._send("POST", url, data={"query": self.profile.graphs_query},
-                              headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        try:
+            response = self._send("POST", url, data={"query": self.profile.graphs_query},
+                                  headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        except LoadError:
+            if self.profile.query:
+                raise
+            return None  # an update URL that answers no queries (Oxigraph's /update): not known
         try:
             return {b["g"]["value"] for b in response.json()["results"]["bindings"]}
         except (ValueError, KeyError, TypeError):
