@@ -183,6 +183,10 @@ def test_parameters_may_follow_the_query_as_name_value_pairs(example_build: Path
     assert mixed.stdout == flagged.stdout
     given = run("run", "-e", "SELECT ?x WHERE { BIND(?_x AS ?x) }", "x=3", "-o", str(example_build))
     assert given.exit_code == 0 and given.stdout.splitlines() == ["x", "3"]
+    forgot = run("run", "from=2000", "-o", str(example_build))
+    assert forgot.exit_code == 2 and forgot.stderr == (
+        "vaultkg: error: 'from=2000' is a parameter: give the query first (vaultkg query run QUERY from=2000)\n"
+    )
     bare = run("run", "timeline", "2000", "-o", str(example_build))
     assert bare.exit_code == 2 and bare.stderr == "vaultkg: error: '2000': write NAME=VALUE\n"
 

@@ -585,6 +585,8 @@ def query_run(
 
     if text is not None and ref is not None and "=" in ref:  # -e 'SPARQL' name=value: no query named
         pairs, ref = (ref, *pairs), None
+    elif ref is not None and "=" in ref and not ref.endswith(".rq"):  # `run name=x`: the query left out
+        raise UsageError(f"{ref!r} is a parameter: give the query first (vaultkg query run QUERY {ref})")
     values = {}
     for item in (*params, *pairs):
         name, sep, value = item.partition("=")
