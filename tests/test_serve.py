@@ -31,6 +31,18 @@ def _serve(example_build: Path, tmp_path: Path, **popen: Any) -> tuple[Path, int
     return out, port, proc
 
 
+def _stopped(proc: subprocess.Popen[str], sig: int) -> int | None:
+    """Send ``sig`` and wait for the exit code; a server that does not stop is killed (not left
+    running after the test) and gives ``None``."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
 def _graphs(port: int, base: str = "https://example.org/vault/") -> int:
     """How many named graphs the server at ``port`` has under ``base``."""
     sparql = (
@@ -49,8 +61,7 @@ def test_serve_builds_serves_and_stops_cleanly(example_build: Path, tmp_path: Pa
         assert line == f"serving {out} at http://127.0.0.1:{port}/ (Ctrl-C stops)\n"
         assert _graphs(port) == 35
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert _stopped(proc, signal.SIGINT) == 0
     time.sleep(0.2)
     leftover = subprocess.run(["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
@@ -64,8 +75,7 @@ def test_serve_started_in_the_background_stops_at_once_on_sigterm(example_build:
         assert proc.stdout is not None and proc.stdout.readline().startswith("serving ")
     finally:
         started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 0
+        assert _stopped(proc, signal.SIGTERM) == 0
     assert time.monotonic() - started < 3
     leftover = subprocess.run(["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
@@ -81,8 +91,7 @@ def test_loading_into_the_read_only_served_store_is_refused_in_its_own_words(
                                "--endpoint", f"http://127.0.0.1:{port}", "--store", "oxigraph"],
                               capture_output=True, text=True, timeout=60)  # fmt: skip
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert _stopped(proc, signal.SIGINT) == 0
     assert load.returncode == 2
     assert load.stderr == (
         f"vaultkg: error: http://127.0.0.1:{port}/store: the store refused PUT: 403 Forbidden: the store takes "
@@ -137,6 +146,5 @@ def test_serve_follows_rebuilds_from_a_snapshot_it_removes_at_the_end(tmp_path: 
         assert line().startswith("serving the new build of ")
         assert _graphs(port, "https://other.example/kb/") == 36 and _graphs(port) == 0
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert _stopped(proc, signal.SIGINT) == 0
     assert not snapshots.exists()

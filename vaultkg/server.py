@@ -75,11 +75,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _snapshot(output: Path, number: int) -> tuple[Path, tuple[int, int] | None]:
+def _snapshot(output: Path, number: int, stopping: list[int]) -> tuple[Path, tuple[int, int] | None]:
     """A snapshot of the store of the build now in ``output`` (made first if need be), taken
-    while no build writes the folder; with the build stamp it holds."""
+    while no build writes the folder; with the build stamp it holds. (Waiting for a build to end,
+    it gives up when a stop is requested: the snapshot's folder is then empty.)"""
     tries = 0
-    while True:
+    while not stopping:
         try:
             with locked(output):
                 stamp = build_stamp(output)
@@ -96,6 +97,7 @@ def _snapshot(output: Path, number: int) -> tuple[Path, tuple[int, int] | None]:
             if tries == 3:
                 raise
             time.sleep(0.2)
+    return snapshots_dir(output) / f"{os.getpid()}-{number}", None
 
 
 def _start(location: Path, bind: str) -> subprocess.Popen[bytes]:
@@ -138,48 +140,53 @@ def serve(
     on_reload: Callable[[str], None] | None = None,
     interval: float = 1.0,
 ) -> None:
-    """Serve ``output``'s graph read-only at ``bind`` (host:port) until interrupted, serving
-    each later build of the folder once it is published (looked for every ``interval`` s)."""
+    """Serve ``output``'s graph read-only at ``bind`` (host:port) until Ctrl-C or SIGTERM,
+    serving each later build of the folder once it is published (looked for every ``interval`` s).
+
+    A stop request only sets a flag that the loop looks at (a ``KeyboardInterrupt`` raised at any
+    point could leave a lock of ``subprocess`` taken, and the server then waited on it forever)."""
     if not (output / "graph.nq").is_file():
         raise InputError(f"{output}: no graph.nq here; run 'vaultkg build' first")
     url = f"http://{bind}/"
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # stop the child on SIGTERM too
+    stopping: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig, handler in previous.items():
+        if handler != signal.SIG_IGN:  # a job started with `&` ignores Ctrl-C: so does its server
+            signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     snapshots: list[Path] = []
     proc: subprocess.Popen[bytes] | None = None
     try:
         _drop_stale_snapshots(output)
-        location, served = _snapshot(output, 0)
+        location, served = _snapshot(output, 0, stopping)
         snapshots.append(location)
         proc = _start(location, bind)
         if on_ready:
             on_ready(url)
-        while True:
-            try:
-                proc.wait(timeout=interval)
-            except subprocess.TimeoutExpired:
-                pass
-            else:
+        look = time.monotonic() + interval
+        while not stopping:
+            time.sleep(0.05)
+            if time.monotonic() < look:
+                continue
+            look = time.monotonic() + interval
+            if proc.poll() is not None:
                 raise ServerError(f"oxigraph on {bind} stopped (exit code {proc.returncode})")
             if build_stamp(output) in (served, None):
                 continue
-            location, served = _snapshot(output, len(snapshots))
+            location, served = _snapshot(output, len(snapshots), stopping)
+            snapshots.append(location)
+            if stopping:
+                break
             _stop(proc)
             proc = _start(location, bind)
-            shutil.rmtree(snapshots.pop(), ignore_errors=True)
-            snapshots.append(location)
+            shutil.rmtree(snapshots.pop(0), ignore_errors=True)
             if on_reload:
                 on_reload(url)
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if proc is not None:
             _stop(proc)
         for location in snapshots:
             shutil.rmtree(location, ignore_errors=True)
         with contextlib.suppress(OSError):  # removed only when no other server keeps snapshots there
             snapshots_dir(output).rmdir()
-
-
-def _raise_interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
