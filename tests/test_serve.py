@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -148,3 +150,19 @@ def test_serve_follows_rebuilds_from_a_snapshot_it_removes_at_the_end(tmp_path: 
     finally:
         assert _stopped(proc, signal.SIGINT) == 0
     assert not snapshots.exists()
+
+
+def test_a_port_in_use_is_said_in_one_line(example_build: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", f"127.0.0.1:{port}"]
+        environment = {**os.environ, "RUST_BACKTRACE": "1"}  # oxigraph then prints a backtrace after its error
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+    assert result.returncode == 2
+    assert result.stderr == (f"vaultkg: error: oxigraph did not start on 127.0.0.1:{port}: Address already in use "
+                             "(os error 98) (is another server on that port? give another --bind)\n")  # fmt: skip
+    assert not snapshots_dir(out).exists()

@@ -113,13 +113,27 @@ def _start(location: Path, bind: str) -> subprocess.Popen[bytes]:
                 return proc
         except OSError as exc:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-                last = err.splitlines()[-1] if err else "?"
-                raise ServerError(f"oxigraph did not start on {bind}: {last}") from exc
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise ServerError(f"oxigraph did not start on {bind}: {_reason(err)}") from exc
             if time.monotonic() > deadline:
                 _stop(proc)
                 raise ServerError(f"oxigraph did not answer on {bind} within 30 s") from None
             time.sleep(0.05)
+
+
+def _reason(stderr: str) -> str:
+    """What oxigraph said when it would not start: its ``Error:`` line, not the backtrace that
+    follows it where ``RUST_BACKTRACE`` is set.
+
+    >>> _reason("Error: Address already in use (os error 98)\\n\\nStack backtrace:\\n   0: main\\n")
+    'Address already in use (os error 98) (is another server on that port? give another --bind)'
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = next((line.removeprefix("Error:").strip() for line in lines if line.startswith("Error:")), None)
+    said = said or (lines[0] if lines else "?")
+    if "Address already in use" in said:
+        said += " (is another server on that port? give another --bind)"
+    return said
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
