@@ -15,7 +15,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from .text import nfc
-from .vocab import VKG, expand
+from .vocab import PREFIXES, VKG, expand
 
 DEFAULT_BASE = "https://example.org/vault/"
 _BASE = re.compile(r"^https?://[^\s<>\"{}|\\^`#?]+/$")
@@ -104,9 +104,16 @@ class Config:
         for name, ns in prefixes.items():
             if not re.fullmatch(r"[A-Za-z][\w\-.]*", name) or _iri(ns, {}, f"prefixes.{name}") != ns:
                 raise ConfigError(f"prefixes.{name}: a prefix needs a plain name and an absolute IRI")
+            if name in ("vault", "tag", "prop"):  # they were left out without a word
+                raise ConfigError(f"prefixes.{name}: {name}: follows the base IRI (set base instead)")
+            if PREFIXES.get(name, ns) != ns:
+                raise ConfigError(f"prefixes.{name}: {name}: is {PREFIXES[name]} in vaultkg's vocabulary; "
+                                  "give your namespace another name")  # fmt: skip
         declared: dict[str, tuple[str, ...]] = {}
         for cls_name, values in _map(data.get("types"), "types").items():
-            iri = _iri(str(cls_name), prefixes, "types")
+            iri = _iri(
+                str(cls_name), prefixes, "types", "a class, mapped to `type:` values: vkg:Country: [country, state]"
+            )
             for value in _strings(values, f"types.{cls_name}"):
                 key = value.strip().lower()
                 declared[key] = (*declared.get(key, ()), iri)
@@ -202,14 +209,16 @@ def _strings(value: Any, where: str) -> list[str]:
     raise ConfigError(f"{where} must be a string or a list of strings")
 
 
-def _iri(name: str, prefixes: Mapping[str, str], where: str) -> str:
+def _iri(name: str, prefixes: Mapping[str, str], where: str, expected: str = "") -> str:
+    """``name`` (a prefixed name or an IRI) as an IRI; ``expected`` says what belongs there."""
     iri = expand(name, dict(prefixes))
     try:
         NamedNode(iri)
     except ValueError:
         iri = ""
     if not iri.startswith(("http://", "https://", "urn:")):
-        raise ConfigError(f"{where}: {name!r} is neither a known prefixed name nor a valid IRI")
+        hint = f" ({expected})" if expected else ""
+        raise ConfigError(f"{where}: {name!r} is neither a known prefixed name nor a valid IRI{hint}")
     return iri
 
 

@@ -345,6 +345,36 @@ def test_bad_config_is_exit_2_with_the_file_and_setting(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("prefixes: {vault: 'https://x.example/'}", "prefixes.vault: vault: follows the base IRI (set base instead)"),
+        (
+            "prefixes: {schema: 'http://schema.org/'}",
+            "prefixes.schema: schema: is https://schema.org/ in vaultkg's vocabulary; give your namespace another name",
+        ),
+        (
+            "types: {country: 'vkg:Country'}",  # the mapping the wrong way round
+            "types: 'country' is neither a known prefixed name nor a valid IRI (a class, mapped to `type:` values: "
+            "vkg:Country: [country, state])",
+        ),
+    ],
+)
+def test_a_prefix_or_type_mapping_that_would_mislead_is_refused(tmp_path: Path, setting: str, message: str) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(setting + "\n")
+    result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "o"), "--config", str(cfg))
+    assert (result.exit_code, result.stderr) == (2, f"vaultkg: error: {cfg}: {message}\n")
+
+
+def test_a_standard_prefix_given_its_own_namespace_is_fine(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("prefixes: {schema: 'https://schema.org/', ex: 'https://x.example/terms/'}\n")
+    result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "o"), "--config", str(cfg))
+    assert result.exit_code == 0
+    assert "@prefix ex: <https://x.example/terms/> ." in (tmp_path / "o" / "graph.ttl").read_text()
+
+
 def test_unknown_option_is_exit_2() -> None:
     result = CliRunner().invoke(cli, ["build", "--frobnicate"])
     assert result.exit_code == 2 and "No such option '--frobnicate'" in result.stderr
