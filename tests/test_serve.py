@@ -143,10 +143,13 @@ def test_serve_follows_rebuilds_from_a_snapshot_it_removes_at_the_end(tmp_path: 
         build(vault, out)  # one more note graph; the build replaces it in the store, in place
         assert line() == f"serving the new build of {out} at http://127.0.0.1:{port}/\n"
         assert _graphs(port) == 36
-        assert not served.exists() and len(list(snapshots.iterdir())) == 1
+        [second] = list(snapshots.iterdir())
+        assert not served.exists() and second.name != served.name
         build(vault, out, base="https://other.example/kb/")  # every graph changes: the store is made anew
         assert line().startswith("serving the new build of ")
         assert _graphs(port, "https://other.example/kb/") == 36 and _graphs(port) == 0
+        [third] = list(snapshots.iterdir())  # the one served: each snapshot has a name of its own
+        assert third.name not in (served.name, second.name) and (third / "CURRENT").is_file()
     finally:
         assert _stopped(proc, signal.SIGINT) == 0
     assert not snapshots.exists()

@@ -176,7 +176,7 @@ def serve(
         proc = _start(location, bind)
         if on_ready:
             on_ready(url)
-        look = time.monotonic() + interval
+        look, taken = time.monotonic() + interval, 1
         while not stopping:
             time.sleep(0.05)
             if time.monotonic() < look:
@@ -186,8 +186,9 @@ def serve(
                 raise ServerError(f"oxigraph on {bind} stopped (exit code {proc.returncode})")
             if build_stamp(output) in (served, None):
                 continue
-            location, served = _snapshot(output, len(snapshots), stopping)
+            location, served = _snapshot(output, taken, stopping)  # a new name: the old one is in use
             snapshots.append(location)
+            taken += 1
             if stopping:
                 break
             _stop(proc)
