@@ -173,6 +173,8 @@ def serve(
         _drop_stale_snapshots(output)
         location, served = _snapshot(output, 0, stopping)
         snapshots.append(location)
+        if stopping:  # Ctrl-C while a build held the folder: nothing was served
+            return
         proc = _start(location, bind)
         if on_ready:
             on_ready(url)
