@@ -169,3 +169,18 @@ def test_a_port_in_use_is_said_in_one_line(example_build: Path, tmp_path: Path) 
     assert result.stderr == (f"vaultkg: error: oxigraph did not start on 127.0.0.1:{port}: Address already in use "
                              "(os error 98) (is another server on that port? give another --bind)\n")  # fmt: skip
     assert not snapshots_dir(out).exists()
+
+
+def test_ctrl_c_while_a_build_holds_the_folder_leaves_at_once(example_build: Path, tmp_path: Path) -> None:
+    from vaultkg.outputdir import locked
+
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out)
+    with locked(out):  # as a build does while it writes the folder: serve waits for it to end
+        proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "serve", "-o", str(out), "--bind", "127.0.0.1:9"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        time.sleep(1.5)
+        assert proc.poll() is None
+        code = _stopped(proc, signal.SIGINT)
+    assert code == 0 and proc.stdout is not None and proc.stdout.read() == ""
+    assert not snapshots_dir(out).exists()
