@@ -159,6 +159,9 @@ def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan 
     >>> s = parse_date_expression("1990s")
     >>> (s.start.value, s.end.value, s.exact)
     ('1990', '1999', False)
+    >>> s = parse_date_expression("1990s–2000s")
+    >>> (s.start.value, s.end.value, s.exact)
+    ('1990', '2009', False)
     >>> parse_date_expression("Cold War") is None
     True
     """
@@ -184,10 +187,12 @@ def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan 
             left = _year_month(int(year_text), MONTHS[m[0].lower().rstrip(".")])
         if left is not None and right is not None and left.value <= right.value:
             return DateSpan(left, right)
-    # 1990s → 1990–1999; 1900s → 1900–1999
+    # 1990s → 1990–1999 (a decade: 1900s → 1900–1909); 1990s–2000s → 1990–2009
     if m := re.fullmatch(r"(\d{3})0'?s", text):
         start = int(m[1]) * 10
         return DateSpan(_year(start), _year(start + 9), exact=False)
+    if (m := re.fullmatch(r"(\d{3})0'?s\s*(?:-|–|—|to)\s*(\d{3})0'?s", text)) and m[1] <= m[2]:
+        return DateSpan(_year(int(m[1]) * 10), _year(int(m[2]) * 10 + 9), exact=False)
     # c. 1950, early 2024, mid-2023, since 2019, Q1 2024
     if m := re.fullmatch(r"Q([1-4])\s+(\d{4})", text, re.I):
         quarter, year = int(m[1]), int(m[2])

@@ -56,6 +56,7 @@ type: relationship
 | 1979-1980 | Four-digit range |
 | 1990s | A decade |
 | c. 1950 | Circa |
+| 1990s–2000s | Two decades |
 | Cold War | Not a date |
 """
 
@@ -79,9 +80,11 @@ def test_milestone_rows_become_events_at_their_true_granularity() -> None:
     assert ev["A decade"]["startDate"] == {"1990^^gYear"} and ev["A decade"]["endDate"] == {"1999^^gYear"}
     assert ev["A decade"]["dateText"] == {"1990s^^string"}
     assert ev["Circa"]["startDate"] == {"1950^^gYear"} and ev["Circa"]["dateText"] == {"c. 1950^^string"}
+    assert (ev["Two decades"]["startDate"], ev["Two decades"]["endDate"]) == ({"1990^^gYear"}, {"2009^^gYear"})
+    assert ev["Two decades"]["dateText"] == {"1990s–2000s^^string"}
     assert "startDate" not in ev["Not a date"]
     assert {e["type"].pop() for e in ev.values()} == {EVENT}
-    assert messages(ds) == ["R.md:17: warning: milestone date 'Cold War' is not a date; the row is kept without one"]
+    assert messages(ds) == ["R.md:18: warning: milestone date 'Cold War' is not a date; the row is kept without one"]
 
 
 def test_event_iris_survive_added_and_reordered_rows() -> None:
@@ -362,8 +365,8 @@ def test_every_statement_knows_its_line() -> None:
     by_pred = {}
     for t, line in lines:
         by_pred.setdefault(t.predicate.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1], set()).add(line)
-    assert by_pred["citation"] == {20}
-    assert by_pred["milestone"] == set(range(9, 18))
+    assert by_pred["citation"] == {21}
+    assert by_pred["milestone"] == set(range(9, 19))
     assert all(line >= 1 for _, line in lines)
 
 
