@@ -164,6 +164,9 @@ def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan 
     ('1990', '2009', False)
     >>> parse_date_expression("Cold War") is None
     True
+    >>> [(s.start.value, s.end and s.end.value, s.exact) for s in map(parse_date_expression,
+    ...  ["20th century", "1850?", "2024-10-26T09:30", "1st century"])]
+    [('1901', '2000', False), ('1850', None, False), ('2024-10-26', None, False), ('0001', '0100', False)]
     """
     text = " ".join(text.replace("\u2009", " ").split()).strip(" *_")
     if not text:
@@ -193,6 +196,17 @@ def parse_date_expression(text: str, *, prefer_range: bool = False) -> DateSpan 
         return DateSpan(_year(start), _year(start + 9), exact=False)
     if (m := re.fullmatch(r"(\d{3})0'?s\s*(?:-|–|—|to)\s*(\d{3})0'?s", text)) and m[1] <= m[2]:
         return DateSpan(_year(int(m[1]) * 10), _year(int(m[2]) * 10 + 9), exact=False)
+    # 20th century → 1901–2000; 1850? (uncertain); 2024-10-26T09:30 (a time of day: the date)
+    if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)[\s-]+century", text, re.I):
+        century = int(m[1])
+        if century >= 1:
+            return DateSpan(_year((century - 1) * 100 + 1), _year(century * 100), exact=False)
+    if text.endswith("?") and (inner := parse_date_expression(text[:-1], prefer_range=prefer_range)):
+        return DateSpan(inner.start, inner.end, exact=False)
+    if (
+        m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", text)
+    ) and (day := _single(m[1])):
+        return DateSpan(day, None, exact=False)
     # c. 1950, early 2024, mid-2023, since 2019, Q1 2024
     if m := re.fullmatch(r"Q([1-4])\s+(\d{4})", text, re.I):
         quarter, year = int(m[1]), int(m[2])
