@@ -31,7 +31,7 @@ from .vocab import (
     VKG_MILESTONE,
 )
 
-_BULLET_SEP = re.compile(r"(?:\*\*|__)?\s*(?::|\s[–—]\s)\s*")  # "1948: …", "**1948** — …"
+_BULLET_SEP = re.compile(r"(?:\*\*|__)?\s*(?::|\s[–—]\s|—)\s*")  # "1948: …", "**1948** — …", "1948—…"
 
 
 def dated_bullet(text: str) -> tuple[str, DateSpan, str] | None:
@@ -40,6 +40,8 @@ def dated_bullet(text: str) -> tuple[str, DateSpan, str] | None:
 
     >>> dated_bullet("**1948** — Independence")[::2]
     ('1948', 'Independence')
+    >>> dated_bullet("1992—Maastricht")[::2], dated_bullet("1990—1995: the range")[::2]
+    (('1992', 'Maastricht'), ('1990—1995', 'the range'))
     >>> dated_bullet("Note: no date") is None
     True
     """
