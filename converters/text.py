@@ -12,12 +12,31 @@ LINK_LIST = re.compile(r"^\s*(?:!?\[\[[^\[\]\n]+?\]\]\s*,?\s*)+$")
 _MDLINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]+(?:\s+\"[^\"\n]*\")?\)")
 
 
+#: Emphasis, strike-through, highlight (Obsidian's ``==``) and code spans around text: only where
+#: CommonMark would see them (not inside a word: ``snake_case``, ``2*3*4`` stay as they are).
+_EMPHASIS = re.compile(
+    r"(?<![\w*\\])(\*\*|\*)(?=\S)(.+?)(?<=\S)\1(?![\w*])"
+    r"|(?<![\w_\\])(__|_)(?=\S)(.+?)(?<=\S)\3(?![\w_])"
+    r"|(~~|==)(?=\S)(.+?)(?<=\S)\5"
+    r"|`([^`\n]+)`"
+)
+
+
+def _unemphasized(m: re.Match[str]) -> str:
+    return next(group for group in (m.group(2), m.group(4), m.group(6), m.group(7)) if group is not None)
+
+
 def plain_text(markdown: str) -> str:
-    """Text with link syntax removed: ``[[X|alias]]`` → alias, ``[[X#h]]`` → X, ``[t](u)`` → t.
+    """Text with link syntax and emphasis removed: ``[[X|alias]]`` → alias, ``[[X#h]]`` → X,
+    ``[t](u)`` → t, ``**t**``, ``_t_``, ``~~t~~``, ``==t==`` and `` `t` `` → t.
 
     >>> plain_text("Strikes on [[Iran\\\\|Tehran]] and [[Israel#Army]], see [report](https://x.org)")
     'Strikes on Tehran and Israel, see report'
+    >>> plain_text("**Big** news, _quite_ ~~old~~ ==new== `code`: snake_case, 2*3*4, a * b")
+    'Big news, quite old new code: snake_case, 2*3*4, a * b'
     """
+    if any(mark in markdown for mark in "*_~=`"):
+        markdown = _EMPHASIS.sub(_unemphasized, markdown)
 
     def wiki(m: re.Match[str]) -> str:
         inner = m.group(1)

@@ -394,3 +394,17 @@ def test_mentions_in_ascii_text_are_found_as_in_any_text(words: list[str], glue:
         assert found == [hit for hit in index.find(text + " \u00e9") if hit[2] < len(text)]
         assert tokens(text) == tuple(m.group().casefold() for m in _TOKEN.finditer(text))  # how names are keyed
     assert all(text[offset : offset + len(surface)] == surface for surface, _, offset in found if " " not in surface)
+
+
+def test_emphasis_is_left_out_of_descriptions_labels_and_titles() -> None:
+    text = (
+        "| Year | Event |\n|---|---|\n| **1948** | *Founding* of the `state` and ==a== ~~draft~~ |\n"
+        "| 1950 | snake_case and 2*3*4 stay |\n\n"
+        "## Sources\n- [Reuters - **Talks** resume](https://example.org/r)\n- Smith (2020). *A Book*.\n"
+    )
+    ds = build_notes({"R.md": text})
+    ev = by_description(ds, "r")
+    assert set(ev) == {"Founding of the state and a draft", "snake_case and 2*3*4 stay"}
+    assert ev["Founding of the state and a draft"]["label"] == {"1948: Founding of the state and a draft^^string"}
+    assert ttl('<https://example.org/r> schema:name "Talks resume" . vault:r schema:citation "Smith (2020). A Book." .') \
+        <= graph_of(ds, "r")  # fmt: skip
