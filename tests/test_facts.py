@@ -406,5 +406,5 @@ def test_emphasis_is_left_out_of_descriptions_labels_and_titles() -> None:
     ev = by_description(ds, "r")
     assert set(ev) == {"Founding of the state and a draft", "snake_case and 2*3*4 stay"}
     assert ev["Founding of the state and a draft"]["label"] == {"1948: Founding of the state and a draft^^string"}
-    assert ttl('<https://example.org/r> schema:name "Talks resume" . vault:r schema:citation "Smith (2020). A Book." .') \
-        <= graph_of(ds, "r")  # fmt: skip
+    expected = '<https://example.org/r> schema:name "Talks resume" . vault:r schema:citation "Smith (2020). A Book." .'
+    assert ttl(expected) <= graph_of(ds, "r")
