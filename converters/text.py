@@ -22,6 +22,9 @@ _EMPHASIS = re.compile(
 )
 
 
+_MARKS = re.compile(r"\*|_|~~|==|`")
+
+
 def _unemphasized(m: re.Match[str]) -> str:
     return next(group for group in (m.group(2), m.group(4), m.group(6), m.group(7)) if group is not None)
 
@@ -35,7 +38,7 @@ def plain_text(markdown: str) -> str:
     >>> plain_text("**Big** news, _quite_ ~~old~~ ==new== `code`: snake_case, 2*3*4, a * b")
     'Big news, quite old new code: snake_case, 2*3*4, a * b'
     """
-    if any(mark in markdown for mark in "*_~=`"):
+    if _MARKS.search(markdown):
         markdown = _EMPHASIS.sub(_unemphasized, markdown)
 
     def wiki(m: re.Match[str]) -> str:
