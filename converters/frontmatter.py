@@ -16,7 +16,7 @@ from .dates import date_literal
 from .links import resolution_outputs
 from .model import Diagnostic, Note, Output, Severity, Statement
 from .sources import valid_web_iri
-from .tags import split_tags, tag_statements
+from .tags import not_tags, split_tags, tag_statements
 from .text import LINK_LIST, WIKILINK_ANY, split_aliases
 from .vocab import (
     OWL_SAME_AS,
@@ -223,6 +223,12 @@ class Emitter:
                 for tag in split_tags(item)
             ]
             yield from tag_statements(self.ctx, subject, pairs, prop)
+            for n, item in enumerate(items):
+                for piece in not_tags(item):
+                    yield Diagnostic(self.note.path, at(key, n) if isinstance(value, list) else line,
+                                     Severity.WARNING, "not-a-tag",
+                                     f"{key}: '{piece}' is not a tag (a tag needs a letter: Obsidian takes no "
+                                     "number-only tag); it is left out")  # fmt: skip
             return
         if kind == "alias":
             alias_prop = prop if rule and rule.property else SKOS_ALT_LABEL

@@ -55,6 +55,22 @@ def split_tags(value: object) -> list[str]:
     return out
 
 
+def not_tags(value: object) -> list[str]:
+    """The pieces of a front-matter tags value that are no tag (``2024``: a tag needs a letter).
+
+    >>> not_tags(["2024", "review", "#1990, y2k"])
+    ['2024', '#1990']
+    """
+    items = value if isinstance(value, list) else [value]
+    return [
+        piece
+        for item in items
+        if item is not None and not isinstance(item, dict | list | bool)
+        for piece in _SPLIT.split(str(item))
+        if piece.strip("#/[] ") and normalize_tag(piece) is None
+    ]
+
+
 def inline_tags(body: str, first_line: int = 1) -> list[tuple[str, int]]:
     """``#tags`` in the body (not in code, comments or math), with their lines."""
     if "#" not in body:

@@ -332,3 +332,14 @@ def test_an_actor_string_that_names_no_note_warns_and_is_kept() -> None:
         "R.md:4: warning: participants: 'Washington, D.C.' names no note; if it lists several, write them as a "
         "list: [Washington, D.C.]",
     ]
+
+
+def test_a_number_only_tag_is_a_warning_at_its_line_not_dropped_silently() -> None:
+    ds = build_notes({"N.md": "---\ntags:\n  - review\n  - 2024\n  - '#1990, y2k'\n---\nBody #2025 text\n"})
+    assert ttl("vault:n dcterms:subject tag:review , tag:y2k .") <= graph_of(ds, "n")
+    assert [m for m in messages(ds) if "not a tag" in m] == [
+        "N.md:4: warning: tags: '2024' is not a tag (a tag needs a letter: Obsidian takes no number-only tag); "
+        "it is left out",
+        "N.md:5: warning: tags: '#1990' is not a tag (a tag needs a letter: Obsidian takes no number-only tag); "
+        "it is left out",
+    ]  # an inline #2025 is prose (a number), as in Obsidian: no warning
