@@ -144,6 +144,8 @@ class Emitter:
             return
         if value is None or (isinstance(value, str) and not value.strip()):
             return
+        if kind == "entity" and isinstance(value, int | float | dt.date) and not isinstance(value, bool):
+            value = str(value)  # actors: [1984]: the name of a thing (a book, a year note), not a number
         if isinstance(value, str) and "]]" in value and not _LINK.match(value) and LINK_LIST.match(value):
             for m in WIKILINK_ANY.finditer(value):  # "[[Iran]], [[Israel]]": each link, as Dataview reads it
                 yield from self.value(subject, prop, m.group(0).lstrip("!"), path, kind, at)

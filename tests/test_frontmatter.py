@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 from conftest import build_notes, graph_of, messages, ttl, vault_graph
 
@@ -343,3 +344,12 @@ def test_a_number_only_tag_is_a_warning_at_its_line_not_dropped_silently() -> No
         "N.md:5: warning: tags: '#1990' is not a tag (a tag needs a letter: Obsidian takes no number-only tag); "
         "it is left out",
     ]  # an inline #2025 is prose (a number), as in Obsidian: no warning
+
+
+def test_a_number_named_as_an_actor_is_the_name_of_a_thing() -> None:
+    # a book called 1984, a year note: under an entity key a number is a name, not a literal
+    ds = build_notes({"R.md": "---\ntype: relationship\nactors: [1984, Oceania]\n---\n", "1984.md": ""})
+    assert ttl("vault:r\\#id vkg:actor vault:1984\\#id , vault:oceania\\#id .") <= graph_of(ds, "r")
+    assert not [
+        t for t in graph_of(ds, "r") if t.predicate.value.endswith("#actor") and isinstance(t.object, ox.Literal)
+    ]
