@@ -49,7 +49,18 @@ def parse_wikilink(inner: str, line: int, embed: bool) -> Link | None:
     target = target.strip()
     if not target or target.startswith("^^"):
         return None  # [[#Heading]] points into the note itself; [[^^text]] is a block search
+    if not names_a_file(target):
+        return None
     return Link(target, line, fragment.strip() or None, label.strip() or None, embed, False)
+
+
+def names_a_file(target: str) -> bool:
+    """Whether a link target ends in a name: ``/``, ``../``, ``Folder/`` and ``.md`` name none.
+
+    >>> [names_a_file(t) for t in ("Note", "dir/Note.md", "!!!", "/", "../", "Folder/", ".md", "..")]
+    [True, True, True, False, False, False, False, False]
+    """
+    return bool(posixpath.basename(target.removesuffix(".md")).strip(". "))
 
 
 @lru_cache(maxsize=16)
@@ -77,7 +88,7 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
                 continue  # web links are sources, not notes; '#x' points into the note
             path, _, fragment = raw.partition("#")
             target = unquote(path).strip()
-            if target:
+            if target and names_a_file(target):
                 found.append(
                     (
                         m.start(),

@@ -93,6 +93,7 @@ def test_link_line_is_the_line_in_the_file() -> None:
         "[[^^Hidden block text]]",  # its block search: no note name holds a "^"
         "[web](https://example.org/Hidden.md)",
         "[mail](mailto:hidden@example.org)",
+        "[[/]] [[../]] [[.md]] [[Hidden/]] [x](../) [y](.md) [z](./)",  # no name at the end: no note
     ],
 )
 def test_what_is_not_a_link(body: str) -> None:
