@@ -572,16 +572,8 @@ def query_run(
     pasted into the query. Exit codes: 0 ran (even with no rows); 2 unknown query, missing or
     malformed parameter, invalid SPARQL, no build, endpoint unreachable.
     """
-    from .querying import (
-        display,
-        display_prefixes,
-        run_endpoint,
-        run_local,
-        run_local_serialized,
-        serialize,
-        store_is_current,
-    )
-    from .stored_queries import bind, check_syntax, resolve
+    from .querying import display, display_prefixes, run_endpoint, run_local, run_local_serialized, serialize
+    from .stored_queries import resolve
 
     if text is not None and ref is not None and "=" in ref:  # -e 'SPARQL' name=value: no query named
         pairs, ref = (ref, *pairs), None
@@ -596,16 +588,20 @@ def query_run(
         values[name.strip()] = value
     q = resolve(ref, text=text)
     prefixes = display_prefixes(output_dir)  # tables and markdown are for people: prefixed names, both ways
-    if not endpoint and (output_dir / "graph.nq").is_file() and not store_is_current(output_dir):
-        check_syntax(q)  # a bad query or parameter is said before the store is made, not after
-        bind(q, values, prefixes)
+
+    def making() -> None:  # said once the query and its parameters are found sound
         click.echo(f"vaultkg: making the query store of {output_dir} (once a build; 'vaultkg build --store' "
                    "makes it during the build)", err=True)  # fmt: skip
+
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
     if not endpoint and fmt in ("csv", "tsv", "json"):  # written from the store's answer as it comes
-        click.echo(run_local_serialized(q, values, output_dir, fmt), nl=False)
+        click.echo(run_local_serialized(q, values, output_dir, fmt, on_create=making), nl=False)
         return
-    result = run_endpoint(q, values, endpoint, timeout, prefixes) if endpoint else run_local(q, values, output_dir)
+    result = (
+        run_endpoint(q, values, endpoint, timeout, prefixes)
+        if endpoint
+        else run_local(q, values, output_dir, on_create=making)
+    )
     if fmt == "table" and result.form == "SELECT":
         _table(result.variables, [[display(t, prefixes) for t in row] for row in result.rows])
     else:
