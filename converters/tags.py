@@ -41,18 +41,16 @@ def normalize_tag(raw: str) -> str | None:
     return tag
 
 
+def _pieces(value: object) -> Iterator[str]:
+    """The pieces of a front-matter tags value: a list, a comma- or space-separated string."""
+    for item in value if isinstance(value, list) else [value]:
+        if item is not None and not isinstance(item, dict | list | bool):
+            yield from _SPLIT.split(str(item))
+
+
 def split_tags(value: object) -> list[str]:
     """Tags from a front-matter value: a list, a comma- or space-separated string, one string."""
-    items = value if isinstance(value, list) else [value]
-    out: list[str] = []
-    for item in items:
-        if item is None or isinstance(item, dict | list | bool):
-            continue
-        for piece in _SPLIT.split(str(item)):
-            tag = normalize_tag(piece)
-            if tag:
-                out.append(tag)
-    return out
+    return [tag for piece in _pieces(value) if (tag := normalize_tag(piece))]
 
 
 def not_tags(value: object) -> list[str]:
@@ -61,14 +59,7 @@ def not_tags(value: object) -> list[str]:
     >>> not_tags(["2024", "review", "#1990, y2k"])
     ['2024', '#1990']
     """
-    items = value if isinstance(value, list) else [value]
-    return [
-        piece
-        for item in items
-        if item is not None and not isinstance(item, dict | list | bool)
-        for piece in _SPLIT.split(str(item))
-        if piece.strip("#/[] ") and normalize_tag(piece) is None
-    ]
+    return [piece for piece in _pieces(value) if piece.strip("#/[] ") and normalize_tag(piece) is None]
 
 
 def inline_tags(body: str, first_line: int = 1) -> list[tuple[str, int]]:
