@@ -43,6 +43,15 @@ def _stamp(output: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def build_stamp(output: Path) -> str | None:
+    """``graph.nq``'s size and modification time (it changes when a build is published), or
+    ``None`` when there is none."""
+    try:
+        return _stamp(output)
+    except OSError:
+        return None
+
+
 _OPEN: dict[Path, tuple[str, ox.Store]] = {}  # stores opened by this process, by folder
 
 

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from .errors import InputError, VaultkgError
 from .outputdir import OutputBusy, locked
-from .querying import STORE_DIR, prepare_store
+from .querying import STORE_DIR, build_stamp, prepare_store
 
 
 class ServerError(VaultkgError):
@@ -42,15 +42,6 @@ def snapshots_dir(output: Path) -> Path:
     """Where ``serve`` keeps its snapshots of ``output``'s store: beside the folder (a build swaps
     the folder itself), on the same file system (so that a snapshot is hard links)."""
     return output.parent / f".{output.name}.vaultkg-serve"
-
-
-def build_stamp(output: Path) -> tuple[int, int] | None:
-    """``graph.nq``'s (size, modification time): it changes when a build is published."""
-    try:
-        stat = (output / "graph.nq").stat()
-    except OSError:
-        return None
-    return stat.st_size, stat.st_mtime_ns
 
 
 def _drop_stale_snapshots(output: Path) -> None:
@@ -75,7 +66,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _snapshot(output: Path, number: int, stopping: list[int]) -> tuple[Path, tuple[int, int] | None]:
+def _snapshot(output: Path, number: int, stopping: list[int]) -> tuple[Path, str | None]:
     """A snapshot of the store of the build now in ``output`` (made first if need be), taken
     while no build writes the folder; with the build stamp it holds. (Waiting for a build to end,
     it gives up when a stop is requested: the snapshot's folder is then empty.)"""
