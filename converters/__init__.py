@@ -40,11 +40,28 @@ CONVERTERS: tuple[Converter, ...] = (
     mentions.convert,
     body.convert,
 )
+#: Converters that run once every note's other converters have run: mentions look for the names of
+#: things the vault links to or names without a note, which only all the notes together know.
+LAST: tuple[Converter, ...] = (mentions.convert,)
+#: The others, run first (in the order of :data:`CONVERTERS`).
+FIRST: tuple[Converter, ...] = tuple(c for c in CONVERTERS if c not in LAST)
 
 
 def convert(note_: Note, ctx: Context) -> Iterator[Output]:
     """Everything one note says, from every converter."""
     for converter in CONVERTERS:
+        yield from converter(note_, ctx)
+
+
+def convert_first(note_: Note, ctx: Context) -> Iterator[Output]:
+    """What one note says by the converters of :data:`FIRST`."""
+    for converter in FIRST:
+        yield from converter(note_, ctx)
+
+
+def convert_last(note_: Note, ctx: Context) -> Iterator[Output]:
+    """What one note says by the converters of :data:`LAST`."""
+    for converter in LAST:
         yield from converter(note_, ctx)
 
 

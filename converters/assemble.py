@@ -7,7 +7,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,8 @@ class Dataset:
     reused: set[str] = field(default_factory=set)  # graphs left empty: taken from an earlier build
     mentions: Any = None  # the vault's mention index (with ``mentions: true``), for the next build
     names: Any = None  # the resolver's state (``Resolver.state``), for the next build
+    #: names of things linked or named with no note behind them, ``(text, slug)``: looked for as mentions
+    unwritten: tuple[tuple[str, str], ...] = ()
     _union: list[Triple] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)  # renderings shared by several writers
     _unpack: Callable[[], None] | None = None  # fills in the reused graphs' triples
@@ -99,36 +101,40 @@ class NoteResult:
     #: ``triples`` as (subject, predicate, object) tuples, when :func:`convert_note` made them (their
     #: terms are read faster from a tuple than from a ``Triple``, which makes a new object per access)
     terms: list[tuple[Any, Any, Any]] | None = None
+    #: what :func:`finish_note` needs of a result :func:`convert_note` left unfinished
+    pending: Any = None
 
 
 def convert_note(
-    note: Note, ctx: Context, links: Mapping[str, str] | None = None, *, light: bool = False
+    note: Note, ctx: Context, links: Mapping[str, str] | None = None, *, light: bool = False, first: bool = False
 ) -> NoteResult:
     """Run every converter over one note (pure; independent of the other notes' conversion).
 
     ``light``: the caller needs the graph only as N-Triples (:attr:`NoteResult.ntriples`) and
     source lines (:attr:`NoteResult.lines`): its triples are not made as objects (a pyoxigraph
-    ``Triple`` with a literal object costs ~4 µs to make) and :attr:`NoteResult.triples` stays empty."""
-    from . import convert
+    ``Triple`` with a literal object costs ~4 µs to make) and :attr:`NoteResult.triples` stays empty.
+    ``first``: run only the converters of :data:`converters.FIRST` and return the result
+    unfinished (its :attr:`~NoteResult.unresolved` known): :func:`finish_note` runs the rest."""
+    from . import convert_first
 
+    result = NoteResult(note.path, ctx.document(note).value, [], [], [], [], [], [], [])
     own: dict[tuple[Any, Any, Any], int] = {}  # (subject, predicate, object) → first line
     vault: dict[Triple, int] = {}
-    result = NoteResult(note.path, ctx.document(note).value, [], [], [], [], [], [], [])
-    for out in convert(note, ctx):
-        if type(out) is Statement:
-            if out.graph is Graph.VAULT:
-                vault.setdefault(Triple(out.subject, out.predicate, out.object), out.line)
-            else:
-                own.setdefault(out[:3], out.line)
-        elif isinstance(out, Diagnostic):
-            if out not in result.diagnostics:  # a link in a table row or field is read twice
-                result.diagnostics.append(out)
-        elif isinstance(out, Unresolved):
-            result.unresolved.append((out.entity.value, out.text, out.line))
-        elif isinstance(out, Attachment):
-            result.attachments.append({"path": note.path, "line": out.line, "target": out.target})
-        elif isinstance(out, Notice):
-            result.notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
+    _gather(convert_first(note, ctx), note, result, own, vault)
+    result.pending = (own, vault)
+    return result if first else finish_note(result, note, ctx, links, light=light)
+
+
+def finish_note(
+    result: NoteResult, note: Note, ctx: Context, links: Mapping[str, str] | None = None, *, light: bool = False
+) -> NoteResult:
+    """Run the converters of :data:`converters.LAST` over a note :func:`convert_note` left
+    unfinished and put its result in order (see :func:`convert_note` for ``light``)."""
+    from . import convert_last
+
+    own, vault = result.pending
+    result.pending = None
+    _gather(convert_last(note, ctx), note, result, own, vault)
     # each link once, in line order (the links converter and a table row or field both see it)
     result.unresolved = sorted(set(result.unresolved), key=lambda u: (u[2], u[0], u[1]))
     thing = ctx.thing(note)
@@ -149,9 +155,94 @@ def convert_note(
     return result
 
 
-#: ``map(function, notes)`` — the plain built-in, or a parallel one supplied by the caller (which
-#: may call ``function(note, light=True)`` when it needs only N-Triples and lines: see :func:`convert_note`).
-NoteMapper = Callable[[Callable[[Note], NoteResult], Sequence[Note]], Iterable[NoteResult]]
+def _gather(
+    outputs: Iterable[Any],
+    note: Note,
+    result: NoteResult,
+    own: dict[tuple[Any, Any, Any], int],
+    vault: dict[Triple, int],
+) -> None:
+    """Sort converters' outputs into ``result``: statements into ``own`` (or ``vault``) with
+    their first line, and the rest into its lists."""
+    for out in outputs:
+        if type(out) is Statement:
+            if out.graph is Graph.VAULT:
+                vault.setdefault(Triple(out.subject, out.predicate, out.object), out.line)
+            else:
+                own.setdefault(out[:3], out.line)
+        elif isinstance(out, Diagnostic):
+            if out not in result.diagnostics:  # a link in a table row or field is read twice
+                result.diagnostics.append(out)
+        elif isinstance(out, Unresolved):
+            result.unresolved.append((out.entity.value, out.text, out.line))
+        elif isinstance(out, Attachment):
+            result.attachments.append({"path": note.path, "line": out.line, "target": out.target})
+        elif isinstance(out, Notice):
+            result.notices.append({"kind": out.kind, "path": note.path, "line": out.line, **dict(out.detail)})
+
+
+class Conversion:
+    """Converting notes in two steps, because mentions need what every note names.
+
+    :meth:`first` runs the converters of :data:`converters.FIRST` over a note (the step that
+    finds which names have no note behind them); :meth:`meet` gathers those names from every
+    note's first step (and from the results reused, given at the start); :meth:`finish` then
+    runs :data:`converters.LAST`. A ``mapper`` may run the steps on other processes: each
+    needs only :meth:`meet`'s value (:meth:`then` takes it there) between the two."""
+
+    def __init__(self, ctx: Context, links: Mapping[str, str] | None, known: Iterable[NoteResult] = ()) -> None:
+        self.ctx, self.links = ctx, links
+        self._known = [u for r in known for u in r.unresolved]
+        self.names: tuple[tuple[str, str], ...] | None = None
+
+    def first(self, note: Note) -> NoteResult:
+        # looked up at each call: tests count the conversions by wrapping convert_note
+        return convert_note(note, self.ctx, self.links, first=True)
+
+    @staticmethod
+    def found(result: NoteResult) -> list[tuple[str, str, int]]:
+        """What :meth:`meet` needs of a first step's result (its unresolved records)."""
+        return result.unresolved
+
+    def meet(self, found: Iterable[Iterable[tuple[str, str, int]]]) -> tuple[tuple[str, str], ...]:
+        """The names of things with no note: from these unresolved records (of the first steps)
+        and the known results'. The same value once made (notes converted later, e.g. to
+        follow changed names, name nothing new: they were known)."""
+        if self.names is None:
+            from .mentions import unwritten_names
+
+            records = [*self._known, *(u for f in found for u in f)]
+            self.names = unwritten_names(records, self.ctx.config.base) if self.ctx.config.mentions else ()
+            self.then(self.names)
+        return self.names
+
+    def then(self, names: tuple[tuple[str, str], ...]) -> None:
+        """Make ready to :meth:`finish`: the mention index knows ``names`` too."""
+        self.names = names
+        if self.ctx.config.mentions:
+            from .mentions import mention_index
+
+            self.ctx.replace_cached("full mentions", mention_index(self.ctx).with_names(names))
+
+    def finish(self, result: NoteResult, note: Note, light: bool = False) -> NoteResult:
+        return finish_note(result, note, self.ctx, self.links, light=light)
+
+    def run(self, notes: Sequence[Note], light: bool = False) -> Iterator[NoteResult]:
+        """Both steps here, in this process."""
+        firsts = [self.first(note) for note in notes]
+        self.meet(self.found(r) for r in firsts)
+        for note, result in zip(notes, firsts, strict=True):
+            yield self.finish(result, note, light)
+
+
+#: Runs a :class:`Conversion` over notes: its :meth:`~Conversion.run`, or the same steps on
+#: several processes (which may finish with ``light=True`` when only N-Triples and lines are needed:
+#: see :func:`convert_note`); results in the order of the notes.
+NoteMapper = Callable[[Conversion, Sequence[Note]], Iterable[NoteResult]]
+
+
+def _run(conversion: Conversion, notes: Sequence[Note]) -> Iterator[NoteResult]:
+    return conversion.run(notes)
 
 
 def assemble(
@@ -166,6 +257,7 @@ def assemble(
     rendered_vault: Callable[[list[str]], Iterable[Triple]] | None = None,
     earlier_mentions: Any = None,
     earlier_names: Any = None,
+    earlier_unwritten: tuple[tuple[str, str], ...] | None = None,
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
@@ -183,7 +275,9 @@ def assemble(
     build's :attr:`Dataset.mentions`, is used as well when the digests match (it depends on the
     notes' names, aliases and slugs only), and ``earlier_names`` (its :attr:`Dataset.names`)
     when no note was added, removed or renamed and those not in ``earlier`` pin the same slugs
-    as before (see :meth:`Resolver.reused`).
+    as before (see :meth:`Resolver.reused`). ``earlier_unwritten`` is its
+    :attr:`Dataset.unwritten`: when the names of things without a note changed, reused notes
+    whose text names one of those that changed are converted again (their mentions may differ).
     """
     from .resolve import Resolver
 
@@ -194,21 +288,29 @@ def assemble(
         resolver = Resolver.reused(earlier_names, notes, config, changed)
     ctx = Context(notes, config, resolver)
     digest = _digest(ctx.resolver.digest(), config, links)
+    base_index = None
     if config.mentions:  # vault-wide index, built once here rather than in every worker
         from .mentions import mention_index
 
         if earlier_mentions is not None and earlier_digest == digest:
             ctx.cached("mentions", lambda: earlier_mentions)
-        mention_index(ctx, earlier_mentions)  # names changed: the earlier index's tokens still serve
-    reusable = earlier if earlier and earlier_digest == digest else {}
+        base_index = mention_index(ctx, earlier_mentions)  # names changed: the earlier index's tokens still serve
+    reusable = dict(earlier) if earlier and earlier_digest == digest else {}
     if earlier and not reusable and earlier_names is not None:  # names changed: which notes can see it
-        reusable = _unaffected(notes, earlier, ctx, earlier_names, earlier_digest, config, links)
+        reusable = dict(_unaffected(notes, earlier, ctx, earlier_names, earlier_digest, config, links))
     todo = [n for n in notes if n.path not in reusable]
-
-    def convert(note: Note, light: bool = False) -> NoteResult:
-        return convert_note(note, ctx, links, light=light)
-
-    fresh = {r.path: r for r in (mapper or map)(convert, todo)}
+    conversion = Conversion(ctx, links, reusable.values())
+    fresh = {r.path: r for r in (mapper or _run)(conversion, todo)}
+    unwritten = conversion.meet([])
+    if config.mentions and reusable and earlier_unwritten != unwritten:  # mentions of those may differ
+        if earlier_unwritten is None:  # not known: all of them
+            redo = set(reusable)
+        else:
+            redo = _naming(notes, reusable, {text for text, _ in set(unwritten) ^ set(earlier_unwritten)})
+        for path in redo:
+            del reusable[path]
+        if redo:
+            fresh.update((r.path, r) for r in (mapper or _run)(conversion, [n for n in notes if n.path in redo]))
     results = [reusable.get(n.path) or fresh[n.path] for n in notes]
     if keep is not None:
         keep.update((r.path, r) for r in results)
@@ -217,7 +319,8 @@ def assemble(
     dataset = merge(ctx, notes, results, links, on_note, shared)
     dataset.digest = digest
     dataset.reused = {r.graph for r in results if r.rendered}
-    dataset.mentions = ctx.cached("mentions", lambda: None)
+    dataset.mentions = base_index
+    dataset.unwritten = unwritten
     dataset.names = ctx.resolver.state()  # the earlier one itself while the names are the same
     return dataset
 
@@ -239,6 +342,17 @@ def _unaffected(
     if _digest(names["digest"], config, links) != earlier_digest:  # another config or accepted links
         return {}
     keys, own = ctx.resolver.changed_since(names)
+    naming = _naming(notes, earlier, keys)
+    present = {n.path for n in notes}
+    return {
+        path: result for path, result in earlier.items() if path in present and path not in own and path not in naming
+    }
+
+
+def _naming(notes: Sequence[Note], among: Mapping[str, Any], keys: Iterable[str]) -> set[str]:
+    """The paths (of ``among``) of the notes whose text names one of ``keys``: a link, a name in
+    the front matter or a mention needs every word of the key it resolves by (words compared
+    case-folded; a key with none: every note)."""
     # each key's words, longest first: a note without the longest is passed over soonest
     words = [
         tuple(sorted(_WORDS.findall(unicodedata.normalize("NFC", key).casefold()), key=len, reverse=True))
@@ -256,12 +370,7 @@ def _unaffected(
                     return True
         return False
 
-    by_path = {n.path: n for n in notes}
-    return {
-        path: result
-        for path, result in earlier.items()
-        if path in by_path and path not in own and not names_a_key(by_path[path])
-    }
+    return {note.path for note in notes if note.path in among and names_a_key(note)}
 
 
 _WORDS = re.compile(r"[^\W_]+")

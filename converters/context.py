@@ -47,6 +47,10 @@ class Context:
             self._cache[name] = factory()
         return self._cache[name]
 
+    def replace_cached(self, name: str, value: Any) -> None:
+        """Put ``value`` in the place of what :meth:`cached` holds as ``name``."""
+        self._cache[name] = value
+
     @cached_property
     def prefixes(self) -> dict[str, str]:
         """Prefixes for the outputs: the standard ones, the config's and the vault's own."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import accumulate, compress
 
 from .context import Context
@@ -84,20 +84,27 @@ class MentionIndex:
         for note in resolver.notes:
             slug = resolver.slug(note)
             for text in (note.name, *resolver.aliases(note)):
-                text = " ".join(text.split())
-                seen = known.get(text)
-                if seen is not None:  # indexed before, so a name that can be mentioned
-                    key, case = seen
-                elif len(text) < MIN_NAME_LENGTH or text.isdigit() or not _WORD.search(text):
-                    continue
-                else:
-                    key, case = tokens(text), _case_rule(text)
-                if key and all(f[1] != slug or f[0] != text for f in forms[key]):
-                    forms[key].append((text, slug, case))
-        self._forms = dict(forms)
+                _add_form(forms, text, slug, known)
+        self._index(dict(forms))
+
+    def _index(self, forms: dict[tuple[str, ...], list[_Form]]) -> None:
+        self._forms = forms
         self._longest: dict[str, int] = {}  # first token → most tokens of a name starting with it
         for key in self._forms:
             self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
+
+    def with_names(self, names: Iterable[tuple[str, str]]) -> MentionIndex:
+        """This index and more names: ``(text, slug)`` of things the vault names but has no note
+        for (this index is left as it is)."""
+        forms: dict[tuple[str, ...], list[_Form]] = defaultdict(list, self._forms)
+        for text, slug in names:
+            key = tokens(" ".join(text.split()))
+            if key in self._forms and forms[key] is self._forms[key]:
+                forms[key] = list(forms[key])  # copied before it changes: the lists are this index's
+            _add_form(forms, text, slug, {})
+        index = MentionIndex.__new__(MentionIndex)
+        index._index(dict(forms))
+        return index
 
     def find(self, text: str) -> Iterator[tuple[str, set[str], int]]:
         """``(matched text, slugs it may name, offset)`` for each name found in ``text``."""
@@ -133,6 +140,22 @@ class MentionIndex:
                     break
 
 
+def _add_form(
+    forms: dict[tuple[str, ...], list[_Form]], text: str, slug: str, known: dict[str, tuple[tuple[str, ...], int]]
+) -> None:
+    """Index ``text`` as a name of ``slug`` (unless it is too short, a number or no word)."""
+    text = " ".join(text.split())
+    seen = known.get(text)
+    if seen is not None:  # indexed before, so a name that can be mentioned
+        key, case = seen
+    elif len(text) < MIN_NAME_LENGTH or text.isdigit() or not _WORD.search(text):
+        return
+    else:
+        key, case = tokens(text), _case_rule(text)
+    if key and all(f[1] != slug or f[0] != text for f in forms[key]):
+        forms[key].append((text, slug, case))
+
+
 def _spaces(m: re.Match[str]) -> str:
     return " " * (m.end() - m.start())
 
@@ -146,7 +169,8 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
     """``{doc} schema:mentions {id}`` for names of other notes in the text (``mentions: true``)."""
     if not ctx.config.mentions or not note.body.strip():
         return
-    index = mention_index(ctx)
+    # with the names of things that have no note once every note's first step is done (see Conversion)
+    index = ctx.cached("full mentions", lambda: mention_index(ctx))
     own = ctx.resolver.slug(note)
     linked = {own}
     for link in extract_links(note.body, note.body_line):
@@ -178,3 +202,18 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
         if slug not in seen:
             seen.add(slug)
             yield Statement(doc, SCHEMA_MENTIONS, ctx.iris.thing(slug), lines.line(offset))
+
+
+def unwritten_names(unresolved: Iterable[tuple[str, str, int]], base: str) -> tuple[tuple[str, str], ...]:
+    """``(text, slug)`` of the things notes link to or name with no note behind them, from the
+    notes' unresolved records (entity IRI, text as written, line): names to look for as well.
+
+    >>> unwritten_names([("https://x/iran#id", "Iran", 3), ("https://x/map-png#id", "map.png", 1)], "https://x/")
+    (('Iran', 'iran'),)
+    """
+    found = {
+        (text, entity[len(base) : -3])
+        for entity, text, _ in unresolved
+        if entity.startswith(base) and entity.endswith("#id") and not is_attachment(text)
+    }
+    return tuple(sorted(found))

@@ -426,6 +426,35 @@ def test_parallel_conversion_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatc
     assert parallel.diagnostics == single.diagnostics and parallel.unresolved == single.unresolved
 
 
+def _children() -> set[str]:
+    """The pids of this process's children (Linux)."""
+    pid = os.getpid()
+    return set(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+
+
+@pytest.mark.parametrize("step", ["FIRST", "LAST"])
+def test_an_error_in_a_worker_is_raised_by_the_build_and_leaves_no_process(
+    step: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A converter that fails in a worker process (before or after the workers meet) fails the
+    build with its own error and the worker's traceback as the cause; no worker is left."""
+    import converters
+    import vaultkg.parallel
+
+    def broken(note, ctx):  # type: ignore[no-untyped-def]
+        if note.name == "Qatar":
+            raise ValueError(f"a {step} converter broke on Qatar")
+        return iter(())
+
+    monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    monkeypatch.setattr(converters, step, (*getattr(converters, step), broken))
+    before = _children()
+    with pytest.raises(ValueError, match=f"a {step} converter broke on Qatar") as info:
+        build(EXAMPLE_VAULT, None)
+    assert "Traceback" in str(info.value.__cause__) and "in broken" in str(info.value.__cause__)
+    assert _children() <= before
+
+
 def test_output_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "out").write_text("not a folder")
     result = run("build", str(ROOT / "tests" / "vaults" / "minimal"), "-o", str(tmp_path / "out"))

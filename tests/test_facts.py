@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from conftest import build_notes, graph_of, messages, ttl
+from conftest import BASE, build_notes, graph_of, messages, ttl, vault_graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_validation import lines_of
@@ -350,6 +350,40 @@ def test_mentions_skip_own_subject_and_headings_and_can_be_switched_off() -> Non
     assert {t.object.value for t in graph_of(ds, "overview") if t.predicate.value.endswith("mentions")} == set()
     off = Config.from_mapping({"mentions": False}, base=_defaults())
     assert not any(t.predicate.value.endswith("mentions") for t in build_notes(notes, off).triples())
+
+
+def test_names_linked_or_named_without_a_note_are_mentioned_too() -> None:
+    """A thing the vault names but has no note for is a known entity as well: a clipped article
+    that names it mentions it (whether other notes link to it, name it as an actor or field value,
+    or cite it as a publisher), under the IRI the links give it."""
+    notes = {
+        "Clip.md": "Egypt and Jordan signed; the Abraham Accords held, not the abraham accords.\n"
+        "Reuters and the IRGC reported; a map.png was shown. Iran said no.\n",
+        "Relations.md": '---\nactors: [Egypt, "[[Iran]]"]\n---\nSee [[Abraham Accords]] and ![[map.png]].\n'
+        "mediator:: Jordan\n\n## Sources\n- [Reuters - A story](https://example.org/story)\n",
+        "Iran.md": "---\naliases: [IRGC]\n---\nIran borders Iraq. Egypt is far.\n",
+        "Other.md": "Links to [[Iraq]] but no mention of it; Egypt again on line 1.\n",
+    }
+    ds = build_notes(notes)
+
+    def mentions(slug: str) -> dict[str, int]:
+        return {
+            t.object.value.removeprefix(BASE): line
+            for t, line in ds.lines[BASE + slug]
+            if t.predicate.value == "https://schema.org/mentions"
+        }
+
+    assert mentions("clip") == {"egypt#id": 1, "abraham-accords#id": 1, "reuters#id": 2, "iran#id": 2}
+    assert "jordan#id" not in mentions("clip")  # a plain field value is text, not a name (no entity key)
+    assert mentions("iran") == {"iraq#id": 4, "egypt#id": 4}  # its own alias IRGC is its subject
+    assert mentions("relations") == {}  # it names Egypt and Iran itself
+    assert mentions("other") == {"egypt#id": 1}  # Iraq is linked, not mentioned
+    assert ttl('vault:egypt\\#id rdfs:label "Egypt" .') <= vault_graph(ds)
+    assert "https://example.org/vault/egypt#id" in ds.unresolved
+    assert [slug for _, slug in ds.unwritten] == ["abraham-accords", "egypt", "iraq", "reuters"]
+    off = Config.from_mapping({"mentions": False}, base=_defaults())
+    assert not any(t.predicate.value.endswith("mentions") for t in build_notes(notes, off).triples())
+    assert build_notes(notes, off).unwritten == ()
 
 
 def test_body_text_on_the_document_and_switch() -> None:

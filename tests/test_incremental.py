@@ -113,6 +113,35 @@ def test_incremental_builds_equal_clean_builds(tmp_path: Path, counted: list[str
     same_as_clean_build(vault, out, tmp_path)
 
 
+def test_names_without_a_note_that_come_or_go_reconvert_the_notes_naming_them(
+    tmp_path: Path, counted: list[str]
+) -> None:
+    """A link to a thing with no note makes it a name other notes mention: an edit that adds or
+    drops the only link converts the edited note and the notes whose text names it again."""
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    clip = vault / "Clippings" / "Talks in Amman.md"
+    clip.write_text("Jordan hosted the talks; the Hashemite Kingdom said little.\n")
+    settle(clip)
+    build(vault, out)
+    doc, thing = b"<https://example.org/vault/talks-in-amman>", b"<https://example.org/vault/jordan#id>"
+    mention = doc + b" <https://schema.org/mentions> " + thing
+    assert mention not in (out / "graph.nq").read_bytes()
+    qatar = vault / "Countries" / "Qatar.md"
+    text = qatar.read_text()
+    for edited, present in ((text + "\nTalks with [[Jordan]].\n", True), (text, False)):
+        rewrite(qatar, edited)
+        counted.clear()
+        build(vault, out)
+        assert sorted(counted) == ["Clippings/Talks in Amman.md", "Countries/Qatar.md"]
+        assert (mention in (out / "graph.nq").read_bytes()) is present
+        same_as_clean_build(vault, out, tmp_path)
+    rewrite(qatar, text + "\nMore on Qatar.\n")  # names stay the same: the edited note alone
+    counted.clear()
+    build(vault, out)
+    assert counted == ["Countries/Qatar.md"]
+
+
 def test_a_changed_config_converts_everything(tmp_path: Path, counted: list[str]) -> None:
     vault, out = built_copy(tmp_path)
     counted.clear()

@@ -97,6 +97,7 @@ class BuildCache:
     mentions: Any = None  # the build's mention index (converters.mentions), valid for its digest
     base_mentions: Any = None  # the one in the full cache file (not saved: a delta need not repeat it)
     names: Any = None  # the build's name index (Resolver.state)
+    unwritten: tuple[tuple[str, str], ...] | None = None  # names of things without a note (Dataset.unwritten)
     base_names: Any = None  # the one in the full cache file (not saved)
     saved_ns: int = 0  # when the cache was written
     base_ns: int = 0  # when the full cache file was written (the rest is in the delta file)
@@ -181,6 +182,7 @@ def load_cache(output: Path, vault: Path) -> BuildCache:
             cache.mentions = delta.mentions
         if delta.names is not None:
             cache.names = delta.names
+        cache.unwritten = delta.unwritten
         cache.since_base = set(delta.read) | delta.removed
     # "racy" entries: a file changed within RACY_NS of the cache being written could change again
     # without its time or size showing it (coarse file-system clocks) — read those again
@@ -256,6 +258,7 @@ class Delta:
     saved_ns: int
     mentions: Any = None
     names: Any = None
+    unwritten: tuple[tuple[str, str], ...] | None = None
 
 
 def save_cache(
@@ -281,6 +284,7 @@ def save_cache(
                 saved_ns=now,
                 mentions=None if cache.mentions is previous.base_mentions else cache.mentions,  # None: the base's
                 names=None if cache.names is previous.base_names else cache.names,
+                unwritten=cache.unwritten,
             )
             _dump(folder / DELTA_FILE, delta, cache.vault)
             return now

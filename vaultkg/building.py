@@ -216,6 +216,7 @@ def _build(
         earlier=earlier, earlier_digest=cache.digest if cache else "", keep=keep,
         rendered_vault=rendered.vault_triples, earlier_mentions=cache.mentions if cache else None,
         earlier_names=cache.names if cache and earlier else None,
+        earlier_unwritten=cache.unwritten if cache else None,
     )  # fmt: skip
     _add_wikidata_facts(dataset, facts, facts_error, cfg.base)
     dataset.cached("earlier parts", lambda: dataset_earlier)
@@ -303,6 +304,7 @@ def _save_cache(
     kept.prefixes = dict(dataset.prefixes)
     kept.mentions = dataset.mentions
     kept.names = dataset.names
+    kept.unwritten = dataset.unwritten
     reused = {p for p, r in keep.items() if r.rendered and p in rendered.earlier}
     return save_cache(out, kept, cache, {p for p in read if p not in reused})
 

@@ -1,11 +1,14 @@
 """Convert notes on several cores: forked workers share the vault-wide context (names, slugs,
-the mention index) built once in the parent, convert their share of the notes and render each
-note's graph (its N-Quads, Turtle blocks, JSON-LD nodes: :mod:`vaultkg.fragments`). The parent
-gets each result packed (its triples as N-Triples — pickling pyoxigraph terms one by one is ten
-times slower) with its rendered graph, and unpacks the triples only if someone asks for them."""
+the mention index) built once in the parent, convert their share of the notes in two steps (the
+parent gathers what the first steps found unresolved, for the mentions the second step looks
+for: :class:`converters.assemble.Conversion`) and render each note's graph (its N-Quads, Turtle
+blocks, JSON-LD nodes: :mod:`vaultkg.fragments`). The parent gets each result packed (its
+triples as N-Triples — pickling pyoxigraph terms one by one is ten times slower) with its
+rendered graph, and unpacks the triples only if someone asks for them."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -13,10 +16,10 @@ import pickle
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from converters import Note
-from converters.assemble import NoteResult
+from converters.assemble import Conversion, NoteResult
 
 from .buildcache import light, pack, unpack
 from .fragments import GraphPart, Renderer, graph_part
@@ -28,27 +31,127 @@ R = TypeVar("R")
 MIN_NOTES = 400
 #: Below this many files, one process reads them faster (reading a file costs ~0.1 ms).
 MIN_FILES = 1500
-_WORK: tuple[Callable[..., NoteResult], Sequence[Note], Renderer | None, bool] | None = None
+_WORK: tuple[Conversion, Sequence[Note], Renderer | None, bool] | None = None
 
 
-def _convert_chunk(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]:
+def _finished(conversion: Conversion, result: NoteResult, note: Note, renderer: Renderer | None, light: bool) -> Done:
+    """A note's result finished, packed, and its graph rendered (with a ``renderer``)."""
+    if renderer is None:
+        return pack(conversion.finish(result, note)), None
+    result = conversion.finish(result, note, light=light)  # light: no triples made, N-Triples and lines only
+    if result.lines is not None:
+        part = graph_part(result.graph, [], result.lines, result.path, renderer, light=True, nt=result.ntriples)
+    else:
+        triples = [t for t, _ in result.triples]
+        lines = [line for _, line in result.triples]
+        part = graph_part(result.graph, triples, lines, result.path, renderer, light=light, nt=result.ntriples,
+                          terms=result.terms)  # fmt: skip
+    return pack(result, rendered=True), part.fields()  # plain values pickle 3× faster
+
+
+Done = tuple[tuple[Any, ...], tuple[Any, ...] | None]
+
+
+class _Worker:
+    """A forked process that runs both steps of a :class:`Conversion` over its share of chunks,
+    holding its first steps' results between the two (they stay in the process that made them:
+    shipping pyoxigraph terms costs more than making them)."""
+
+    up: BinaryIO
+    down: BinaryIO
+
+    def __init__(self, number: int, count: int, chunks: list[tuple[int, int]], others: list[_Worker]) -> None:
+        up_read, up_write = os.pipe()
+        down_read, down_write = os.pipe()
+        for fd in (up_write, down_write):
+            _widen(fd)
+        parent = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                for other in others:
+                    other.up.close()
+                    other.down.close()
+                os.close(up_read)
+                os.close(down_write)
+                _die_with_parent(parent)
+                with os.fdopen(up_write, "wb") as up, os.fdopen(down_read, "rb") as down:
+                    _work(chunks[number::count], up, down)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(up_write)
+        os.close(down_read)
+        self.up = os.fdopen(up_read, "rb")
+        self.down = os.fdopen(down_write, "wb")
+
+    def receive(self) -> Any:
+        try:
+            kind, value, trace = pickle.load(self.up)
+        except (EOFError, pickle.UnpicklingError, OSError) as e:
+            raise RuntimeError(f"a worker process converting notes ended unexpectedly ({e or type(e).__name__})") from e
+        if kind == "error":
+            raise value from _RemoteTraceback(trace)
+        return value
+
+    def send(self, value: Any) -> None:
+        pickle.dump(value, self.down, protocol=pickle.HIGHEST_PROTOCOL)
+        self.down.flush()
+
+    def close(self) -> None:
+        for stream in (self.down, self.up):
+            with contextlib.suppress(OSError):
+                stream.close()
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)  # done already, or not needed any more
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an error in a worker process, as text (shown as the error's cause)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _widen(fd: int) -> None:
+    """Give a pipe 1 MiB of buffer (Linux), so a worker seldom waits for the parent to read."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ
+    except (ImportError, OSError):
+        pass
+
+
+def _work(chunks: list[tuple[int, int]], up: BinaryIO, down: BinaryIO) -> None:
+    """A worker's part: the first step of its notes, their unresolved names up to the parent,
+    the names of things without a note back, then each chunk finished, packed and rendered."""
     assert _WORK is not None
-    fn, notes, renderer, light = _WORK
-    done: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]] = []
-    for note in notes[bounds[0] : bounds[1]]:
-        if renderer is None:
-            done.append((pack(fn(note)), None))
-            continue
-        result = fn(note, light=light)  # light: no triples made, N-Triples and lines only
-        if result.lines is not None:
-            part = graph_part(result.graph, [], result.lines, result.path, renderer, light=True, nt=result.ntriples)
-        else:
-            triples = [t for t, _ in result.triples]
-            lines = [line for _, line in result.triples]
-            part = graph_part(result.graph, triples, lines, result.path, renderer, light=light, nt=result.ntriples,
-                              terms=result.terms)  # fmt: skip
-        done.append((pack(result, rendered=True), part.fields()))  # plain values pickle 3× faster
-    return done
+    conversion, notes, renderer, light = _WORK
+
+    def send(kind: str, value: Any, trace: str = "") -> None:
+        pickle.dump((kind, value, trace), up, protocol=pickle.HIGHEST_PROTOCOL)
+        up.flush()
+
+    try:
+        firsts = [conversion.first(note) for a, b in chunks for note in notes[a:b]]
+        send("ok", [u for r in firsts for u in conversion.found(r)])
+        conversion.then(pickle.load(down))
+        results = iter(firsts)
+        for a, b in chunks:
+            send("ok", [_finished(conversion, next(results), note, renderer, light) for note in notes[a:b]])
+    except Exception as e:  # the parent raises it
+        import traceback
+
+        trace = traceback.format_exc()
+        try:
+            send("error", e, trace)
+        except Exception:  # the error does not pickle
+            send("error", RuntimeError(f"{type(e).__name__}: {e}"), trace)
 
 
 class ForkMapper:
@@ -67,31 +170,40 @@ class ForkMapper:
         self.packed: dict[str, tuple[Any, ...]] = {}
         self.parts: dict[str, GraphPart] = {}
 
-    def __call__(self, fn: Callable[..., NoteResult], notes: Sequence[Note]) -> Iterator[NoteResult]:
+    def __call__(self, conversion: Conversion, notes: Sequence[Note]) -> Iterator[NoteResult]:
         global _WORK
-        if self.count <= 1 or len(notes) < MIN_NOTES or "fork" not in multiprocessing.get_all_start_methods():
-            yield from map(fn, notes)
+        if self.count <= 1 or len(notes) < MIN_NOTES or not hasattr(os, "fork"):
+            yield from conversion.run(notes)
             return
-        size = max(1, len(notes) // (self.count * 16))  # small chunks: long notes cluster by path
+        size = max(1, len(notes) // (self.count * 16))  # small chunks, dealt in turn: long notes cluster by path
         chunks = [(i, min(i + size, len(notes))) for i in range(0, len(notes), size)]
-        _WORK = (fn, notes, self.renderer, self.light)
+        _WORK = (conversion, notes, self.renderer, self.light)
+        workers: list[_Worker] = []
         try:
-            with ProcessPoolExecutor(
-                max_workers=self.count,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_die_with_parent,
-                initargs=(os.getpid(),),
-            ) as pool:
-                for done in pool.map(_convert_chunk, chunks):  # in order: the output stays the same
-                    for packed, part in done:
-                        if part is None:
-                            yield unpack(packed)
-                            continue
-                        self.packed[packed[0]] = packed
-                        self.parts[packed[0]] = GraphPart(*part)
-                        yield light(packed)
+            try:
+                for number in range(self.count):
+                    workers.append(_Worker(number, self.count, chunks, workers))
+            except OSError:  # no process to be had (or no pipe): convert here
+                for w in workers:
+                    w.close()
+                workers = []
+                yield from conversion.run(notes)
+                return
+            conversion.meet([w.receive() for w in workers])  # every note's first step is done
+            for w in workers:
+                w.send(conversion.names)
+            for k in range(len(chunks)):  # in order: the output stays the same
+                for packed, part in workers[k % self.count].receive():
+                    if part is None:
+                        yield unpack(packed)
+                        continue
+                    self.packed[packed[0]] = packed
+                    self.parts[packed[0]] = GraphPart(*part)
+                    yield light(packed)
         finally:
             _WORK = None
+            for w in workers:
+                w.close()
 
 
 _MAP: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
