@@ -141,9 +141,9 @@ def _work(chunks: list[tuple[int, int]], up: BinaryIO, down: BinaryIO) -> None:
         firsts = [conversion.first(note) for a, b in chunks for note in notes[a:b]]
         send("ok", [u for r in firsts for u in conversion.found(r)])
         conversion.then(pickle.load(down))
-        results = iter(firsts)
+        firsts.reverse()  # popped in order: a finished result is let go once sent
         for a, b in chunks:
-            send("ok", [_finished(conversion, next(results), note, renderer, light) for note in notes[a:b]])
+            send("ok", [_finished(conversion, firsts.pop(), note, renderer, light) for note in notes[a:b]])
     except Exception as e:  # the parent raises it
         import traceback
 
