@@ -9,6 +9,7 @@ import http.server
 import io
 import json
 import shutil
+import subprocess
 import threading
 import urllib.request
 from pathlib import Path
@@ -405,6 +406,45 @@ def test_build_store_prepares_the_query_store_for_the_first_query(tmp_path: Path
     assert again.exit_code == 0 and "query store ready" not in again.output  # already in step
     plain = CliRunner().invoke(cli, ["build", str(EXAMPLE_VAULT), "-o", str(tmp_path / "plain")])
     assert plain.exit_code == 0 and not (tmp_path / "plain" / STORE_DIR).exists()
+
+
+def _still_running(process: subprocess.Popen[str], seconds: float) -> bool:
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return True
+    return False
+
+
+def test_queries_and_a_build_that_changes_the_store_take_turns(tmp_path: Path) -> None:
+    """RocksDB lets no process read a store another one is changing: a query waits while a build
+    brings the store up to date in place, and the build waits for a query still reading."""
+    import sys
+
+    from conftest import EXAMPLE_VAULT
+
+    from vaultkg.querying import store_is_current, store_lock
+
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    assert CliRunner().invoke(cli, ["build", str(vault), "-o", str(out), "--store"]).exit_code == 0
+    vaultkg = [sys.executable, "-m", "vaultkg"]
+    query = [*vaultkg, "query", "run", "find-entity", "name=Lusail", "-o", str(out), "--format", "csv"]
+    with store_lock(out, exclusive=True):  # as a build does while it publishes and refreshes
+        waiting = subprocess.Popen(query, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert _still_running(waiting, 1.5)
+    answer, errors = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, errors
+    assert "lusail" not in answer and "making the query store" not in errors
+    (vault / "Countries" / "Lusail.md").write_text("---\ntype: place\n---\nA city of [[Qatar]].\n")
+    with store_lock(out):  # as a query does while it reads
+        build_command = [*vaultkg, "build", str(vault), "-o", str(out), "-q"]
+        building = subprocess.Popen(build_command, stderr=subprocess.PIPE, text=True)
+        assert _still_running(building, 1.5)
+    assert building.wait(timeout=60) == 0, building.stderr.read() if building.stderr else ""
+    assert store_is_current(out)  # brought up to date in place, not left to be made again
+    again = subprocess.run(query, capture_output=True, text=True, check=True)
+    assert "https://example.org/vault/lusail#id" in again.stdout and "making the query store" not in again.stderr
 
 
 def test_an_actor_of_two_classes_is_ranked_once(tmp_path: Path) -> None:

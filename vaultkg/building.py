@@ -243,16 +243,19 @@ def _build(
         if check:
             stale = differing_files(out, files)
         else:
-            from .querying import refresh_store, store_is_current
+            from .querying import refresh_store, store_is_current, store_lock
 
             digests = {name: sha256_of(files, name) for name in LAYOUT_FILES}  # computed for the report
             if _holds(out, files, digests, cache):  # the same bytes: leave the files (and their times) alone
                 recover(out, files)
             else:
                 previous = build_hashes(out) if store_is_current(out) else None
-                publish(out, files)
-                if previous is not None:  # someone queries this folder: keep its store in step
-                    refresh_store(out, previous, {g: (part.hash, part.nq) for g, part in graph_parts(dataset).items()})
+                if previous is None:
+                    publish(out, files)
+                else:  # someone queries this folder: keep its store in step, no query reading in between
+                    with store_lock(out, exclusive=True):
+                        publish(out, files)
+                        refresh_store(out, previous, {g: (p.hash, p.nq) for g, p in graph_parts(dataset).items()})
             written = True
             if token is not None and cache is not None:
                 save_layout(out, layout_of(dataset), token, cache.vault, digests)

@@ -3,16 +3,18 @@ disk next to it and reused while the build is unchanged), or any SPARQL 1.1 endp
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import shutil
 import tempfile
 import urllib.error
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -20,6 +22,38 @@ from .errors import InputError, VaultkgError, not_nquads
 from .stored_queries import StoredQuery, bind, check_syntax, strip_comments, with_values
 
 STORE_DIR = ".vaultkg-store"
+
+#: This process's handle on each store lock file, with the modes it holds, innermost last.
+_LOCKS: dict[Path, tuple[BinaryIO, list[int]]] = {}
+
+
+@contextmanager
+def store_lock(output: Path, *, exclusive: bool = False) -> Iterator[None]:
+    """Hold ``output``'s query-store lock: shared while a query opens and reads the on-disk store,
+    exclusive while a build changes it in place or a new store is put in its place (RocksDB lets
+    no process read files another one is changing). A lock file beside the folder, since a build
+    swaps the folder itself. Nested holds share one handle: an exclusive hold inside a shared one
+    turns it exclusive and back, so a query that has to make the store cannot lock itself out.
+    Where no lock file can be made (a read-only place), nothing is locked."""
+    key = output.resolve()
+    if key not in _LOCKS:
+        try:
+            _LOCKS[key] = (open(key.parent / f".{key.name}.vaultkg-store.lock", "a+b"), [])  # noqa: SIM115
+        except OSError:
+            yield
+            return
+    handle, modes = _LOCKS[key]
+    outer = modes[-1] if modes else fcntl.LOCK_UN
+    mode = fcntl.LOCK_EX if exclusive or outer == fcntl.LOCK_EX else fcntl.LOCK_SH
+    if mode != outer:
+        fcntl.flock(handle.fileno(), mode)
+    modes.append(mode)
+    try:
+        yield
+    finally:
+        modes.pop()
+        if mode != outer:
+            fcntl.flock(handle.fileno(), outer)
 
 
 class EndpointError(VaultkgError):
@@ -125,9 +159,11 @@ def _create_store(output: Path, stamp: str) -> None:
         store.flush()
         del store
         (tmp / "stamp").write_text(stamp)
-        if store_dir.exists():
-            shutil.rmtree(store_dir)
-        os.replace(tmp, store_dir)
+        with store_lock(output, exclusive=True):  # no query reads the store while it is replaced
+            _OPEN.pop(output.resolve(), None)
+            if store_dir.exists():
+                shutil.rmtree(store_dir)
+            os.replace(tmp, store_dir)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -161,6 +197,13 @@ def refresh_store(
     removed = set(previous) - set(current)
     if len(changed) + len(removed) > max(50, len(current) // 10):
         return False
+    with store_lock(output, exclusive=True):  # no query reads the store while it changes
+        return _refresh(output, changed, removed, current)
+
+
+def _refresh(
+    output: Path, changed: set[str], removed: set[str], current: Mapping[str, tuple[str, bytes | memoryview]]
+) -> bool:
     _OPEN.pop(output.resolve(), None)
     try:
         store = ox.Store(str(output / STORE_DIR / "data"))
@@ -189,7 +232,8 @@ def run_local(
     """Run on the embedded store of a build folder (default graph = union of all graphs; with
     ``memory``, an in-memory copy kept by this process; ``on_create``: see :func:`open_store`).
     The query and its parameters are checked before the store is opened or made."""
-    return _result(query.form, _answer(query, params, output, memory=memory, on_create=on_create))
+    with nullcontext() if memory else store_lock(output):  # read to the end under the lock
+        return _result(query.form, _answer(query, params, output, memory=memory, on_create=on_create))
 
 
 def run_local_serialized(
@@ -198,12 +242,14 @@ def run_local_serialized(
     """:func:`run_local` and :func:`serialize` in one: solutions in ``json``, ``csv`` or ``tsv``
     are written by pyoxigraph straight from the store's answer, with no Python term made per
     value (`vaultkg query run timeline` at 10,000 notes, 7,561 rows: 0.79 → 0.70 s); the same bytes."""
-    answer = _answer(query, params, output, on_create=on_create)
-    if isinstance(answer, ox.QuerySolutions) and fmt in _RESULTS_FORMATS:
-        buffer = io.BytesIO()
-        answer.serialize(buffer, format=_RESULTS_FORMATS[fmt])
-        return buffer.getvalue() + (b"\n" if fmt == "json" else b"")
-    return serialize(_result(query.form, answer), fmt).encode("utf-8")
+    with store_lock(output):  # read to the end under the lock
+        answer = _answer(query, params, output, on_create=on_create)
+        if isinstance(answer, ox.QuerySolutions) and fmt in _RESULTS_FORMATS:
+            buffer = io.BytesIO()
+            answer.serialize(buffer, format=_RESULTS_FORMATS[fmt])
+            return buffer.getvalue() + (b"\n" if fmt == "json" else b"")
+        result = _result(query.form, answer)
+    return serialize(result, fmt).encode("utf-8")
 
 
 def _answer(
