@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -409,21 +410,41 @@ def test_library_raises_typed_errors(tmp_path: Path) -> None:
         build(tmp_path / "missing", tmp_path / "out")
 
 
-def test_parallel_conversion_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("vault", "workers"), [("example", 2), ("broken", 2), ("generated", 3)])
+def test_parallel_conversion_gives_the_same_bytes(
+    vault: str, workers: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers converting in two steps (meeting to share the names without a note) give what one
+    process gives: the files, the findings and the names, on two or three workers."""
+    import sys
+
     import vaultkg.parallel
     from converters import assemble
     from vaultkg.config import load_config
     from vaultkg.vault import read_vault
     from vaultkg.writers import render_all
 
-    cfg, _ = load_config(vault=EXAMPLE_VAULT)
-    notes = read_vault(EXAMPLE_VAULT, cfg).notes
+    root = {"example": EXAMPLE_VAULT, "broken": ROOT / "tests" / "vaults" / "broken"}.get(vault, tmp_path / "vault")
+    if vault == "generated":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from generate import generate
+
+        generate(root, 300, seed=3)
+        stems = {p.stem for p in root.rglob("*.md")}
+        linked = {m for p in root.rglob("*.md") for m in re.findall(r"\[\[([^\]|#]+)", p.read_text())}
+        (root / "Clippings" / "Mentions.md").write_text(f"Named here: {', '.join(sorted(linked - stems))}.\n")
+    cfg, _ = load_config(vault=root)
+    notes = read_vault(root, cfg).notes
     monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
     monkeypatch.setattr(vaultkg.parallel, "MIN_FILES", 1)
-    parallel = assemble(notes, cfg, mapper=vaultkg.parallel.fork_mapper(2))
+    parallel = assemble(notes, cfg, mapper=vaultkg.parallel.fork_mapper(workers))
     single = assemble(notes, cfg)
     assert render_all(parallel, version="t") == render_all(single, version="t")
     assert parallel.diagnostics == single.diagnostics and parallel.unresolved == single.unresolved
+    assert parallel.unwritten == single.unwritten and parallel.notices == single.notices
+    mentioned = {t.object.value for ts in single.graphs.values() for t in ts if t.predicate.value.endswith("mentions")}
+    unwritten = {f"https://example.org/vault/{slug}#id" for _, slug in single.unwritten}
+    assert bool(mentioned & unwritten) is (vault != "broken")  # names without a note were looked for
 
 
 def _children() -> set[str]:
