@@ -461,6 +461,29 @@ def test_an_actor_of_two_classes_is_ranked_once(tmp_path: Path) -> None:
     assert [(r[1].value, r[2].value) for r in rows] == [("Hamas", "2")]  # Gaza and Talks; Egypt has no class
 
 
+@pytest.mark.parametrize("lines", [0, 1, 2, 3, 7])
+@pytest.mark.parametrize("newline_at_end", [True, False])
+def test_the_on_disk_store_is_loaded_in_pieces_that_hold_every_quad_once(
+    lines: int, newline_at_end: bool, tmp_path: Path
+) -> None:
+    """graph.nq is cut at line ends and the pieces loaded side by side: whatever the number of
+    lines (fewer than pieces, one, none) and whether the last one ends, the store holds the file."""
+    import pyoxigraph as ox
+
+    from vaultkg.querying import _bulk_load_on_disk
+
+    text = "".join(
+        f'<http://a.example/s{i}> <http://a.example/p> "{i}" <http://a.example/g{i % 2}> .\n' for i in range(lines)
+    )
+    nq = tmp_path / "graph.nq"
+    nq.write_text(text if newline_at_end else text.removesuffix("\n"))
+    store = ox.Store(str(tmp_path / "store"))
+    _bulk_load_on_disk(store, nq)
+    expected = {str(q) for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)}
+    assert {str(q) for q in store} == expected and len(store) == lines
+    assert {g.value for g in store.named_graphs()} == {f"http://a.example/g{i}" for i in range(min(lines, 2))}
+
+
 def test_a_damaged_graph_nq_is_an_input_error_that_says_where(example_build: Path, tmp_path: Path) -> None:
     from vaultkg.errors import InputError
 
