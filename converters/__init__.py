@@ -6,6 +6,7 @@ Each module converts one element of a note; :data:`CONVERTERS` lists them in ord
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterator
 
 from . import body, fields, frontmatter, links, mentions, milestones, note, sources, tags
@@ -50,19 +51,35 @@ FIRST: tuple[Converter, ...] = tuple(c for c in CONVERTERS if c not in LAST)
 def convert(note_: Note, ctx: Context) -> Iterator[Output]:
     """Everything one note says, from every converter."""
     for converter in CONVERTERS:
-        yield from converter(note_, ctx)
+        yield from guarded(converter, note_, ctx)
 
 
 def convert_first(note_: Note, ctx: Context) -> Iterator[Output]:
     """What one note says by the converters of :data:`FIRST`."""
     for converter in FIRST:
-        yield from converter(note_, ctx)
+        yield from guarded(converter, note_, ctx)
 
 
 def convert_last(note_: Note, ctx: Context) -> Iterator[Output]:
     """What one note says by the converters of :data:`LAST`."""
     for converter in LAST:
+        yield from guarded(converter, note_, ctx)
+
+
+def guarded(converter: Converter, note_: Note, ctx: Context) -> Iterator[Output]:
+    """A converter's outputs for one note; should it fail on the note (a bug in vaultkg), an error
+    at the note that says where, in place of the rest of that converter's outputs: one odd note
+    costs its own facts of that kind, not the build."""
+    try:
         yield from converter(note_, ctx)
+    except Exception as exc:  # any bug: reported at the note, and the rest goes on
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = next((f"{f.filename.rpartition('/')[2]}:{f.lineno}" for f in reversed(frames)), "?")
+        part, said = converter.__module__.rpartition(".")[2], str(exc)
+        said = said if len(said) <= 200 else said[:199] + "…"
+        yield Diagnostic(note_.path, 1, Severity.ERROR, "internal-error",
+                         f"vaultkg failed on this note's {part} ({type(exc).__name__}: {said}, at {where}); "
+                         "the rest of the vault is built — please report it with the note")  # fmt: skip
 
 
 __all__ = [

@@ -453,27 +453,67 @@ def _children() -> set[str]:
     return set(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
 
 
-@pytest.mark.parametrize("step", ["FIRST", "LAST"])
+@pytest.mark.parametrize("step", ["first", "finish"])
 def test_an_error_in_a_worker_is_raised_by_the_build_and_leaves_no_process(
     step: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A converter that fails in a worker process (before or after the workers meet) fails the
-    build with its own error and the worker's traceback as the cause; no worker is left."""
+    """Should a worker fail outside the converters (before or after the workers meet), the build
+    fails with that error and the worker's traceback as its cause; no worker is left."""
+    import importlib
+
+    import vaultkg.parallel
+
+    conversion = importlib.import_module("converters.assemble").Conversion
+    real = getattr(conversion, step)
+
+    def broken(self, result_or_note, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if getattr(result_or_note, "path", "").endswith("Qatar.md"):
+            raise ValueError(f"{step} broke on Qatar")
+        return real(self, result_or_note, *args, **kwargs)
+
+    monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    monkeypatch.setattr(conversion, step, broken)
+    before = _children()
+    with pytest.raises(ValueError, match=f"{step} broke on Qatar") as info:
+        build(EXAMPLE_VAULT, None)
+    assert "Traceback" in str(info.value.__cause__) and "in broken" in str(info.value.__cause__)
+    assert _children() <= before
+
+
+@pytest.mark.parametrize("forked", [False, True])
+@pytest.mark.parametrize("step", ["FIRST", "LAST"])
+def test_a_converter_that_fails_on_a_note_costs_that_note_its_facts_not_the_build(
+    step: str, forked: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug that a note sets off in one converter is an error at that note, saying what failed
+    where; every other note, and the note's facts from the other converters, are built as ever."""
     import converters
     import vaultkg.parallel
 
     def broken(note, ctx):  # type: ignore[no-untyped-def]
         if note.name == "Qatar":
-            raise ValueError(f"a {step} converter broke on Qatar")
-        return iter(())
+            yield from ()
+            raise KeyError("no such thing")
 
-    monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    expected = build(EXAMPLE_VAULT, None)
+    if forked:
+        monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
     monkeypatch.setattr(converters, step, (*getattr(converters, step), broken))
-    before = _children()
-    with pytest.raises(ValueError, match=f"a {step} converter broke on Qatar") as info:
-        build(EXAMPLE_VAULT, None)
-    assert "Traceback" in str(info.value.__cause__) and "in broken" in str(info.value.__cause__)
-    assert _children() <= before
+    result = build(EXAMPLE_VAULT, None)
+    qatar = "https://example.org/vault/qatar"
+    assert result.dataset.graphs[qatar] == expected.dataset.graphs[qatar]  # the converter added nothing
+    assert result.dataset.graphs == expected.dataset.graphs
+    errors = [str(d) for d in result.diagnostics if d.severity.value == "error"]
+    assert errors == [
+        "Countries/Qatar.md:1: error: vaultkg failed on this note's test_build (KeyError: 'no such thing', at "
+        "test_build.py:" + errors[0].split("at test_build.py:")[1].split(")")[0] + "); the rest of the vault is "
+        "built — please report it with the note"
+    ]
+    monkeypatch.chdir(tmp_path)
+    cli_result = run("build", str(EXAMPLE_VAULT), "-o", str(tmp_path / "out"))
+    assert cli_result.exit_code == 1 and "Traceback" not in cli_result.output + cli_result.stderr
+    assert "Countries/Qatar.md:1: error: vaultkg failed on this note's test_build (KeyError" in cli_result.stderr
+    assert (tmp_path / "out" / "graph.nq").read_bytes() == expected.files["graph.nq"]  # built all the same
 
 
 def test_output_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
