@@ -306,7 +306,8 @@ def assemble(
         if earlier_unwritten is None:  # not known: all of them
             redo = set(reusable)
         else:
-            redo = _naming(notes, reusable, {text for text, _ in set(unwritten) ^ set(earlier_unwritten)})
+            changed_names = {text for text, _ in set(unwritten) ^ set(earlier_unwritten)}
+            redo = _naming(notes, reusable, changed_names, front_matter=False)  # mentions are in bodies
         for path in redo:
             del reusable[path]
         if redo:
@@ -349,10 +350,13 @@ def _unaffected(
     }
 
 
-def _naming(notes: Sequence[Note], among: Mapping[str, Any], keys: Iterable[str]) -> set[str]:
+def _naming(
+    notes: Sequence[Note], among: Mapping[str, Any], keys: Iterable[str], *, front_matter: bool = True
+) -> set[str]:
     """The paths (of ``among``) of the notes whose text names one of ``keys``: a link, a name in
     the front matter or a mention needs every word of the key it resolves by (words compared
-    case-folded; a key with none: every note)."""
+    case-folded; a key with none: every note). Without ``front_matter``, only the bodies are
+    read (where mentions are looked for)."""
     # each key's words, longest first: a note without the longest is passed over soonest
     words = [
         tuple(sorted(_WORDS.findall(unicodedata.normalize("NFC", key).casefold()), key=len, reverse=True))
@@ -360,7 +364,7 @@ def _naming(notes: Sequence[Note], among: Mapping[str, Any], keys: Iterable[str]
     ]
 
     def names_a_key(note: Note) -> bool:
-        for text in (note.body, repr(note.front_matter.data)):
+        for text in (note.body, repr(note.front_matter.data)) if front_matter else (note.body,):
             folded = text.lower() if text.isascii() else unicodedata.normalize("NFC", text).casefold()
             for key in words:  # loops, not any(all(…)): two generators a text cost ~1/3 of the time
                 for word in key:
