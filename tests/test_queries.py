@@ -484,6 +484,22 @@ def test_the_on_disk_store_is_loaded_in_pieces_that_hold_every_quad_once(
     assert {g.value for g in store.named_graphs()} == {f"http://a.example/g{i}" for i in range(min(lines, 2))}
 
 
+def test_a_store_another_query_made_meanwhile_is_kept(example_build: Path, tmp_path: Path) -> None:
+    """Two first queries at once both make the store: the second to finish keeps the first's
+    (it holds the same build) instead of replacing it under its readers; a damaged one is replaced."""
+    from vaultkg.querying import _create_store, _stamp, store_is_current
+
+    out = tmp_path / "out"
+    shutil.copytree(example_build, out, ignore=shutil.ignore_patterns(STORE_DIR))
+    _create_store(out, _stamp(out))
+    made = (out / STORE_DIR / "stamp").stat().st_ino
+    _create_store(out, _stamp(out))
+    assert (out / STORE_DIR / "stamp").stat().st_ino == made and store_is_current(out)
+    assert [p.name for p in out.iterdir() if p.name.startswith(STORE_DIR)] == [STORE_DIR]  # no copy left
+    _create_store(out, _stamp(out), damaged=True)
+    assert (out / STORE_DIR / "stamp").stat().st_ino != made and store_is_current(out)
+
+
 def test_a_damaged_graph_nq_is_an_input_error_that_says_where(example_build: Path, tmp_path: Path) -> None:
     from vaultkg.errors import InputError
 

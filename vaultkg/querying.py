@@ -138,7 +138,7 @@ def _load_store(output: Path, stamp: str, on_create: Callable[[], None] | None =
     try:
         return ox.Store.read_only(str(output / STORE_DIR / "data"))
     except (OSError, RuntimeError):  # damaged (it is only a cache of graph.nq): made again
-        _create_store(output, stamp)
+        _create_store(output, stamp, damaged=True)
         return ox.Store.read_only(str(output / STORE_DIR / "data"))
 
 
@@ -190,8 +190,9 @@ def _bulk_load_on_disk(store: ox.Store, nq: Path) -> None:
         store.optimize()
 
 
-def _create_store(output: Path, stamp: str) -> None:
-    """Bulk-load ``graph.nq`` into a new on-disk store and put it in place atomically."""
+def _create_store(output: Path, stamp: str, *, damaged: bool = False) -> None:
+    """Bulk-load ``graph.nq`` into a new on-disk store and put it in place atomically (unless
+    another process put one of this build there meanwhile; a ``damaged`` one is replaced)."""
     store_dir = output / STORE_DIR
     tmp = Path(tempfile.mkdtemp(prefix=f"{STORE_DIR}.", dir=output))
     try:
@@ -204,6 +205,8 @@ def _create_store(output: Path, stamp: str) -> None:
         del store
         (tmp / "stamp").write_text(stamp)
         with store_lock(output, exclusive=True):  # no query reads the store while it is replaced
+            if _holds(output, stamp) and not damaged:  # another query made it meanwhile: that one stays
+                return
             _OPEN.pop(output.resolve(), None)
             if store_dir.exists():
                 shutil.rmtree(store_dir)
