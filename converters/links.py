@@ -106,6 +106,17 @@ def extract_links(body: str, first_line: int = 1) -> tuple[Link, ...]:
     return tuple(link for _, link in found)
 
 
+def note_links(note: Note, ctx: Context) -> tuple[Link, ...]:
+    """:func:`extract_links` of a note's body, worked out once per note and build: the links and
+    the mentions converters both read them, in two steps between which every other note's first
+    step may run (see :class:`converters.assemble.Conversion`)."""
+    known: dict[str, tuple[Link, ...]] = ctx.cached("note links", dict)
+    found = known.get(note.path)
+    if found is None:
+        found = known[note.path] = extract_links(note.body, note.body_line)
+    return found
+
+
 @lru_cache(maxsize=4096)  # the same targets recur across notes
 def is_attachment(target: str) -> bool:
     """Whether a link target names a file that is not a note.
@@ -150,7 +161,7 @@ def resolution_outputs(
 def convert(note: Note, ctx: Context) -> Iterator[Output]:
     """``{id} vkg:linksTo {target-id}`` for each link of the body (self-links are left out)."""
     thing = ctx.thing(note)
-    for link in extract_links(note.body, note.body_line):
+    for link in note_links(note, ctx):
         if is_attachment(link.target):
             yield Attachment(link.target, link.line)
             continue

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from itertools import accumulate, compress
 
 from .context import Context
-from .links import extract_links, is_attachment, resolve_link
+from .links import is_attachment, note_links, resolve_link
 from .markdown import LineIndex, mask
 from .model import Note, Notice, Output, Statement
 from .vocab import SCHEMA_MENTIONS
@@ -173,7 +173,7 @@ def convert(note: Note, ctx: Context) -> Iterator[Output]:
     index = ctx.cached("full mentions", lambda: mention_index(ctx))
     own = ctx.resolver.slug(note)
     linked = {own}
-    for link in extract_links(note.body, note.body_line):
+    for link in note_links(note, ctx):
         if not is_attachment(link.target):
             linked.add(resolve_link(link, note, ctx).slug)
     for key, value in note.front_matter.data.items():
