@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from .errors import InputError, VaultkgError
 from .outputdir import OutputBusy, locked
-from .querying import STORE_DIR, build_stamp, prepare_store
+from .querying import STORE_DIR, build_stamp, prepare_store, store_lock
 
 
 class ServerError(VaultkgError):
@@ -73,7 +73,7 @@ def _snapshot(output: Path, number: int, stopping: list[int]) -> tuple[Path, str
     tries = 0
     while not stopping:
         try:
-            with locked(output):
+            with locked(output), store_lock(output):  # no build, and no query replacing the store
                 stamp = build_stamp(output)
                 prepare_store(output)
                 target = snapshots_dir(output) / f"{os.getpid()}-{number}"
@@ -83,7 +83,7 @@ def _snapshot(output: Path, number: int, stopping: list[int]) -> tuple[Path, str
                 return target, stamp
         except OutputBusy:  # a build is writing the folder: take the snapshot once it is done
             time.sleep(0.2)
-        except OSError:  # a query process put a store it made in place just then: once more
+        except OSError:  # the store could not be read just then: once more
             tries += 1
             if tries == 3:
                 raise
