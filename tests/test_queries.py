@@ -484,6 +484,12 @@ def test_the_on_disk_store_is_loaded_in_pieces_that_hold_every_quad_once(
     assert {g.value for g in store.named_graphs()} == {f"http://a.example/g{i}" for i in range(min(lines, 2))}
 
 
+def test_a_query_of_a_folder_that_is_not_there_leaves_no_lock_file(tmp_path: Path) -> None:
+    result = run("run", "summary", "-o", str(tmp_path / "missing"))
+    assert result.exit_code == 2 and "no graph.nq here" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_store_another_query_made_meanwhile_is_kept(example_build: Path, tmp_path: Path) -> None:
     """Two first queries at once both make the store: the second to finish keeps the first's
     (it holds the same build) instead of replacing it under its readers; a damaged one is replaced."""

@@ -36,9 +36,12 @@ def store_lock(output: Path, *, exclusive: bool = False) -> Iterator[None]:
     no process read files another one is changing). A lock file beside the folder, since a build
     swaps the folder itself. Nested holds share one handle: an exclusive hold inside a shared one
     turns it exclusive and back, so a query that has to make the store cannot lock itself out.
-    Where no lock file can be made (a read-only place), nothing is locked."""
+    Where no lock file can be made (a read-only place) or there is no folder, nothing is locked."""
     key = output.resolve()
     if key not in _LOCKS:
+        if not key.is_dir():  # no build there: nothing to lock (and no lock file left beside it)
+            yield
+            return
         try:
             _LOCKS[key] = (open(key.parent / f".{key.name}.vaultkg-store.lock", "a+b"), [])  # noqa: SIM115
         except OSError:
