@@ -9,6 +9,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -192,7 +193,7 @@ class Conversion:
 
     def __init__(self, ctx: Context, links: Mapping[str, str] | None, known: Iterable[NoteResult] = ()) -> None:
         self.ctx, self.links = ctx, links
-        self._known = [u for r in known for u in r.unresolved]
+        self._known = list(chain.from_iterable(r.unresolved for r in known))
         self.names: tuple[tuple[str, str], ...] | None = None
 
     def first(self, note: Note) -> NoteResult:

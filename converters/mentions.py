@@ -17,6 +17,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import accumulate, compress
+from operator import itemgetter
 
 from .context import Context
 from .links import is_attachment, note_links, resolve_link
@@ -97,13 +98,16 @@ class MentionIndex:
         """This index and more names: ``(text, slug)`` of things the vault names but has no note
         for (this index is left as it is)."""
         forms: dict[tuple[str, ...], list[_Form]] = defaultdict(list, self._forms)
+        longest = dict(self._longest)
         for text, slug in names:
             key = tokens(" ".join(text.split()))
             if key in self._forms and forms[key] is self._forms[key]:
                 forms[key] = list(forms[key])  # copied before it changes: the lists are this index's
             _add_form(forms, text, slug, {})
+            if forms.get(key) and len(key) > longest.get(key[0], 0):
+                longest[key[0]] = len(key)
         index = MentionIndex.__new__(MentionIndex)
-        index._index(dict(forms))
+        index._forms, index._longest = dict(forms), longest
         return index
 
     def find(self, text: str) -> Iterator[tuple[str, set[str], int]]:
@@ -211,9 +215,10 @@ def unwritten_names(unresolved: Iterable[tuple[str, str, int]], base: str) -> tu
     >>> unwritten_names([("https://x/iran#id", "Iran", 3), ("https://x/map-png#id", "map.png", 1)], "https://x/")
     (('Iran', 'iran'),)
     """
+    distinct = set(map(itemgetter(0, 1), unresolved))  # one name is linked from many notes: C speed
     found = {
         (text, entity[len(base) : -3])
-        for entity, text, _ in unresolved
+        for entity, text in distinct
         if entity.startswith(base) and entity.endswith("#id") and not is_attachment(text)
     }
     return tuple(sorted(found))

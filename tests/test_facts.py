@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, build_notes, graph_of, messages, ttl, vault_graph
+from conftest import BASE, build_notes, graph_of, make_note, messages, ttl, vault_graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_validation import lines_of
@@ -384,6 +384,33 @@ def test_names_linked_or_named_without_a_note_are_mentioned_too() -> None:
     off = Config.from_mapping({"mentions": False}, base=_defaults())
     assert not any(t.predicate.value.endswith("mentions") for t in build_notes(notes, off).triples())
     assert build_notes(notes, off).unwritten == ()
+
+
+def test_a_name_without_a_note_longer_than_a_notes_name_is_found_whole() -> None:
+    """'Israel Defense Forces' (linked, no note) begins with 'Israel' (a note): the longer name
+    wins where the text says it, and the index of notes' names is left as it was."""
+    from converters.context import Context
+    from converters.mentions import mention_index
+    from vaultkg.config import default_config
+
+    notes = {
+        "Israel.md": "",
+        "Talks.md": "See [[Israel Defense Forces]].",
+        "Clip.md": "The Israel Defense Forces and Israel.",
+    }
+    ds = build_notes(notes)
+    mentioned = {
+        t.object.value.removeprefix(BASE) for t in graph_of(ds, "clip") if t.predicate.value.endswith("mentions")
+    }
+    assert mentioned == {"israel-defense-forces#id", "israel#id"}
+    index = mention_index(Context([make_note(p, t) for p, t in notes.items()], default_config()))
+    wider = index.with_names([("Israel Defense Forces", "israel-defense-forces")])
+    text = "The Israel Defense Forces and Israel."
+    assert [hit[:2] for hit in wider.find(text)] == [
+        ("Israel Defense Forces", {"israel-defense-forces"}),
+        ("Israel", {"israel"}),
+    ]
+    assert [hit[:2] for hit in index.find(text)] == [("Israel", {"israel"}), ("Israel", {"israel"})]
 
 
 def test_body_text_on_the_document_and_switch() -> None:
