@@ -1,13 +1,16 @@
-"""Unlinked mentions: names and aliases of notes found in the text of a note →
-``{doc} schema:mentions {id}``.
+"""Unlinked mentions: names of entities found in the text of a note →
+``{doc} schema:mentions {id}`` — the names and aliases of notes, and the names of things other
+notes link to or name without a note of their own (known once every note's first step is done:
+:meth:`MentionIndex.with_names`, :class:`converters.assemble.Conversion`).
 
 All names of the vault are indexed once by their words (case-folded tokens), so a note is
-scanned in a single pass of dictionary lookups however many names there are. Rules: whole words only; the longest
-name wins ("Israel Katz" before "Israel"); an all-capitals name (``US``, ``IRGC``) matches only
-in capitals, and a capitalised name only where the text is capitalised too (so the alias ``US``
-never matches "us"); names that belong to several notes are skipped and listed in the report;
-the note's own subject and entities it already links to are not repeated as mentions. Headings
-are not scanned: a section called "Overview" is not a mention of a note called *Overview*.
+scanned in a single pass of dictionary lookups however many names there are. Rules: whole words
+only; the longest name wins ("Israel Katz" before "Israel"); an all-capitals name (``US``,
+``IRGC``) matches only in capitals, and a capitalised name only where the text is capitalised too
+(so the alias ``US`` never matches "us"); names that belong to several entities are skipped and
+listed in the report; the note's own subject and entities it already links to or names are not
+repeated as mentions. Headings are not scanned: a section called "Overview" is not a mention of a
+note called *Overview*.
 """
 
 from __future__ import annotations
@@ -70,8 +73,9 @@ def tokens(text: str) -> tuple[str, ...]:
 
 
 class MentionIndex:
-    """Every note name and alias by its tokens, for one pass over a text with dictionary lookups
-    (longest name first) — no per-name work while scanning, and nothing to compile."""
+    """Every note name and alias (and, :meth:`with_names`, other names) by its tokens, for one pass
+    over a text with dictionary lookups (longest name first) — no per-name work while scanning,
+    and nothing to compile."""
 
     def __init__(self, ctx: Context, earlier: MentionIndex | None = None) -> None:
         """``earlier``: an index of the same vault before some of its names changed, whose names'
@@ -170,7 +174,7 @@ def mention_index(ctx: Context, earlier: MentionIndex | None = None) -> MentionI
 
 
 def convert(note: Note, ctx: Context) -> Iterator[Output]:
-    """``{doc} schema:mentions {id}`` for names of other notes in the text (``mentions: true``)."""
+    """``{doc} schema:mentions {id}`` for names of other entities in the text (``mentions: true``)."""
     if not ctx.config.mentions or not note.body.strip():
         return
     # with the names of things that have no note once every note's first step is done (see Conversion)
