@@ -191,10 +191,27 @@ class Conversion:
     runs :data:`converters.LAST`. A ``mapper`` may run the steps on other processes: each
     needs only :meth:`meet`'s value (:meth:`then` takes it there) between the two."""
 
-    def __init__(self, ctx: Context, links: Mapping[str, str] | None, known: Iterable[NoteResult] = ()) -> None:
-        self.ctx, self.links = ctx, links
+    def __init__(
+        self,
+        ctx: Context,
+        links: Mapping[str, str] | None,
+        known: Iterable[NoteResult] = (),
+        on_steps: Callable[[int], None] | None = None,
+    ) -> None:
+        self.ctx, self.links, self.on_steps = ctx, links, on_steps
         self._known = list(chain.from_iterable(r.unresolved for r in known))
         self.names: tuple[tuple[str, str], ...] | None = None
+
+    def stepped(self, count: int) -> None:
+        """Say that ``count`` more steps are done (a mapper calls it as first steps get done)."""
+        if self.on_steps is not None and count:
+            self.on_steps(count)
+
+    def counted(self, results: Iterable[NoteResult]) -> Iterator[NoteResult]:
+        """``results``, each finished one counted as a step done."""
+        for result in results:
+            self.stepped(1)
+            yield result
 
     def first(self, note: Note) -> NoteResult:
         # looked up at each call: tests count the conversions by wrapping convert_note
@@ -230,7 +247,10 @@ class Conversion:
 
     def run(self, notes: Sequence[Note], light: bool = False) -> Iterator[NoteResult]:
         """Both steps here, in this process."""
-        firsts = [self.first(note) for note in notes]
+        firsts = []
+        for note in notes:
+            firsts.append(self.first(note))
+            self.stepped(1)
         self.meet(self.found(r) for r in firsts)
         for note, result in zip(notes, firsts, strict=True):
             yield self.finish(result, note, light)
@@ -249,7 +269,7 @@ def _run(conversion: Conversion, notes: Sequence[Note]) -> Iterator[NoteResult]:
 def assemble(
     notes: Sequence[Note],
     config: Config,
-    on_note: Callable[[Note], None] | None = None,
+    on_steps: Callable[[int], None] | None = None,
     links: Mapping[str, str] | None = None,
     mapper: NoteMapper | None = None,
     earlier: Mapping[str, NoteResult] | None = None,
@@ -262,6 +282,8 @@ def assemble(
 ) -> Dataset:
     """Run the converters over every note and gather the dataset (pure: no I/O).
 
+    ``on_steps(n)`` is told of work as it is done, two steps a note (its first step, then its
+    finish; a reused note's two at once), for a progress bar.
     ``links`` maps entity IRIs to Wikidata QIDs a person accepted (``wikidata-links.yaml``);
     they are added where the note's front matter gives none (front matter always wins).
     ``mapper`` may convert the notes in parallel; the result is the same, byte for byte.
@@ -300,8 +322,9 @@ def assemble(
     if earlier and not reusable and earlier_names is not None:  # names changed: which notes can see it
         reusable = dict(_unaffected(notes, earlier, ctx, earlier_names, earlier_digest, config, links))
     todo = [n for n in notes if n.path not in reusable]
-    conversion = Conversion(ctx, links, reusable.values())
-    fresh = {r.path: r for r in (mapper or _run)(conversion, todo)}
+    conversion = Conversion(ctx, links, reusable.values(), on_steps)
+    conversion.stepped(2 * len(reusable))
+    fresh = {r.path: r for r in conversion.counted((mapper or _run)(conversion, todo))}
     unwritten = conversion.meet([])
     if config.mentions and reusable and earlier_unwritten != unwritten:  # mentions of those may differ
         if earlier_unwritten is None:  # not known: all of them
@@ -311,14 +334,14 @@ def assemble(
             redo = _naming(notes, reusable, changed_names, front_matter=False)  # mentions are in bodies
         for path in redo:
             del reusable[path]
-        if redo:
+        if redo:  # counted already, as reused
             fresh.update((r.path, r) for r in (mapper or _run)(conversion, [n for n in notes if n.path in redo]))
     results = [reusable.get(n.path) or fresh[n.path] for n in notes]
     if keep is not None:
         keep.update((r.path, r) for r in results)
     rendered = [r.path for r in results if r.rendered]
     shared = rendered_vault(rendered) if rendered and rendered_vault is not None else ()
-    dataset = merge(ctx, notes, results, links, on_note, shared)
+    dataset = merge(ctx, notes, results, links, shared)
     dataset.digest = digest
     dataset.reused = {r.graph for r in results if r.rendered}
     dataset.mentions = base_index
@@ -392,7 +415,6 @@ def merge(
     notes: Sequence[Note],
     results: Iterable[NoteResult],
     links: Mapping[str, str] | None = None,
-    on_note: Callable[[Note], None] | None = None,
     shared: Iterable[Triple] = (),
 ) -> Dataset:
     """Gather the notes' results into one dataset: shared facts, unresolved names, warnings.
@@ -408,7 +430,6 @@ def merge(
     attachments: list[dict] = []
     notices: list[dict] = []
     qid_claims: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    by_path = {n.path: n for n in notes}
     for result in results:
         diagnostics.extend(result.diagnostics)
         for entity, text, line in result.unresolved:
@@ -425,8 +446,6 @@ def merge(
         graphs[result.graph] = [t for t, _ in result.triples]
         lines[result.graph] = result.triples
         paths[result.graph] = result.path
-        if on_note is not None:
-            on_note(by_path[result.path])
     for qid, claims in sorted(qid_claims.items()):
         for path, line in claims:
             others = sorted({p for p, _ in claims if p != path})

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -445,6 +446,48 @@ def test_parallel_conversion_gives_the_same_bytes(
     mentioned = {t.object.value for ts in single.graphs.values() for t in ts if t.predicate.value.endswith("mentions")}
     unwritten = {f"https://example.org/vault/{slug}#id" for _, slug in single.unwritten}
     assert bool(mentioned & unwritten) is (vault != "broken")  # names without a note were looked for
+
+
+@pytest.mark.parametrize("forked", [False, True])
+def test_convert_progress_moves_through_both_steps_as_they_are_done(
+    forked: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The "convert" events count half a note per step as the steps are done (first steps, then
+    each note finished), from 0 to every note; a rebuild counts the reused notes at once."""
+    import importlib
+
+    import vaultkg.parallel
+
+    if forked:
+        monkeypatch.setattr(vaultkg.parallel, "MIN_NOTES", 1)
+    vault = tmp_path / "vault"
+    shutil.copytree(EXAMPLE_VAULT, vault)
+    events: list[tuple[int, int]] = []
+
+    def on_event(name: str, done: int = 0, total: int = 0, **_details: object) -> None:
+        if name == "convert":
+            events.append((done, total))
+
+    conversion = importlib.import_module("converters.assemble").Conversion
+    meet, at_meeting = conversion.meet, []
+
+    def meeting(self, found):  # type: ignore[no-untyped-def]
+        at_meeting.append(events[-1][0] if events else 0)  # the bar when every first step is done
+        return meet(self, found)
+
+    monkeypatch.setattr(conversion, "meet", meeting)
+    build(vault, tmp_path / "out", on_event=on_event)
+    done = [d for d, _ in events]
+    assert {t for _, t in events} == {33} and done == sorted(done) and done[-1] == 33
+    assert at_meeting[0] == 16  # half way: 33 first steps of 66
+    assert len({d for d in done if 0 < d < 33}) >= (3 if forked else 30)  # moving, not one jump at the end
+    note = vault / "Countries" / "Qatar.md"
+    note.write_text(note.read_text() + "\nEdited.\n")
+    past = time.time_ns() - 10_000_000_000
+    os.utime(note, ns=(past, past))
+    events.clear()
+    build(vault, tmp_path / "out", on_event=on_event)
+    assert [d for d, _ in events] == [32, 32, 33]  # 32 reused at once; the edited note's two steps
 
 
 def _children() -> set[str]:

@@ -185,12 +185,12 @@ def _build(
         mentions = mentions(total)
     if mentions is not None and mentions != cfg.mentions:
         cfg = dataclasses.replace(cfg, mentions=mentions)
-    done = 0
+    steps = 0
 
-    def on_note(_note: object) -> None:
-        nonlocal done
-        done += 1
-        emit("convert", done=done, total=total)
+    def on_steps(count: int) -> None:  # two steps a note: "convert" moves through both
+        nonlocal steps
+        steps += count
+        emit("convert", done=steps // 2, total=total)
 
     facts, facts_error = read_facts(root)
     prefixes = output_prefixes(cfg)
@@ -212,7 +212,7 @@ def _build(
     mapper = fork_mapper(renderer=Renderer(prefixes), light=not files_wanted)  # light: enough to validate
     rendered = Rendered(earlier, cache, mapper)
     dataset = assemble(
-        contents.notes, cfg, on_note=on_note, links=accepted_links(root), mapper=mapper,
+        contents.notes, cfg, on_steps=on_steps, links=accepted_links(root), mapper=mapper,
         earlier=earlier, earlier_digest=cache.digest if cache else "", keep=keep,
         rendered_vault=rendered.vault_triples, earlier_mentions=cache.mentions if cache else None,
         earlier_names=cache.names if cache and earlier else None,

@@ -87,14 +87,21 @@ class _Worker:
         self.up = os.fdopen(up_read, "rb")
         self.down = os.fdopen(down_write, "wb")
 
-    def receive(self) -> Any:
-        try:
-            kind, value, trace = pickle.load(self.up)
-        except (EOFError, pickle.UnpicklingError, OSError) as e:
-            raise RuntimeError(f"a worker process converting notes ended unexpectedly ({e or type(e).__name__})") from e
-        if kind == "error":
-            raise value from _RemoteTraceback(trace)
-        return value
+    def receive(self, conversion: Conversion) -> Any:
+        """The worker's next answer (its first steps done are told to ``conversion`` meanwhile)."""
+        while True:
+            try:
+                kind, value, trace = pickle.load(self.up)
+            except (EOFError, pickle.UnpicklingError, OSError) as e:
+                raise RuntimeError(
+                    f"a worker process converting notes ended unexpectedly ({e or type(e).__name__})"
+                ) from e
+            if kind == "steps":
+                conversion.stepped(value)
+                continue
+            if kind == "error":
+                raise value from _RemoteTraceback(trace)
+            return value
 
     def send(self, value: Any) -> None:
         pickle.dump(value, self.down, protocol=pickle.HIGHEST_PROTOCOL)
@@ -138,7 +145,10 @@ def _work(chunks: list[tuple[int, int]], up: BinaryIO, down: BinaryIO) -> None:
         up.flush()
 
     try:
-        firsts = [conversion.first(note) for a, b in chunks for note in notes[a:b]]
+        firsts: list[NoteResult] = []
+        for a, b in chunks:
+            firsts.extend(conversion.first(note) for note in notes[a:b])
+            send("steps", b - a)  # for a progress bar
         send("ok", [u for r in firsts for u in conversion.found(r)])
         conversion.then(pickle.load(down))
         firsts.reverse()  # popped in order: a finished result is let go once sent
@@ -189,11 +199,11 @@ class ForkMapper:
                 workers = []
                 yield from conversion.run(notes)
                 return
-            conversion.meet([w.receive() for w in workers])  # every note's first step is done
+            conversion.meet([w.receive(conversion) for w in workers])  # every note's first step is done
             for w in workers:
                 w.send(conversion.names)
             for k in range(len(chunks)):  # in order: the output stays the same
-                for packed, part in workers[k % self.count].receive():
+                for packed, part in workers[k % self.count].receive(conversion):
                     if part is None:
                         yield unpack(packed)
                         continue
