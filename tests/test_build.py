@@ -490,6 +490,56 @@ def test_convert_progress_moves_through_both_steps_as_they_are_done(
     assert [d for d, _ in events] == [32, 32, 33]  # 32 reused at once; the edited note's two steps
 
 
+@pytest.mark.parametrize(("notes", "phase"), [(2000, "reading"), (1000, "converting")])
+def test_ctrl_c_on_a_terminal_while_workers_run_stops_with_one_line_and_leaves_the_old_output(
+    notes: int, phase: str, tmp_path: Path
+) -> None:
+    """Ctrl-C on a terminal reaches the whole process group: once the build has worker processes
+    (reading 2,000 files, or converting 1,000 notes read in one process), it exits 130 saying only
+    "vaultkg: interrupted" (no worker's traceback), every worker is gone, and the output folder
+    is as the previous build left it."""
+    import signal
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    vault, out = tmp_path / "vault", tmp_path / "out"
+    generate(vault, notes, seed=5)
+    assert run("build", str(vault), "-o", str(out), "-q").exit_code == 0
+    before = (out / "graph.nq").read_bytes()
+    (vault / "Clippings" / "New.md").write_text("A new note.\n")
+    shutil.rmtree(out / ".vaultkg-cache")  # convert everything: workers for a while
+    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "build", str(vault), "-o", str(out), "-q"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    workers = children.read_text().split()
+    assert workers, f"the build had no worker processes while {phase}"
+    os.killpg(proc.pid, signal.SIGINT)  # as the terminal does: every process of the group
+    assert proc.wait(timeout=30) == 130 and proc.stderr is not None
+    assert proc.stderr.read().strip() == "vaultkg: interrupted"
+    assert not [w for w in workers if _alive_after(w, 5)]
+    assert (out / "graph.nq").read_bytes() == before
+
+
+def _alive_after(pid: str, seconds: float) -> bool:
+    """Whether process ``pid`` still runs after up to ``seconds`` (a zombie waiting to be reaped
+    by whoever adopted it has ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            return False
+        if state == "Z":
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _children() -> set[str]:
     """The pids of this process's children (Linux)."""
     pid = os.getpid()

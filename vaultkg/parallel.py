@@ -66,11 +66,12 @@ class _Worker:
         for fd in (up_write, down_write):
             _widen(fd)
         parent = os.getpid()
-        self.pid = os.fork()
+        with _sigint_held():  # the child is born with Ctrl-C blocked: it is the parent's to handle
+            self.pid = os.fork()
         if self.pid == 0:  # the child: never returns
             code = 1
             try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
                 for other in others:
                     other.up.close()
                     other.down.close()
@@ -222,6 +223,25 @@ _MAP: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back while worker processes are forked: they are born with it blocked,
+    so that a Ctrl-C on a terminal — sent to every process of the group — stops only the build,
+    which ends its workers (they printed a traceback each, and one landing in a fork could be seen
+    by the new worker and not by the build); the build gets it once the forks are done."""
+    try:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, ValueError, OSError):  # no such call here, or not the main thread
+        yield
+        return
+    parent = os.getpid()
+    try:
+        yield
+    finally:
+        if os.getpid() == parent:  # a child forked inside keeps it blocked for good
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: on Linux, end the worker when the build that forked it is killed
     (otherwise it would finish its share for nobody)."""
@@ -258,7 +278,9 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = Non
             initializer=_die_with_parent,
             initargs=(os.getpid(),),
         ) as pool:
-            for done in pool.map(_map_chunk, chunks):
+            with _sigint_held():  # the workers are forked on the first submission
+                results = pool.map(_map_chunk, chunks)
+            for done in results:
                 yield from done
     finally:
         _MAP = None
@@ -284,7 +306,8 @@ class Forked(Generic[R]):
         parent = os.getpid()
         try:
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            with _sigint_held():
+                pid = os.fork()
         except OSError:
             return
         if pid == 0:  # the child: never returns
