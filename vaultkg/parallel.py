@@ -66,7 +66,7 @@ class _Worker:
         for fd in (up_write, down_write):
             _widen(fd)
         parent = os.getpid()
-        with _sigint_held():  # the child is born with Ctrl-C blocked: it is the parent's to handle
+        with sigint_held():  # the child is born with Ctrl-C blocked: it is the parent's to handle
             self.pid = os.fork()
         if self.pid == 0:  # the child: never returns
             code = 1
@@ -224,7 +224,7 @@ _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent end
 
 
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
+def sigint_held() -> Iterator[None]:
     """Hold Ctrl-C (SIGINT) back while worker processes are forked: they are born with it blocked,
     so that a Ctrl-C on a terminal — sent to every process of the group — stops only the build,
     which ends its workers (they printed a traceback each, and one landing in a fork could be seen
@@ -278,7 +278,7 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = Non
             initializer=_die_with_parent,
             initargs=(os.getpid(),),
         ) as pool:
-            with _sigint_held():  # the workers are forked on the first submission
+            with sigint_held():  # the workers are forked on the first submission
                 results = pool.map(_map_chunk, chunks)
             for done in results:
                 yield from done
@@ -306,7 +306,7 @@ class Forked(Generic[R]):
         parent = os.getpid()
         try:
             read_end, write_end = os.pipe()
-            with _sigint_held():
+            with sigint_held():
                 pid = os.fork()
         except OSError:
             return

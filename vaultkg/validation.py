@@ -30,6 +30,7 @@ from converters.vocab import SCHEMA_MENTIONS, XSD_STRING
 from .errors import InputError, VaultkgError, not_nquads
 from .fragments import GraphPart
 from .gctools import gc_paused
+from .parallel import sigint_held
 from .resources import data_root, list_files, read_text
 from .sparql_rules import Unsupported, run_rules
 from .threads import thread_map
@@ -515,7 +516,9 @@ def pyshacl_results(dataset: Dataset, shapes: rdflib.Graph, *, workers: int | No
     _FORK_DATA = data
     try:
         with ProcessPoolExecutor(max_workers=len(groups), mp_context=ctx) as pool:
-            parts = list(pool.map(_run_group, [_subset(shapes, g) for g in groups]))
+            with sigint_held():  # the workers are forked on the first submission
+                running = pool.map(_run_group, [_subset(shapes, g) for g in groups])
+            parts = list(running)
     finally:
         _FORK_DATA = None
     return sorted((r for part in parts for r in part), key=lambda r: tuple(str(v) for v in r.values()))
