@@ -490,6 +490,33 @@ def test_a_query_of_a_folder_that_is_not_there_leaves_no_lock_file(tmp_path: Pat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_while_the_store_is_made_in_pieces_leaves_nothing_half_made(tmp_path: Path) -> None:
+    """Ctrl-C on a terminal while the first query makes the store on several threads: the pieces
+    being loaded are waited for (they cannot be stopped), then their folder goes; exit 130 with one
+    line, no thread's traceback, no half-made store left."""
+    import os
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / "graph.nq", "w", encoding="utf-8") as handle:  # ~1.5 s of loading
+        for i in range(300_000):
+            subject, graph = f"<https://example.org/vault/n{i}>", f"<https://example.org/vault/g{i // 20}>"
+            handle.write(f'{subject} <https://example.org/vault/property/p{i % 50}> "value {i}, a while" {graph} .\n')
+    proc = subprocess.Popen([sys.executable, "-m", "vaultkg", "query", "run", "summary", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    assert proc.stderr is not None
+    assert "making the query store" in proc.stderr.readline()
+    time.sleep(0.3)  # well into the loading
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    assert proc.stderr.read().strip() == "vaultkg: interrupted"
+    assert [p.name for p in out.iterdir()] == ["graph.nq"]
+
+
 def test_a_store_another_query_made_meanwhile_is_kept(example_build: Path, tmp_path: Path) -> None:
     """Two first queries at once both make the store: the second to finish keeps the first's
     (it holds the same build) instead of replacing it under its readers; a damaged one is replaced."""

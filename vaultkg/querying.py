@@ -182,9 +182,14 @@ def _bulk_load_on_disk(store: ox.Store, nq: Path) -> None:
     threads = [threading.Thread(target=load, args=(piece,)) for piece in pieces[1:]]
     for thread in threads:
         thread.start()
-    load(pieces[0] if pieces else b"")
-    for thread in threads:
-        thread.join()
+    try:
+        load(pieces[0] if pieces else b"")
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C: a piece cannot be stopped, and its folder must not go before it ends
+        for thread in threads:
+            thread.join()
+        raise
     if errors:  # said with the whole file's lines: parse it again from the start
         for _ in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS, lenient=True):
             pass
@@ -202,10 +207,11 @@ def _create_store(output: Path, stamp: str, *, damaged: bool = False) -> None:
         store = ox.Store(str(tmp / "data"))
         try:
             _bulk_load_on_disk(store, output / "graph.nq")
+            store.flush()
         except SyntaxError as exc:  # found again in the whole file
             raise not_nquads(output / "graph.nq", exc) from None
-        store.flush()
-        del store
+        finally:
+            del store  # closed before its folder is put in place, or removed
         (tmp / "stamp").write_text(stamp)
         with store_lock(output, exclusive=True):  # no query reads the store while it is replaced
             if _holds(output, stamp) and not damaged:  # another query made it meanwhile: that one stays
