@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import urllib.error
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
@@ -22,6 +21,7 @@ import pyoxigraph as ox
 
 from .errors import InputError, VaultkgError, not_nquads
 from .stored_queries import StoredQuery, bind, check_syntax, strip_comments, with_values
+from .threads import thread_map
 
 STORE_DIR = ".vaultkg-store"
 
@@ -170,30 +170,17 @@ def _bulk_load_on_disk(store: ox.Store, nq: Path) -> None:
         end = data.find(b"\n", max(cuts[-1], len(data) * i // parts))
         cuts.append(len(data) if end < 0 else end + 1)
     cuts.append(len(data))
-    pieces = [data[a:b] for a, b in itertools.pairwise(cuts) if b > a]
-    errors: list[SyntaxError] = []
+    pieces = [data[a:b] for a, b in itertools.pairwise(cuts) if b > a] or [b""]
 
     def load(piece: bytes) -> None:
-        try:
-            store.bulk_load(piece, format=ox.RdfFormat.N_QUADS, lenient=True)
-        except SyntaxError as exc:
-            errors.append(exc)
+        store.bulk_load(piece, format=ox.RdfFormat.N_QUADS, lenient=True)
 
-    threads = [threading.Thread(target=load, args=(piece,)) for piece in pieces[1:]]
-    for thread in threads:
-        thread.start()
-    try:
-        load(pieces[0] if pieces else b"")
-        for thread in threads:
-            thread.join()
-    except BaseException:  # Ctrl-C: a piece cannot be stopped, and its folder must not go before it ends
-        for thread in threads:
-            thread.join()
-        raise
-    if errors:  # said with the whole file's lines: parse it again from the start
+    try:  # on threads of their own, all at once; on Ctrl-C the pieces being loaded are waited for
+        thread_map(load, pieces, workers=len(pieces))
+    except SyntaxError as exc:  # said with the whole file's lines: parse it again from the start
         for _ in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS, lenient=True):
             pass
-        raise not_nquads(nq, errors[0])
+        raise not_nquads(nq, exc) from None
     if len(pieces) > 1:
         store.optimize()
 
