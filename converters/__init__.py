@@ -50,19 +50,21 @@ FIRST: tuple[Converter, ...] = tuple(c for c in CONVERTERS if c not in LAST)
 
 def convert(note_: Note, ctx: Context) -> Iterator[Output]:
     """Everything one note says, from every converter."""
-    for converter in CONVERTERS:
-        yield from guarded(converter, note_, ctx)
+    return _through(CONVERTERS, note_, ctx)
 
 
 def convert_first(note_: Note, ctx: Context) -> Iterator[Output]:
     """What one note says by the converters of :data:`FIRST`."""
-    for converter in FIRST:
-        yield from guarded(converter, note_, ctx)
+    return _through(FIRST, note_, ctx)
 
 
 def convert_last(note_: Note, ctx: Context) -> Iterator[Output]:
     """What one note says by the converters of :data:`LAST`."""
-    for converter in LAST:
+    return _through(LAST, note_, ctx)
+
+
+def _through(converters: tuple[Converter, ...], note_: Note, ctx: Context) -> Iterator[Output]:
+    for converter in converters:
         yield from guarded(converter, note_, ctx)
 
 
