@@ -484,6 +484,25 @@ def test_the_on_disk_store_is_loaded_in_pieces_that_hold_every_quad_once(
     assert {g.value for g in store.named_graphs()} == {f"http://a.example/g{i}" for i in range(min(lines, 2))}
 
 
+def test_a_line_longer_than_a_read_is_never_cut(tmp_path: Path) -> None:
+    """A cut is looked for at a line end after its place, reading on past 64 KiB blocks: a
+    200 KB literal (a long clipped article's text) stays whole."""
+    import pyoxigraph as ox
+
+    from vaultkg.querying import _bulk_load_on_disk
+
+    long = "x" * 200_000
+    nq = tmp_path / "graph.nq"
+    nq.write_text(
+        '<http://a.example/s0> <http://a.example/p> "short" <http://a.example/g> .\n'
+        f'<http://a.example/s1> <http://a.example/p> "{long}" <http://a.example/g> .\n'
+        '<http://a.example/s2> <http://a.example/p> "short" <http://a.example/g> .\n'
+    )
+    store = ox.Store(str(tmp_path / "store"))
+    _bulk_load_on_disk(store, nq)
+    assert sorted(len(q.object.value) for q in store) == [5, 5, 200_000]
+
+
 def test_a_query_of_a_folder_that_is_not_there_leaves_no_lock_file(tmp_path: Path) -> None:
     result = run("run", "summary", "-o", str(tmp_path / "missing"))
     assert result.exit_code == 2 and "no graph.nq here" in result.stderr
