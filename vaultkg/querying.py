@@ -182,10 +182,10 @@ def _bulk_load_on_disk(store: ox.Store, nq: Path) -> None:
 
     try:  # on threads of their own, all at once; on Ctrl-C the pieces being loaded are waited for
         thread_map(load, pieces, workers=len(pieces))
-    except SyntaxError as exc:  # said with the whole file's lines: parse it again from the start
+    except SyntaxError:  # to be said with the whole file's lines: parse it again from the start
         for _ in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS, lenient=True):
             pass
-        raise not_nquads(nq, exc) from None
+        raise
     if len(pieces) > 1:
         store.optimize()
 
@@ -231,7 +231,7 @@ def _create_store(output: Path, stamp: str, *, damaged: bool = False) -> None:
         try:
             _bulk_load_on_disk(store, output / "graph.nq")
             store.flush()
-        except SyntaxError as exc:  # found again in the whole file
+        except SyntaxError as exc:  # damaged, cut short, edited by hand: where, and what to do
             raise not_nquads(output / "graph.nq", exc) from None
         finally:
             del store  # closed before its folder is put in place, or removed
