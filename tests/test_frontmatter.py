@@ -183,6 +183,21 @@ def test_date_of_an_event_is_its_start_date_elsewhere_a_property() -> None:
     assert ttl('vault:memo\\#id prop:date "2020-09-15"^^xsd:date .') <= graph_of(ds, "memo")
 
 
+@pytest.mark.parametrize(("start", "end"), [("start", "end"), ("start_date", "end_date"), ("Start", "End_Date")])
+def test_start_and_end_of_an_event_note_are_its_dates_elsewhere_properties(start: str, end: str) -> None:
+    ds = build_notes(
+        {
+            "Talks.md": fm(f"type: event\n{start}: 1843-07\n{end}: 1843-09-01"),
+            "Plan.md": fm(f"type: topic\n{start}: 1843-07"),
+        }
+    )
+    assert ttl("""vault:talks\\#id schema:startDate "1843-07"^^xsd:gYearMonth ;
+                  schema:endDate "1843-09-01"^^xsd:date .""") <= graph_of(ds, "talks")
+    assert ttl(f'vault:plan\\#id prop:{start} "1843-07" .') <= graph_of(ds, "plan")
+    assert not any("/property/" in t.predicate.value for t in graph_of(ds, "talks"))
+    assert ds.diagnostics == []
+
+
 def test_link_value_of_any_key_becomes_an_iri() -> None:
     ds = build_notes({"Hamas.md": fm('based_in: "[[Gaza Strip]]"\nmotto: "not [[a link]] here"'), "Gaza Strip.md": ""})
     assert ttl("""vault:hamas\\#id prop:based_in vault:gaza-strip\\#id ;
