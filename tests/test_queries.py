@@ -141,6 +141,23 @@ def test_construct_and_describe_through_an_endpoint(loaded_server: str, example_
         assert sorted(remote.stdout.splitlines()) == sorted(local.stdout.splitlines()) and local.stdout
 
 
+def test_an_endpoint_without_the_union_of_the_graphs_is_named_when_the_query_finds_nothing(
+    loaded_server: str, example_build: Path
+) -> None:
+    plain = loaded_server.removesuffix("?union-default-graph")
+    empty = run("run", "summary", "--endpoint", plain, "--format", "csv")
+    assert empty.exit_code == 0 and empty.stdout_bytes == b"class,count\r\n"
+    assert empty.stderr == (
+        f"vaultkg: {plain} has named graphs but an empty default graph, so the query saw no data: ask for their "
+        "union (Oxigraph: add ?union-default-graph to the URL; Fuseki: unionDefaultGraph; GraphDB and Virtuoso "
+        "query their union as it is)\n"
+    )
+    union = run("run", "summary", "--endpoint", loaded_server, "--format", "csv")
+    assert union.exit_code == 0 and union.stderr == "" and union.stdout_bytes.count(b"\r\n") > 5
+    nothing = run("run", "find-entity", "name=no such name anywhere", "--endpoint", loaded_server, "--format", "csv")
+    assert nothing.exit_code == 0 and nothing.stderr == ""  # no rows, but the store was asked rightly
+
+
 HOSTILE = ['a "quoted" word', "x > y", "} ; DROP ALL ; {", "line\nbreak", '") } DROP ALL { ("', "\\", "'"]
 
 

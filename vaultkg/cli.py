@@ -572,7 +572,16 @@ def query_run(
     pasted into the query. Exit codes: 0 ran (even with no rows); 2 unknown query, missing or
     malformed parameter, invalid SPARQL, no build, endpoint unreachable.
     """
-    from .querying import display, display_prefixes, run_endpoint, run_local, run_local_serialized, serialize
+    from .loader import redact
+    from .querying import (
+        display,
+        display_prefixes,
+        empty_default_graph,
+        run_endpoint,
+        run_local,
+        run_local_serialized,
+        serialize,
+    )
     from .stored_queries import resolve
 
     if text is not None and ref is not None and "=" in ref:  # -e 'SPARQL' name=value: no query named
@@ -602,6 +611,10 @@ def query_run(
         if endpoint
         else run_local(q, values, output_dir, on_create=making)
     )
+    if endpoint and not (result.rows or result.boolean or result.triples) and empty_default_graph(endpoint, timeout):
+        click.echo(f"vaultkg: {redact(endpoint)} has named graphs but an empty default graph, so the query saw "
+                   "no data: ask for their union (Oxigraph: add ?union-default-graph to the URL; Fuseki: "
+                   "unionDefaultGraph; GraphDB and Virtuoso query their union as it is)", err=True)  # fmt: skip
     if fmt == "table" and result.form == "SELECT":
         _table(result.variables, [[display(t, prefixes) for t in row] for row in result.rows])
     else:

@@ -394,6 +394,22 @@ def run_endpoint(
     return QueryResult(form, [], [], triples=triples)
 
 
+def empty_default_graph(endpoint: str, timeout: float = 10.0) -> bool:
+    """Whether ``endpoint``'s default graph is empty while it holds named graphs: a store loaded
+    with ``vaultkg load`` (a graph per note) whose default graph is not their union, where every
+    stored query finds nothing. ``False`` when that cannot be told (the endpoint refuses either
+    question)."""
+    from .stored_queries import parse_query
+
+    def ask(text: str) -> bool | None:
+        try:
+            return run_endpoint(parse_query(text, "check"), {}, endpoint, timeout).boolean
+        except VaultkgError:
+            return None
+
+    return ask("ASK { ?s ?p ?o }") is False and ask("ASK { GRAPH ?g { ?s ?p ?o } }") is True
+
+
 def _result(form: str, answer: Any) -> QueryResult:
     if isinstance(answer, ox.QuerySolutions):
         variables = [v.value for v in answer.variables]
