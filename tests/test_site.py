@@ -262,3 +262,20 @@ def test_a_name_two_linked_notes_share_leads_where_the_build_resolved_it(tmp_pat
     assert pages(tmp_path / "site")["hub.html"].hrefs[-4:] == [
         "topic.html#id", "topic-b.html#id", "topic-b.html#id", "note-draft.html#id",
     ]  # fmt: skip
+
+
+def test_the_events_of_a_note_follow_its_milestones_in_date_order(tmp_path: Path) -> None:
+    import re
+
+    vault = tmp_path / "v"
+    vault.mkdir()
+    table = "| Year | Event |\n|---|---|\n| 1843 | Published |\n| c. 1833 | Met |\n| 1852-11-27 | Died |\n"
+    table += "| later | Undated |\n"
+    (vault / "Ada.md").write_text(f"---\ntype: person\n---\n{table}", encoding="utf-8")
+    build(vault, tmp_path / "out")
+    assert site(tmp_path / "out", tmp_path / "site").exit_code == 0
+    page = (tmp_path / "site" / "ada.html").read_text(encoding="utf-8")
+    listed = re.findall(r'<td><a href="ada.html#(event-[^"]+)">', page)
+    sections = re.findall(r'<section id="(event-[^"]+)">', page)
+    assert [e.split("-")[1] for e in listed] == ["c", "1843", "1852", "later"]  # c. 1833, 1843, 1852-11-27, undated
+    assert sections == listed

@@ -230,11 +230,12 @@ def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
         body.append(f'<p class="types">{" ".join(f"<span>{_e(t)}</span>" for t in types)}</p>')
     if doc not in graph.out and main.endswith("#id"):
         body.append('<p class="unwritten">Named in the vault; no note describes it yet.</p>')
-    events = [e for e in graph.out[main].get(_MILESTONE, []) if isinstance(e, ox.NamedNode)]
+    events = _chronological(graph, [e for e in graph.out[main].get(_MILESTONE, []) if isinstance(e, ox.NamedNode)])
     body.append(_section(graph, main, depth, heading=False, hide={_TYPE, _LABEL, *([_MILESTONE] if events else [])}))
     if events:
         body.append(_milestones(graph, events, depth))
-    for subject in rest:
+    in_order = [e.value for e in events if e.value in rest]  # the events' sections as the milestones list them
+    for subject in in_order + [s for s in rest if s not in set(in_order)]:
         if subject == doc:
             continue
         body.append(_section(graph, subject, depth, heading=True))
@@ -291,18 +292,26 @@ def _section(
     return f'<section{anchor}>{head}{iri}<table class="facts">{"".join(rows)}</table></section>'
 
 
-def _milestones(graph: Graph, events: list[ox.NamedNode], depth: int) -> str:
-    def first(event: ox.NamedNode, predicate: str) -> str:
-        values = graph.out.get(event.value, {}).get(predicate, [])
-        return str(values[0].value) if values else ""
+def _first(graph: Graph, event: ox.NamedNode, predicate: str) -> str:
+    values = graph.out.get(event.value, {}).get(predicate, [])
+    return str(values[0].value) if values else ""
+
+
+def _chronological(graph: Graph, events: list[ox.NamedNode]) -> list[ox.NamedNode]:
+    """Events by start date (undated last), then label."""
 
     def order(event: ox.NamedNode) -> tuple[bool, str, str]:
-        start = first(event, _START)
+        start = _first(graph, event, _START)
         return start == "", start, graph.label(event.value)
 
+    return sorted(events, key=order)
+
+
+def _milestones(graph: Graph, events: list[ox.NamedNode], depth: int) -> str:
     rows = [  # the date as written ("1980s", "c. 1992") where the note gave one, else the start
-        f"<tr><td>{_e(first(e, _DATE_TEXT) or first(e, _START))}</td><td>{_link(graph, e.value, depth)}</td></tr>"
-        for e in sorted(events, key=order)
+        f"<tr><td>{_e(_first(graph, e, _DATE_TEXT) or _first(graph, e, _START))}</td>"
+        f"<td>{_link(graph, e.value, depth)}</td></tr>"
+        for e in events
     ]
     return f'<section><h2>Milestones</h2><table class="milestones">{"".join(rows)}</table></section>'
 
