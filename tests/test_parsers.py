@@ -1,0 +1,73 @@
+"""Other RDF parsers read what a build writes to the same triples as pyoxigraph: Raptor's
+``rapper`` and Serd's ``serdi`` (C, from Debian's ``raptor2-utils`` and ``serdi``), on the example
+build and on a vault of odd names and text. Skipped where they are not installed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from vaultkg import build
+
+RAPPER, SERDI = shutil.which("rapper"), shutil.which("serdi")
+FILES = {"graph.ttl": ox.RdfFormat.TURTLE, "graph.nq": ox.RdfFormat.N_QUADS, "void.ttl": ox.RdfFormat.TURTLE}
+
+
+def _rapper(path: Path, fmt: ox.RdfFormat) -> subprocess.CompletedProcess[bytes]:
+    assert RAPPER is not None
+    syntax, out = ("nquads", "nquads") if fmt == ox.RdfFormat.N_QUADS else ("turtle", "ntriples")
+    return subprocess.run([RAPPER, "-q", "-i", syntax, "-o", out, str(path)], capture_output=True, timeout=60)
+
+
+def _serdi(path: Path, fmt: ox.RdfFormat) -> subprocess.CompletedProcess[bytes]:
+    assert SERDI is not None
+    syntax, out = ("nquads", "nquads") if fmt == ox.RdfFormat.N_QUADS else ("turtle", "ntriples")
+    return subprocess.run([SERDI, "-i", syntax, "-o", out, str(path)], capture_output=True, timeout=60)
+
+
+PARSERS = [
+    pytest.param(_rapper, marks=pytest.mark.skipif(RAPPER is None, reason="no rapper (apt install raptor2-utils)")),
+    pytest.param(_serdi, marks=pytest.mark.skipif(SERDI is None, reason="no serdi (apt install serdi)")),
+]
+
+
+@pytest.fixture(scope="module")
+def odd_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("odd")
+    notes = {
+        "إسرائيل.md": '---\naliases: [ישראל, "Quote \\"q\\" \\\\ back"]\ntags: [région/μέση, 🚀]\n---\n'
+        "See [[Ωmega]].\n",
+        'Odd <>"{}|^` name.md': '---\ntype: person\nnote: "tab\\there, bell \\a, line\\nbreak"\n---\n[[إسرائيل]]\n',
+        "Ωmega.md": "---\ntype: event\ndate: 2024-02-29\nwebsite: https://example.com/a?b=1&c=%20d#frag\n---\n"
+        "| Year | Event |\n|---|---|\n| 1948 | Founded [[Ωmega]] — «quoted» 'text' \\ back |\n"
+        "\n## Sources\n- [Pub - Title «x»](https://example.com/path%20with%20space?q=ü)\n",
+        "Folder/Ünïcödé Nāme.md": "Mentions ישראל and Ωmega. %%hidden%% `[[code]]` ^block\n",
+    }
+    vault = root / "vault"
+    for name, text in notes.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text, encoding="utf-8")
+    build(vault, root / "out")
+    return root / "out"
+
+
+@pytest.mark.parametrize("parse", PARSERS)
+@pytest.mark.parametrize("which", ["example", "odd"])
+def test_other_parsers_read_every_file_to_the_same_triples(
+    parse, which: str, example_build: Path, odd_build: Path, tmp_path: Path
+) -> None:
+    out = example_build if which == "example" else odd_build
+    for name, fmt in FILES.items():
+        done = parse(out / name, fmt)
+        assert (done.returncode, done.stderr) == (0, b""), name
+        written = tmp_path / f"{name}.{'nq' if fmt == ox.RdfFormat.N_QUADS else 'nt'}"
+        written.write_bytes(done.stdout)
+        theirs = set(ox.parse(path=str(written), format=ox.RdfFormat.N_QUADS))
+        ours = set(ox.parse(path=str(out / name), format=fmt))
+        if fmt == ox.RdfFormat.TURTLE:
+            ours = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in ours}
+        assert theirs == ours and len(ours) > 20, name
