@@ -87,6 +87,30 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def odd_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small vault of odd names and text (Arabic, Hebrew, IRI-breaking characters, quotes,
+    backslashes, control characters, percent-encoded URLs), built once."""
+    from vaultkg import build
+
+    root = tmp_path_factory.mktemp("odd")
+    notes = {
+        "إسرائيل.md": '---\naliases: [ישראל, "Quote \\"q\\" \\\\ back"]\ntags: [région/μέση, 🚀]\n---\n'
+        "See [[Ωmega]].\n",
+        'Odd <>"{}|^` name.md': '---\ntype: person\nnote: "tab\\there, bell \\a, line\\nbreak"\n---\n[[إسرائيل]]\n',
+        "Ωmega.md": "---\ntype: event\ndate: 2024-02-29\nwebsite: https://example.com/a?b=1&c=%20d#frag\n---\n"
+        "| Year | Event |\n|---|---|\n| 1948 | Founded [[Ωmega]] — «quoted» 'text' \\ back |\n"
+        "\n## Sources\n- [Pub - Title «x»](https://example.com/path%20with%20space?q=ü)\n",
+        "Folder/Ünïcödé Nāme.md": "Mentions ישראל and Ωmega. %%hidden%% `[[code]]` ^block\n",
+    }
+    vault = root / "vault"
+    for name, text in notes.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text, encoding="utf-8")
+    build(vault, root / "out")
+    return root / "out"
+
+
 def stop_process(proc: subprocess.Popen, timeout: float) -> None:
     """Ask a server process to end (SIGTERM), and kill it if it has not within ``timeout``."""
     proc.terminate()

@@ -11,8 +11,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from vaultkg import build
-
 RAPPER, SERDI = shutil.which("rapper"), shutil.which("serdi")
 FILES = {"graph.ttl": ox.RdfFormat.TURTLE, "graph.nq": ox.RdfFormat.N_QUADS, "void.ttl": ox.RdfFormat.TURTLE}
 
@@ -33,26 +31,6 @@ PARSERS = [
     pytest.param(_rapper, marks=pytest.mark.skipif(RAPPER is None, reason="no rapper (apt install raptor2-utils)")),
     pytest.param(_serdi, marks=pytest.mark.skipif(SERDI is None, reason="no serdi (apt install serdi)")),
 ]
-
-
-@pytest.fixture(scope="module")
-def odd_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("odd")
-    notes = {
-        "إسرائيل.md": '---\naliases: [ישראל, "Quote \\"q\\" \\\\ back"]\ntags: [région/μέση, 🚀]\n---\n'
-        "See [[Ωmega]].\n",
-        'Odd <>"{}|^` name.md': '---\ntype: person\nnote: "tab\\there, bell \\a, line\\nbreak"\n---\n[[إسرائيل]]\n',
-        "Ωmega.md": "---\ntype: event\ndate: 2024-02-29\nwebsite: https://example.com/a?b=1&c=%20d#frag\n---\n"
-        "| Year | Event |\n|---|---|\n| 1948 | Founded [[Ωmega]] — «quoted» 'text' \\ back |\n"
-        "\n## Sources\n- [Pub - Title «x»](https://example.com/path%20with%20space?q=ü)\n",
-        "Folder/Ünïcödé Nāme.md": "Mentions ישראל and Ωmega. %%hidden%% `[[code]]` ^block\n",
-    }
-    vault = root / "vault"
-    for name, text in notes.items():
-        (vault / name).parent.mkdir(parents=True, exist_ok=True)
-        (vault / name).write_text(text, encoding="utf-8")
-    build(vault, root / "out")
-    return root / "out"
 
 
 @pytest.mark.parametrize("parse", PARSERS)
