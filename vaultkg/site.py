@@ -235,7 +235,8 @@ def render_page(graph: Graph, page: str, subjects: list[str]) -> str:
     if events:
         body.append(_milestones(graph, events, depth))
     in_order = [e.value for e in events if e.value in rest]  # the events' sections as the milestones list them
-    for subject in in_order + [s for s in rest if s not in set(in_order)]:
+    placed = set(in_order)
+    for subject in in_order + [s for s in rest if s not in placed]:
         if subject == doc:
             continue
         body.append(_section(graph, subject, depth, heading=True))
