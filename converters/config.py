@@ -51,6 +51,7 @@ class Config:
     obsidian_templates: bool = True  # leave out the template folders Obsidian's settings name
     prefixes: Mapping[str, str] = field(default_factory=dict)
     body_text: bool = True
+    body_comments: bool = False  # keep Obsidian %%comments%% in the body text
     milestone_date_columns: tuple[str, ...] = ("year", "years", "date", "dates", "when", "period", "time")
     milestone_text_columns: tuple[str, ...] = ("event", "events", "milestone", "description", "what")
     dated_bullets: bool = True
@@ -94,7 +95,7 @@ class Config:
             raise ConfigError("the configuration must be a mapping of settings")
         known = {
             "base", "types", "default_type", "unknown_type", "folders", "keys", "exclude", "prefixes",
-            "body_text", "milestone_date_columns", "milestone_text_columns", "dated_bullets",
+            "body_text", "body_comments", "milestone_date_columns", "milestone_text_columns", "dated_bullets",
             "source_headings", "inline_fields", "mentions", "validation", "limits", "obsidian_templates",
         }  # fmt: skip
         unknown = sorted(set(map(str, data)) - known)
@@ -145,6 +146,7 @@ class Config:
             obsidian_templates=_flag(data, "obsidian_templates", defaults.obsidian_templates),
             prefixes=prefixes,
             body_text=_flag(data, "body_text", defaults.body_text),
+            body_comments=_flag(data, "body_comments", defaults.body_comments),
             milestone_date_columns=_lowered(data, "milestone_date_columns", defaults.milestone_date_columns),
             milestone_text_columns=_lowered(data, "milestone_text_columns", defaults.milestone_text_columns),
             dated_bullets=_flag(data, "dated_bullets", defaults.dated_bullets),

@@ -41,6 +41,40 @@ def mask(body: str) -> str:
     >>> mask("```\\n[[x]]\\n```\\n[[y]]")
     '   \\n     \\n   \\n[[y]]'
     """
+    if "%%" not in body:
+        text = _mask_code(body)
+    else:
+        text = _PERCENT_COMMENT.sub(lambda m: _blank(m.group(0)), _mask_code(body))
+    if "$" in text:
+        text = re.sub(r"\$\$.*?\$\$", lambda m: _blank(m.group(0)), text, flags=re.S)
+        text = _INLINE_MATH.sub(lambda m: _blank(m.group(0)), text)
+    return text
+
+
+def without_comments(body: str) -> str:
+    """The body without its Obsidian ``%%comments%%`` (which Obsidian hides when it shows a note,
+    and Obsidian Publish leaves out); a comment on lines of its own goes with its line break.
+    ``%%`` inside code is text, as :func:`mask` has it.
+
+    >>> without_comments("Seen %%not seen%% too.\\n%%\\nhidden\\n%%\\nEnd `%%code%%`")
+    'Seen  too.\\nEnd `%%code%%`'
+    """
+    if "%%" not in body:
+        return body
+    pieces, at = [], 0
+    for m in _PERCENT_COMMENT.finditer(_mask_code(body)):
+        start, end = m.span()
+        whole_lines = (start == 0 or body[start - 1] == "\n") and body.startswith("\n", end)
+        pieces.append(body[at:start])
+        at = end + 1 if whole_lines else end
+    pieces.append(body[at:])
+    return "".join(pieces)
+
+
+@lru_cache(maxsize=16)
+def _mask_code(body: str) -> str:
+    """:func:`mask` up to the ``%%comments%%`` (code blocks and spans, math blocks, HTML
+    comments): what is left is where a comment can start."""
     indented = ("\n    " in body or "\t" in body or body.startswith(" ")) and (
         _INDENTED_AFTER_BLANK.search(body) is not None
     )  # the scan costs ~30 µs a body: only where an indented line can be
@@ -79,11 +113,6 @@ def mask(body: str) -> str:
         text = _mask_code_spans(text)
     if "<!--" in text:
         text = _HTML_COMMENT.sub(lambda m: _blank(m.group(0)), text)
-    if "%%" in text:
-        text = _PERCENT_COMMENT.sub(lambda m: _blank(m.group(0)), text)
-    if "$" in text:
-        text = re.sub(r"\$\$.*?\$\$", lambda m: _blank(m.group(0)), text, flags=re.S)
-        text = _INLINE_MATH.sub(lambda m: _blank(m.group(0)), text)
     return text
 
 

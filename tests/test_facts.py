@@ -420,6 +420,21 @@ def test_body_text_on_the_document_and_switch() -> None:
     assert not any(t.predicate.value.endswith("/text") for t in build_notes({"X.md": "Body"}, off).triples())
 
 
+def test_body_text_leaves_out_obsidian_comments_unless_asked() -> None:
+    body = (
+        "Seen %%a private remark on [[Someone]]%% here.\n\n%%\nA hidden block\n%%\n\n"
+        "`%%in code%%` stays.\n\n```\n%% fenced %%\n```\n\nLast %%unclosed to the end\n"
+    )
+    ds = build_notes({"X.md": "---\ntype: country\n---\n" + body})
+    text = "Seen  here.\\n\\n\\n`%%in code%%` stays.\\n\\n```\\n%% fenced %%\\n```\\n\\nLast "
+    assert ttl(f'vault:x schema:text "{text}" .') <= graph_of(ds, "x")
+    assert not any("someone" in t.object.value for t in graph_of(ds, "x"))  # no link from a comment, as before
+    only = build_notes({"Y.md": "%%\nnothing to publish\n%%\n"})
+    assert not any(t.predicate.value.endswith("/text") for t in graph_of(only, "y"))  # nothing left: no text
+    kept = build_notes({"X.md": body}, Config.from_mapping({"body_comments": True}, base=_defaults()))
+    assert any(t.object.value == body for t in graph_of(kept, "x"))
+
+
 def test_every_statement_knows_its_line() -> None:
     ds = build_notes({"R.md": TABLE + "\n## Sources\n- <https://example.org/s>\n"})
     lines = ds.lines["https://example.org/vault/r"]

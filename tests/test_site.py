@@ -279,3 +279,16 @@ def test_the_events_of_a_note_follow_its_milestones_in_date_order(tmp_path: Path
     sections = re.findall(r'<section id="(event-[^"]+)">', page)
     assert [e.split("-")[1] for e in listed] == ["c", "1843", "1852", "later"]  # c. 1833, 1843, 1852-11-27, undated
     assert sections == listed
+
+
+def test_a_page_shows_no_obsidian_comment(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "Note.md").write_text(
+        "Shown. %%a private remark%% Also shown.\n\n%%\nhidden block\n%%\n", encoding="utf-8"
+    )
+    build(vault, tmp_path / "out")
+    assert site(tmp_path / "out", tmp_path / "site").exit_code == 0
+    page = (tmp_path / "site" / "note.html").read_text(encoding="utf-8")
+    assert "Shown." in page and "Also shown." in page
+    assert "private remark" not in page and "hidden block" not in page and "%%" not in page
