@@ -71,10 +71,35 @@ def without_comments(body: str) -> str:
     return "".join(pieces)
 
 
+def without_html_comments(body: str) -> str:
+    """The body without its HTML comments (``<!-- … -->``, which a Markdown renderer hides),
+    outside code. For rendering with raw HTML turned off, where they would show as text.
+
+    >>> without_html_comments("a <!-- b --> c `<!-- d -->`")
+    'a  c `<!-- d -->`'
+    """
+    if "<!--" not in body:
+        return body
+    pieces, at = [], 0
+    for m in _HTML_COMMENT.finditer(_mask_code_only(body)):
+        pieces.append(body[at : m.start()])
+        at = m.end()
+    pieces.append(body[at:])
+    return "".join(pieces)
+
+
 @lru_cache(maxsize=16)
 def _mask_code(body: str) -> str:
     """:func:`mask` up to the ``%%comments%%`` (code blocks and spans, math blocks, HTML
     comments): what is left is where a comment can start."""
+    text = _mask_code_only(body)
+    if "<!--" in text:
+        text = _HTML_COMMENT.sub(lambda m: _blank(m.group(0)), text)
+    return text
+
+
+def _mask_code_only(body: str) -> str:
+    """Code blocks and spans and math blocks blanked out."""
     indented = ("\n    " in body or "\t" in body or body.startswith(" ")) and (
         _INDENTED_AFTER_BLANK.search(body) is not None
     )  # the scan costs ~30 µs a body: only where an indented line can be
@@ -111,8 +136,6 @@ def _mask_code(body: str) -> str:
     text = "\n".join(out)
     if "`" in text:
         text = _mask_code_spans(text)
-    if "<!--" in text:
-        text = _HTML_COMMENT.sub(lambda m: _blank(m.group(0)), text)
     return text
 
 

@@ -292,3 +292,16 @@ def test_a_page_shows_no_obsidian_comment(tmp_path: Path) -> None:
     page = (tmp_path / "site" / "note.html").read_text(encoding="utf-8")
     assert "Shown." in page and "Also shown." in page
     assert "private remark" not in page and "hidden block" not in page and "%%" not in page
+
+
+def test_a_page_leaves_out_html_comments_and_shows_raw_html_as_text(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    vault.mkdir()
+    text = "Before <!-- a remark --> after.\n\n<!--\nblock\n-->\n\n`<!-- code -->` and <script>alert(1)</script>\n"
+    (vault / "Note.md").write_text(text, encoding="utf-8")
+    build(vault, tmp_path / "out")
+    assert site(tmp_path / "out", tmp_path / "site").exit_code == 0
+    page = (tmp_path / "site" / "note.html").read_text(encoding="utf-8")
+    shown = page.split('<div class="note-text">', 1)[1].split("</div>", 1)[0]  # the JSON-LD keeps the text as is
+    assert shown.startswith("<p>Before  after.</p>") and "a remark" not in shown and "block" not in shown
+    assert "<code>&lt;!-- code --&gt;</code>" in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown

@@ -456,7 +456,11 @@ def _markdown_it() -> Any:
 
 
 def _markdown(text: str) -> str:
-    return str(_markdown_it().render(text))
+    """HTML of a note's Markdown (raw HTML shown as text; HTML comments, hidden by any renderer
+    that lets HTML through, left out)."""
+    from converters.markdown import without_html_comments
+
+    return str(_markdown_it().render(without_html_comments(text)))
 
 
 def _document(title: str, body: list[str], depth: int, *, data: str | None = None) -> str:
