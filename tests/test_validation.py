@@ -124,6 +124,10 @@ def test_a_clean_vault_passes_every_shape_and_check() -> None:
             },
             "X.md:4: warning: 'Nowhere Land' is linked but has no note [UnwrittenEntityShape]",
         ),
+        (  # where it is linked, not where a note that sorts first only mentions it
+            {"A clip.md": "Talks about Nowhere Land.\n", "X.md": "---\ntype: country\n---\nSee [[Nowhere Land]].\n"},
+            "X.md:4: warning: 'Nowhere Land' is linked but has no note [UnwrittenEntityShape]",
+        ),
         (
             {"P.md": "---\ntype: person\nborn: 1946\n---\n"},
             "P.md:3: violation: a birth date must be one date (YYYY-MM-DD) (value: 1946) [PersonShape]",

@@ -254,6 +254,7 @@ class Locator:
         self.s: dict[str, tuple[str, int]] = {}
         self.typed: dict[str, tuple[str, int]] = {}
         self.o: dict[str, tuple[str, int]] = {}
+        self.mentioned: dict[str, tuple[str, int]] = {}  # as self.o, by schema:mentions only
         self.labels: dict[str, str] = {}
         self._parts = rendered_graphs(dataset) if dataset.reused else {}
         self._nts = graph_ntriples(dataset) if dataset.has_cached("ntriples") else {}  # the store's, if loaded
@@ -265,7 +266,7 @@ class Locator:
         # the rest are located only through what links to them: the first such triple of all
         # (not of those just read, which hold a focus node as subject)
         missing = {f for f in focus if f not in self.s}
-        self.o = {}
+        self.o, self.mentioned = {}, {}
         if missing:
             holders = linking(missing) if linking is not None else _linking(store, missing)
             self._scan_all(dataset, None, missing, holders=holders)
@@ -322,8 +323,13 @@ class Locator:
             self.s.setdefault(s, here)
             if p == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
                 self.typed.setdefault(s, here)
-            if iri and ((hit := self.o.get(o)) is None or (hit[0] == path and line < hit[1])):
-                self.o[o] = here  # the first note linking to it, at its first such line
+            if not iri:
+                continue
+            # the first note linking to it, at its first such line; a mention only where nothing
+            # links to it (a name without a note is linked somewhere, and mentioned anywhere)
+            seen = self.mentioned if p == MENTIONS else self.o
+            if (hit := seen.get(o)) is None or (hit[0] == path and line < hit[1]):
+                seen[o] = here
 
     def locate(self, focus: str | None, path: str | None, value: str | None) -> tuple[str | None, int, bool]:
         """``(note path, line, found only through a link to the focus)``."""
@@ -334,7 +340,7 @@ class Locator:
                 return (*hit, False)
             if hit := self.typed.get(focus) or self.s.get(focus):
                 return (*hit, False)
-            if hit := self.o.get(focus):
+            if hit := self.o.get(focus) or self.mentioned.get(focus):
                 return (*hit, True)
         return None, 0, False
 
