@@ -7,7 +7,7 @@ import json
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
@@ -360,6 +360,18 @@ def test_a_build_folder_without_its_sourcemap_says_so(example_build: Path, tmp_p
     assert result.exit_code == 2
     assert result.stderr == (f"vaultkg: error: {out}: a build folder without sourcemap.json (findings are placed at "
                              "source lines with it); run 'vaultkg build' again\n")  # fmt: skip
+
+
+def test_sarif_locations_are_uri_references(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    (vault / "Dir with space").mkdir(parents=True)
+    (vault / "Dir with space" / "Ünï <odd> #1%.md").write_text("---\ntype: person\nborn: 1946\n---\n", encoding="utf-8")
+    result = run(str(vault), "--format", "sarif", "--prefix", "notes")
+    assert result.exit_code == 1
+    (found,) = json.loads(result.stdout)["runs"][0]["results"]
+    uri = found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "notes/Dir%20with%20space/%C3%9Cn%C3%AF%20%3Codd%3E%20%231%25.md"  # "#" would start a fragment
+    assert unquote(uri) == "notes/Dir with space/Ünï <odd> #1%.md"
 
 
 def test_every_report_format_parses_back(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from converters.vocab import RDF_TYPE
@@ -107,7 +108,8 @@ def render_sarif(report: ValidationReport, fail_on: str = "violation") -> str:
             result["locations"] = [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _where(report, f).rsplit(":", 1)[0]},
+                        # a URI reference: spaces, "#", "%", "<" … and non-ASCII percent-encoded
+                        "artifactLocation": {"uri": quote(_where(report, f).rsplit(":", 1)[0], safe="/")},
                         "region": {"startLine": max(f.line, 1)},
                     }
                 }
