@@ -1,6 +1,7 @@
 """Other RDF parsers read what a build writes to the same triples as pyoxigraph: Raptor's
-``rapper`` and Serd's ``serdi`` (C, from Debian's ``raptor2-utils`` and ``serdi``), on the example
-build and on a vault of odd names and text. Skipped where they are not installed."""
+``rapper`` and Serd's ``serdi`` (C, from Debian's ``raptor2-utils`` and ``serdi``; skipped where
+they are not installed) and PyLD (JSON-LD 1.1), on the example build and on a vault of odd names
+and text."""
 
 from __future__ import annotations
 
@@ -49,3 +50,21 @@ def test_other_parsers_read_every_file_to_the_same_triples(
         if fmt == ox.RdfFormat.TURTLE:
             ours = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in ours}
         assert theirs == ours and len(ours) > 20, name
+
+
+@pytest.mark.parametrize("which", ["example", "odd"])
+def test_pyld_reads_graph_jsonld_to_the_turtles_triples(which: str, example_build: Path, odd_build: Path) -> None:
+    """PyLD, a JSON-LD 1.1 processor of its own (not rdflib's, not pyoxigraph's), expands the
+    compact graph.jsonld — context embedded — to exactly graph.ttl's triples."""
+    import json
+
+    from pyld import jsonld
+
+    out = example_build if which == "example" else odd_build
+    nquads = jsonld.to_rdf(
+        json.loads((out / "graph.jsonld").read_text(encoding="utf-8")), {"format": "application/n-quads"}
+    )
+    theirs = set(ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS))
+    ours = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+            for t in ox.parse(path=str(out / "graph.ttl"), format=ox.RdfFormat.TURTLE)}  # fmt: skip
+    assert theirs == ours and len(ours) > 20
