@@ -33,6 +33,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from converters.links import SCHEME
+from converters.markdown import without_html_comments
 from converters.resolve import preference
 from converters.vocab import RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VKG
 
@@ -458,8 +459,6 @@ def _markdown_it() -> Any:
 def _markdown(text: str) -> str:
     """HTML of a note's Markdown (raw HTML shown as text; HTML comments, hidden by any renderer
     that lets HTML through, left out)."""
-    from converters.markdown import without_html_comments
-
     return str(_markdown_it().render(without_html_comments(text)))
 
 
