@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from functools import lru_cache
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
@@ -59,31 +60,28 @@ def without_comments(body: str) -> str:
     >>> without_comments("Seen %%not seen%% too.\\n%%\\nhidden\\n%%\\nEnd `%%code%%`")
     'Seen  too.\\nEnd `%%code%%`'
     """
-    if "%%" not in body:
-        return body
-    pieces, at = [], 0
-    for m in _PERCENT_COMMENT.finditer(_mask_code(body)):
-        start, end = m.span()
-        whole_lines = (start == 0 or body[start - 1] == "\n") and body.startswith("\n", end)
-        pieces.append(body[at:start])
-        at = end + 1 if whole_lines else end
-    pieces.append(body[at:])
-    return "".join(pieces)
+    return _cut(body, _PERCENT_COMMENT.finditer(_mask_code(body))) if "%%" in body else body
 
 
 def without_html_comments(body: str) -> str:
     """The body without its HTML comments (``<!-- … -->``, which a Markdown renderer hides),
-    outside code. For rendering with raw HTML turned off, where they would show as text.
+    outside code, as :func:`without_comments` does. For rendering with raw HTML turned off,
+    where they would show as text.
 
     >>> without_html_comments("a <!-- b --> c `<!-- d -->`")
     'a  c `<!-- d -->`'
     """
-    if "<!--" not in body:
-        return body
+    return _cut(body, _HTML_COMMENT.finditer(_mask_code_only(body))) if "<!--" in body else body
+
+
+def _cut(body: str, found: Iterator[re.Match[str]]) -> str:
+    """``body`` without the spans ``found`` (in a masked copy of it: the same offsets); a span on
+    lines of its own goes with its line break."""
     pieces, at = [], 0
-    for m in _HTML_COMMENT.finditer(_mask_code_only(body)):
-        pieces.append(body[at : m.start()])
-        at = m.end()
+    for m in found:
+        start, end = m.span()
+        pieces.append(body[at:start])
+        at = end + 1 if (start == 0 or body[start - 1] == "\n") and body.startswith("\n", end) else end
     pieces.append(body[at:])
     return "".join(pieces)
 
